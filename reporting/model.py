@@ -1,0 +1,66 @@
+"""Domain types that cross stage boundaries (plan/fetch → compute → render → deliver).
+
+Each stage owns its internals; these small frozen records are the only shapes two stages
+share. Times are timezone-aware UTC datetimes; the configured zone is applied at render time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One meeting instance to audit, as planned from a config entry."""
+
+    id: str
+    entry_index: int  # position of the config `meetings:` entry it came from
+    entry_id: str  # the id written in the config (series, scheduled meeting or instance)
+    course: str  # course label: the entry's `course:` or, by default, its `entry_id`
+    title: str  # display title: the entry's `title:` override, else the API's
+    series_id: str | None
+    start: datetime | None  # actual start (Get Meeting / List Meetings)
+    end: datetime | None  # actual end; None while in progress
+    state: str  # the API's state: "ended", "inProgress", ...
+    host_email: str | None
+    scheduled_type: str = "meeting"
+    looked_up: bool = True  # False: Get Meeting failed, so the window is inferred (rule 4)
+
+
+@dataclass(frozen=True)
+class InstanceRecords:
+    """An instance with every participant record fetched for it, as received."""
+
+    instance: Instance
+    records: tuple[dict[str, Any], ...]
+    # Human-readable descriptions of pages that could not be used (bad JSON, wrong shape);
+    # they are shown in the reports, never dropped silently.
+    page_problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FetchFailure:
+    """A config entry or instance that could not be fetched after retries."""
+
+    entry_id: str
+    instance_id: str | None
+    message: str  # names the meeting and the likely cause; never contains the token
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """Facts about one run that every output shows."""
+
+    run_id: str
+    config_path: str
+    config_hash: str  # SHA-256 of the config file's bytes
+    period_label: str  # "2026-10" or "2026-10-01_2026-11-01"
+    period_start: datetime
+    period_end: datetime  # exclusive
+    as_of: datetime  # the run's clock: in-progress intervals end here
+    timezone: str  # IANA name used for display
+    tool_version: str
+    offline: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
