@@ -1,0 +1,94 @@
+"""Phone-number masking by audience (rule 9 of ATTENDANCE_RULES.md).
+
+Only the ``compliance`` audience sees phone numbers in full. Every other audience gets all
+but the last four digits masked, one ``•`` per hidden digit, formatting dropped:
+``+1 (408) 555-0199`` → ``•••••••0199``. A number of four digits or fewer is masked
+entirely, since showing "the last four" would show all of it.
+
+What is masked, beyond ``devices.phone_number``:
+
+- ``tel:`` person keys (``tel:14085550199`` → ``tel:•••••••0199``) in every table;
+- display names that are just a phone number. PSTN callers often appear in Webex with
+  their number as their name, which would leak it in full; a name counts as "just a phone
+  number" when it has at least five digits and nothing but digits, spaces and
+  ``+ - ( ) . /``. The same goes for the name part of ``name:`` person keys derived
+  from such names. Names with letters in them are left alone.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import pandas as pd
+
+from reporting.attendance.engine import AttendanceResult
+
+COMPLIANCE = "compliance"
+MASK = "•"
+
+_PHONE_LIKE = re.compile(r"^[\d\s+\-().\/]*$")
+_MIN_DIGITS = 5
+
+
+def mask_phone(value: str) -> str:
+    """All but the last four digits of a phone number masked; non-digits dropped."""
+    digits = [c for c in value if "0" <= c <= "9"]
+    shown = 4 if len(digits) > 4 else 0
+    return MASK * (len(digits) - shown) + "".join(digits[len(digits) - shown :])
+
+
+def looks_like_phone(value: str) -> bool:
+    """True for a text that is nothing but a phone number (see the module docstring)."""
+    if not _PHONE_LIKE.match(value):
+        return False
+    return sum("0" <= c <= "9" for c in value) >= _MIN_DIGITS
+
+
+def mask_key(key: str) -> str:
+    """A person key with any phone number in it masked."""
+    if key.startswith("tel:"):
+        return "tel:" + mask_phone(key[4:])
+    if key.startswith("name:") and looks_like_phone(key[5:]):
+        return "name:" + mask_phone(key[5:])
+    return key
+
+
+def mask_name(name: str) -> str:
+    return mask_phone(name) if looks_like_phone(name) else name
+
+
+def _map_column(series: pd.Series, fn: object) -> pd.Series:
+    # Map distinct values only: keys repeat across tables and meetings.
+    assert callable(fn)
+    values = series.dropna().unique()
+    mapping = {v: fn(v) for v in values.tolist()}
+    changed = {k: v for k, v in mapping.items() if k != v}
+    if not changed:
+        return series
+    return series.replace(changed).astype(series.dtype)
+
+
+def mask_result(result: AttendanceResult, audience: str) -> AttendanceResult:
+    """The result as ``audience`` may see it; the same object for ``compliance``."""
+    if audience == COMPLIANCE:
+        return result
+
+    def frame(df: pd.DataFrame) -> pd.DataFrame:
+        df = df.copy()
+        if "person_key" in df:
+            df["person_key"] = _map_column(df["person_key"], mask_key)
+        for column in ("display_name", "roster_name"):
+            if column in df:
+                df[column] = _map_column(df[column], mask_name)
+        if "phone_number" in df:
+            df["phone_number"] = _map_column(df["phone_number"], mask_phone)
+        return df
+
+    return replace(
+        result,
+        attendance=frame(result.attendance),
+        devices=frame(result.devices),
+        breakouts=frame(result.breakouts),
+        courses=frame(result.courses),
+    )

@@ -1,0 +1,67 @@
+"""Vectorised timestamp parsing (rule 1 of ATTENDANCE_RULES.md).
+
+Every timestamp of a run is parsed in one call: the caller gathers the raw values of
+every record, device and breakout into one list, and gets back integer milliseconds since
+the epoch (UTC) plus two masks. Working in ``int64`` milliseconds keeps every later sum
+and comparison exact; seconds are only taken (rounded down) at the very end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+I64 = npt.NDArray[np.int64]
+Mask = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class ParsedTimes:
+    """Parsed timestamps, aligned with the input values."""
+
+    ms: I64  # milliseconds since the epoch, UTC; 0 where not known
+    known: Mask  # a real instant (parsed, and not the epoch sentinel)
+    bad: Mask  # present but not a timestamp: the row gets BAD_TIMESTAMP
+
+
+def parse_times(values: Sequence[object]) -> ParsedTimes:
+    """Parse ISO 8601 timestamps with their offsets into UTC milliseconds.
+
+    Unknown (``known`` False, ``bad`` False): missing, ``None``, empty or blank, or the
+    epoch instant in any spelling (``1970-01-01T00:00:00Z``, ``...00.000Z``,
+    ``1970-01-01T01:00:00+01:00``). Unknown and bad (``bad`` True): anything else that does
+    not parse, including non-string values. A timestamp without an offset is read as UTC,
+    the API's default zone. Sub-millisecond digits are dropped (floor), so two spellings
+    of the same millisecond compare equal.
+    """
+    n = len(values)
+    strings = [v if type(v) is str else None for v in values]
+    parsed = pd.to_datetime(
+        pd.Series(strings, dtype=object), utc=True, format="ISO8601", errors="coerce"
+    )
+    # The resolution pandas picks depends on the input; pin it so the arithmetic is exact.
+    as_us = parsed.astype("datetime64[us, UTC]")
+    nat = as_us.isna().to_numpy()
+    raw = as_us.to_numpy(dtype="datetime64[us]").view(np.int64)
+    epoch = ~nat & (raw == 0)
+    known = ~nat & ~epoch
+    ms = np.where(known, np.floor_divide(raw, 1000), 0).astype(np.int64)
+    bad = np.zeros(n, dtype=np.bool_)
+    # Only the values that failed to parse need a closer look (missing vs garbage); they
+    # are few, so a plain loop over them is cheap.
+    for i in np.flatnonzero(nat).tolist():
+        bad[i] = not _is_missing(values[i])
+    return ParsedTimes(ms=ms, known=known, bad=bad)
+
+
+def _is_missing(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    # A float NaN is how a missing value looks after some JSON round trips.
+    return isinstance(value, float) and value != value
