@@ -89,9 +89,7 @@ def parse_role(text: str) -> Role:
         return Role(value)
     if value.startswith("host:") and "@" in value[5:]:
         return Role("host", value[5:].strip().lower())
-    raise DatasetError(
-        f"unknown token role {text!r}", hint="use admin, compliance or host:EMAIL"
-    )
+    raise DatasetError(f"unknown token role {text!r}", hint="use admin, compliance or host:EMAIL")
 
 
 def parse_time(value: str) -> datetime:
@@ -187,9 +185,7 @@ def check_dataset(data: Any, where: str = "dataset") -> None:
 
 _TELEPHONY = {
     "accessCode": "1234567890",
-    "callInNumbers": [
-        {"label": "DE Toll", "callInNumber": "+49-69-2222-1234", "tollType": "toll"}
-    ],
+    "callInNumbers": [{"label": "DE Toll", "callInNumber": "+49-69-2222-1234", "tollType": "toll"}],
     "links": [],
 }
 
@@ -197,9 +193,11 @@ _TELEPHONY = {
 def complete_meeting(meeting: Mapping[str, Any], site_url: str) -> Json:
     """Fill the fields the schema requires that a dataset may leave out."""
     full = dict(meeting)
-    number = str(int(str(full["id"])[:8], 16) % 10**10).rjust(10, "2") if SERIES_ID.match(
-        str(full["id"])[:32]
-    ) else "2000000000"
+    number = (
+        str(int(str(full["id"])[:8], 16) % 10**10).rjust(10, "2")
+        if SERIES_ID.match(str(full["id"])[:32])
+        else "2000000000"
+    )
     host = str(full["hostEmail"])
     full.setdefault("meetingSeriesId", str(full["id"])[:32])
     full.setdefault("meetingNumber", number)

@@ -25,7 +25,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from reporting.webex.sandbox.dataset import Dataset, Json
-from reporting.webex.sandbox.generate import Builder, Instance, Person, stamp
+from reporting.webex.sandbox.generate import Builder, Person, stamp
 
 BERLIN = ZoneInfo("Europe/Berlin")
 SEED = 20261001
@@ -73,18 +73,48 @@ LOBBY_GUEST = Person("visitor@unknown.example.net", "<b>Visitor</b> =1+1", "+1 (
 
 # Per series instance: who has which behaviour beyond "full" (keyed by email local part).
 SCRIPT: tuple[dict[str, str], ...] = (
-    {"anna.schmidt": "dual", "ben.mueller": "late", "jonas.weber": "alias",
-     "david.koch": "callback", "katrin.wolf": "rejoin", "mara.schwarz": "early",
-     "olga.nowak": "absent", "greta.becker": "breakout", "felix.wagner": "breakout"},
-    {"clara.weiss": "dial_in", "hannes.richter": "rejoin", "paul.lange": "late",
-     "lukas.neumann": "early", "rania.haddad": "short", "ines.klein": "absent",
-     "elif.yilmaz": "dual", "niklas.zimmermann": "breakout", "lobby": "lobby"},
-    {"anna.schmidt": "rejoin", "david.koch": "dual", "katrin.wolf": "absent",
-     "mara.schwarz": "callback", "greta.becker": "late", "felix.wagner": "early",
-     "olga.nowak": "breakout", "mismatch": "ben.mueller"},
-    {"hannes.richter": "dial_in", "ines.klein": "late", "jonas.weber": "rejoin",
-     "lena.fischer": "dual", "elif.yilmaz": "absent", "paul.lange": "breakout",
-     "rania.haddad": "absent", "clara.weiss": "early"},
+    {
+        "anna.schmidt": "dual",
+        "ben.mueller": "late",
+        "jonas.weber": "alias",
+        "david.koch": "callback",
+        "katrin.wolf": "rejoin",
+        "mara.schwarz": "early",
+        "olga.nowak": "absent",
+        "greta.becker": "breakout",
+        "felix.wagner": "breakout",
+    },
+    {
+        "clara.weiss": "dial_in",
+        "hannes.richter": "rejoin",
+        "paul.lange": "late",
+        "lukas.neumann": "early",
+        "rania.haddad": "short",
+        "ines.klein": "absent",
+        "elif.yilmaz": "dual",
+        "niklas.zimmermann": "breakout",
+        "lobby": "lobby",
+    },
+    {
+        "anna.schmidt": "rejoin",
+        "david.koch": "dual",
+        "katrin.wolf": "absent",
+        "mara.schwarz": "callback",
+        "greta.becker": "late",
+        "felix.wagner": "early",
+        "olga.nowak": "breakout",
+        "mismatch": "ben.mueller",
+    },
+    {
+        "hannes.richter": "dial_in",
+        "ines.klein": "late",
+        "jonas.weber": "rejoin",
+        "lena.fischer": "dual",
+        "elif.yilmaz": "absent",
+        "paul.lange": "breakout",
+        "rania.haddad": "absent",
+        "clara.weiss": "early",
+    },
 )
 
 
@@ -99,8 +129,13 @@ def build_demo() -> tuple[Dataset, list[dict[str, str]]]:
     meetings: list[Json] = []
     participants: dict[str, list[Json]] = {}
     series_meetings, instances = b.series(
-        "Security Awareness Training", HOST, datetime(2026, 10, 6, 10, 0, tzinfo=BERLIN), 60,
-        5, happened=[True, True, True, True, False], breakouts=True,
+        "Security Awareness Training",
+        HOST,
+        datetime(2026, 10, 6, 10, 0, tzinfo=BERLIN),
+        60,
+        5,
+        happened=[True, True, True, True, False],
+        breakouts=True,
     )
     meetings += series_meetings
     roster_people = [_person(e, n, i) for i, (e, n, _) in enumerate(ROSTER)]
@@ -122,20 +157,32 @@ def build_demo() -> tuple[Dataset, list[dict[str, str]]]:
             if person.email == MIXED_CASE[0]:
                 person = Person(MIXED_CASE[1], person.name, person.phone)
             records += b.behave(inst, person, behaviour)
-        records += b.behave(inst, GUESTS[week % len(GUESTS)],
-                            "dial_in" if GUESTS[week % len(GUESTS)].email is None else "late")
+        records += b.behave(
+            inst,
+            GUESTS[week % len(GUESTS)],
+            "dial_in" if GUESTS[week % len(GUESTS)].email is None else "late",
+        )
         if "lobby" in script:
             records += b.behave(inst, LOBBY_GUEST, "lobby")
         if "mismatch" in script:
             _skew_duration(records, f"{script['mismatch']}@example.com")
         participants[inst.meeting["id"]] = records
     one_offs: tuple[tuple[str, Person, datetime, int, str], ...] = (
-        ("Data Protection Basics", HOST, datetime(2026, 10, 8, 14, 0, tzinfo=BERLIN), 90,
-         "meeting"),
-        ("Fire Safety Briefing", HOST2, datetime(2026, 10, 15, 9, 30, tzinfo=BERLIN), 45,
-         "webinar"),
-        ("First Aid Refresher", HOST, datetime(2026, 10, 21, 13, 0, tzinfo=BERLIN), 120,
-         "meeting"),
+        (
+            "Data Protection Basics",
+            HOST,
+            datetime(2026, 10, 8, 14, 0, tzinfo=BERLIN),
+            90,
+            "meeting",
+        ),
+        (
+            "Fire Safety Briefing",
+            HOST2,
+            datetime(2026, 10, 15, 9, 30, tzinfo=BERLIN),
+            45,
+            "webinar",
+        ),
+        ("First Aid Refresher", HOST, datetime(2026, 10, 21, 13, 0, tzinfo=BERLIN), 120, "meeting"),
     )
     behaviours = ("full", "full", "full", "late", "early", "dual", "rejoin", "callback")
     for number, (title, host, start, minutes, kind) in enumerate(one_offs):
@@ -147,9 +194,7 @@ def build_demo() -> tuple[Dataset, list[dict[str, str]]]:
             recs = b.behave(inst, person, rng.choice(behaviours))
             if kind == "webinar":
                 for rec in recs:
-                    rec["_panelist" if position < 2 else "_unmuted"] = (
-                        position < 2 or position == 5
-                    )
+                    rec["_panelist" if position < 2 else "_unmuted"] = position < 2 or position == 5
             records += recs
         participants[inst.meeting["id"]] = records
     dataset: Dataset = {
@@ -160,8 +205,12 @@ def build_demo() -> tuple[Dataset, list[dict[str, str]]]:
         "participants": participants,
     }
     roster = [
-        {"email": email, "name": name, "department": dept,
-         "aliases": ALIAS[1] if email == ALIAS[0] else ""}
+        {
+            "email": email,
+            "name": name,
+            "department": dept,
+            "aliases": ALIAS[1] if email == ALIAS[0] else "",
+        }
         for email, name, dept in ROSTER
     ]
     return dataset, roster

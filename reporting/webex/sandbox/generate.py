@@ -34,27 +34,91 @@ HOSTILE_NAMES: tuple[str, ...] = (
     "Robert'); DROP TABLE students;--",
 )
 FIRST = (
-    "Anna", "Ben", "Clara", "David", "Elif", "Felix", "Greta", "Hannes", "Ines", "Jonas",
-    "Katrin", "Lukas", "Mara", "Niklas", "Olga", "Paul", "Rania", "Simon", "Tanja", "Umut",
-    "Vera", "Wojciech", "Xenia", "Yusuf", "Zeynep", "Amélie", "Björn", "Çağla", "Dmitri",
+    "Anna",
+    "Ben",
+    "Clara",
+    "David",
+    "Elif",
+    "Felix",
+    "Greta",
+    "Hannes",
+    "Ines",
+    "Jonas",
+    "Katrin",
+    "Lukas",
+    "Mara",
+    "Niklas",
+    "Olga",
+    "Paul",
+    "Rania",
+    "Simon",
+    "Tanja",
+    "Umut",
+    "Vera",
+    "Wojciech",
+    "Xenia",
+    "Yusuf",
+    "Zeynep",
+    "Amélie",
+    "Björn",
+    "Çağla",
+    "Dmitri",
 )
 LAST = (
-    "Schmidt", "Müller", "Weber", "Fischer", "Wagner", "Becker", "Hoffmann", "Koch",
-    "Richter", "Klein", "Wolf", "Neumann", "Schwarz", "Zimmermann", "Braun", "Krüger",
-    "Hartmann", "Lange", "Yılmaz", "Nowak", "Kowalski", "Rossi", "Dubois", "O'Brien",
+    "Schmidt",
+    "Müller",
+    "Weber",
+    "Fischer",
+    "Wagner",
+    "Becker",
+    "Hoffmann",
+    "Koch",
+    "Richter",
+    "Klein",
+    "Wolf",
+    "Neumann",
+    "Schwarz",
+    "Zimmermann",
+    "Braun",
+    "Krüger",
+    "Hartmann",
+    "Lange",
+    "Yılmaz",
+    "Nowak",
+    "Kowalski",
+    "Rossi",
+    "Dubois",
+    "O'Brien",
 )
 TITLES = (
-    "Security Awareness", "Data Protection Basics", "Fire Safety Briefing",
-    "Anti-Bribery & Corruption", "First Aid Refresher", "Export Control",
-    "Workplace Ergonomics", "Code of Conduct",
+    "Security Awareness",
+    "Data Protection Basics",
+    "Fire Safety Briefing",
+    "Anti-Bribery & Corruption",
+    "First Aid Refresher",
+    "Export Control",
+    "Workplace Ergonomics",
+    "Code of Conduct",
 )
 VOIP_DEVICES = (
-    "webex_meeting_center_windows", "webex_meeting_center_mac", "webex_app_ios",
-    "webex_app_android", "webex_browser_chrome", "webex_room_device",
+    "webex_meeting_center_windows",
+    "webex_meeting_center_mac",
+    "webex_app_ios",
+    "webex_app_android",
+    "webex_browser_chrome",
+    "webex_room_device",
 )
 BEHAVIOURS = (
-    ("full", 40), ("late", 8), ("early", 7), ("rejoin", 9), ("dual", 9), ("callback", 5),
-    ("dial_in", 5), ("breakout", 10), ("lobby", 2), ("short", 5),
+    ("full", 40),
+    ("late", 8),
+    ("early", 7),
+    ("rejoin", 9),
+    ("dual", 9),
+    ("callback", 5),
+    ("dial_in", 5),
+    ("breakout", 10),
+    ("lobby", 2),
+    ("short", 5),
 )
 
 
@@ -123,53 +187,84 @@ class Builder:
     ) -> tuple[list[Json], list[Instance]]:
         """A series, its weekly scheduled meetings and the instances that happened."""
         series_id = self.hex32()
-        base = {"title": title, "hostEmail": host.email, "hostDisplayName": host.name,
-                "timezone": tz, "scheduledType": scheduled_type,
-                "enabledBreakoutSessions": breakouts}
+        base = {
+            "title": title,
+            "hostEmail": host.email,
+            "hostDisplayName": host.name,
+            "timezone": tz,
+            "scheduledType": scheduled_type,
+            "enabledBreakoutSessions": breakouts,
+        }
         recurrence = f"FREQ=WEEKLY;INTERVAL=1;COUNT={weeks}" if weeks > 1 else None
-        meetings: list[Json] = [{
-            **base, "id": series_id, "meetingType": "meetingSeries",
-            "state": "active" if weeks > 1 else "expired",
-            "start": stamp(first_start), "end": stamp(first_start + timedelta(minutes=minutes)),
-            **({"recurrence": recurrence} if recurrence else {}),
-        }]
+        meetings: list[Json] = [
+            {
+                **base,
+                "id": series_id,
+                "meetingType": "meetingSeries",
+                "state": "active" if weeks > 1 else "expired",
+                "start": stamp(first_start),
+                "end": stamp(first_start + timedelta(minutes=minutes)),
+                **({"recurrence": recurrence} if recurrence else {}),
+            }
+        ]
         instances: list[Instance] = []
         for week in range(weeks):
             start = first_start + timedelta(weeks=week)
             end = start + timedelta(minutes=minutes)
             scheduled_id = f"{series_id}_{start.astimezone(UTC):%Y%m%dT%H%M%SZ}"
             did = happened[week] if happened is not None else True
-            meetings.append({
-                **base, "id": scheduled_id, "meetingSeriesId": series_id,
-                "meetingType": "scheduledMeeting", "state": "expired" if did else "scheduled",
-                "start": stamp(start), "end": stamp(end),
-            })
+            meetings.append(
+                {
+                    **base,
+                    "id": scheduled_id,
+                    "meetingSeriesId": series_id,
+                    "meetingType": "scheduledMeeting",
+                    "state": "expired" if did else "scheduled",
+                    "start": stamp(start),
+                    "end": stamp(end),
+                }
+            )
             if not did:
                 continue
             actual_start = start + timedelta(seconds=self.rng.randrange(-120, 240))
             actual_end = end + timedelta(seconds=self.rng.randrange(-300, 600))
             digits = str(self.rng.randrange(10**17, 10**18))
             instance = {
-                **base, "id": f"{series_id}_I_{digits}", "meetingSeriesId": series_id,
-                "scheduledMeetingId": scheduled_id, "meetingType": "meeting", "state": "ended",
-                "start": stamp(actual_start), "end": stamp(actual_end),
-                "hostDidJoin": True, "attendeeDidJoin": True,
+                **base,
+                "id": f"{series_id}_I_{digits}",
+                "meetingSeriesId": series_id,
+                "scheduledMeetingId": scheduled_id,
+                "meetingType": "meeting",
+                "state": "ended",
+                "start": stamp(actual_start),
+                "end": stamp(actual_end),
+                "hostDidJoin": True,
+                "attendeeDidJoin": True,
             }
             rooms = [(self.uuid(), f"Breakout session {n}") for n in range(1, 4)]
             meetings.append(instance)
-            instances.append(Instance(instance, actual_start, actual_end,
-                                      rooms if breakouts else []))
+            instances.append(
+                Instance(instance, actual_start, actual_end, rooms if breakouts else [])
+            )
         return meetings, instances
 
     # -- participant records -------------------------------------------------------------
 
-    def device(self, joined: datetime, left: datetime, kind: str = "voip",
-               phone: str | None = None, call_type: str = "callIn") -> Json:
+    def device(
+        self,
+        joined: datetime,
+        left: datetime,
+        kind: str = "voip",
+        phone: str | None = None,
+        call_type: str = "callIn",
+    ) -> Json:
         seconds = int((left - joined).total_seconds())
         dev: Json = {
             "correlationId": self.uuid(),
             "deviceType": "webex_pstn" if kind == "pstn" else self.rng.choice(VOIP_DEVICES),
-            "audioType": "pstn" if kind == "pstn" else self.rng.choice(("voip", "voip", "inactive")),
+            "audioType": "pstn"
+            if kind == "pstn"
+            else self.rng.choice(("voip", "voip", "inactive")),
             "joinedTime": stamp(joined, True),
             "leftTime": stamp(left, True),
             "durationSecond": seconds,
@@ -179,10 +274,20 @@ class Builder:
             dev["phoneNumber"] = phone or self.phone()
         return dev
 
-    def record(self, inst: Instance, person: Person, devices: list[Json], *,
-               state: str = "end", host: bool = False, cohost: bool = False,
-               joined: datetime | None = None, left: datetime | None = None,
-               breakouts: list[Json] | None = None, display: str | None = None) -> Json:
+    def record(
+        self,
+        inst: Instance,
+        person: Person,
+        devices: list[Json],
+        *,
+        state: str = "end",
+        host: bool = False,
+        cohost: bool = False,
+        joined: datetime | None = None,
+        left: datetime | None = None,
+        breakouts: list[Json] | None = None,
+        display: str | None = None,
+    ) -> Json:
         meeting = inst.meeting
         series_hex = meeting["id"][:32]
         rec: Json = {
@@ -215,8 +320,15 @@ class Builder:
             rec["breakoutSessionsAttended"] = breakouts
         return rec
 
-    def behave(self, inst: Instance, person: Person, behaviour: str, *,
-               host: bool = False, cohost: bool = False) -> list[Json]:
+    def behave(
+        self,
+        inst: Instance,
+        person: Person,
+        behaviour: str,
+        *,
+        host: bool = False,
+        cohost: bool = False,
+    ) -> list[Json]:
         """The records one person leaves in one ended instance."""
         r = self.rng
         start, end = inst.start, inst.end
@@ -235,8 +347,17 @@ class Builder:
             leave = join + timedelta(minutes=r.randrange(3, 15))
         if behaviour == "lobby":
             waited = start + timedelta(minutes=r.randrange(0, 20))
-            return [self.record(inst, person, [], state="lobby", joined=waited,
-                                left=waited + timedelta(minutes=r.randrange(1, 10)), **kw)]
+            return [
+                self.record(
+                    inst,
+                    person,
+                    [],
+                    state="lobby",
+                    joined=waited,
+                    left=waited + timedelta(minutes=r.randrange(1, 10)),
+                    **kw,
+                )
+            ]
         if behaviour == "rejoin":
             gap_start = join + (leave - join) * r.uniform(0.25, 0.6)
             gap_end = gap_start + timedelta(minutes=r.randrange(2, 15))
@@ -249,9 +370,10 @@ class Builder:
             devices = [self.device(join, leave), self.device(phone_join, phone_leave)]
             return [self.record(inst, person, devices, **kw)]
         if behaviour == "callback":
-            devices = [self.device(join, leave),
-                       self.device(join + timedelta(seconds=20), leave, "pstn", person.phone,
-                                   "callBack")]
+            devices = [
+                self.device(join, leave),
+                self.device(join + timedelta(seconds=20), leave, "pstn", person.phone, "callBack"),
+            ]
             return [self.record(inst, person, devices, **kw)]
         if behaviour == "dial_in":
             caller = Person(None, person.phone, person.phone)
@@ -262,12 +384,26 @@ class Builder:
             room_id, room_name = r.choice(inst.breakouts)
             b_join = start + timedelta(minutes=r.randrange(15, 25))
             b_leave = b_join + timedelta(minutes=r.randrange(10, 20))
-            attended.append({"id": room_id, "name": room_name,
-                             "joinedTime": stamp(b_join), "leftTime": stamp(b_leave)})
+            attended.append(
+                {
+                    "id": room_id,
+                    "name": room_name,
+                    "joinedTime": stamp(b_join),
+                    "leftTime": stamp(b_leave),
+                }
+            )
         return [self.record(inst, person, [self.device(join, leave)], breakouts=attended, **kw)]
 
-    def live(self, inst: Instance, person: Person, now: datetime, *, host: bool = False,
-             sentinel_join: bool = False, lobby: bool = False) -> Json:
+    def live(
+        self,
+        inst: Instance,
+        person: Person,
+        now: datetime,
+        *,
+        host: bool = False,
+        sentinel_join: bool = False,
+        lobby: bool = False,
+    ) -> Json:
         """A real-time record of an in-progress meeting: left time not known yet."""
         joined = inst.start + timedelta(seconds=self.rng.randrange(-120, 600))
         joined = min(joined, now - timedelta(seconds=30))
@@ -276,8 +412,14 @@ class Builder:
         dev.pop("durationSecond")
         if sentinel_join:
             dev["joinedTime"] = EPOCH_SENTINEL
-        rec = self.record(inst, person, [] if lobby else [dev], host=host, joined=joined,
-                          state="lobby" if lobby else "joined")
+        rec = self.record(
+            inst,
+            person,
+            [] if lobby else [dev],
+            host=host,
+            joined=joined,
+            state="lobby" if lobby else "joined",
+        )
         rec["leftTime"] = EPOCH_SENTINEL
         return rec
 
@@ -290,8 +432,10 @@ def generate_dataset(meetings: int, participants: int, seed: int) -> Dataset:
     b = Builder(rng)
     hosts = [b.person(n, "example.com") for n in range(3)]
     pool_size = max(participants * 3, 60)
-    pool = [b.person(n + 10, rng.choice(("example.com", "example.com", "partner.example.org")))
-            for n in range(pool_size)]
+    pool = [
+        b.person(n + 10, rng.choice(("example.com", "example.com", "partner.example.org")))
+        for n in range(pool_size)
+    ]
     for n, person in enumerate(pool):
         if n % 17 == 5:
             person.name = HOSTILE_NAMES[(n // 17) % len(HOSTILE_NAMES)]
@@ -318,8 +462,15 @@ def generate_dataset(meetings: int, participants: int, seed: int) -> Dataset:
         elif kind == "single" and group % 6 == 5:
             scheduled_type = "personalRoomMeeting"
         weeks = 4 if kind == "series" else 1
-        ms, instances = b.series(title, host, start + timedelta(weeks=group // 5 * 4), 60,
-                                 weeks, scheduled_type=scheduled_type, breakouts=group % 2 == 0)
+        ms, instances = b.series(
+            title,
+            host,
+            start + timedelta(weeks=group // 5 * 4),
+            60,
+            weeks,
+            scheduled_type=scheduled_type,
+            breakouts=group % 2 == 0,
+        )
         out_meetings.extend(ms)
         people = rng.sample(pool, min(participants, len(pool)))
         for inst in instances:
@@ -353,8 +504,9 @@ def generate_dataset(meetings: int, participants: int, seed: int) -> Dataset:
     people = rng.sample(pool, min(participants, len(pool)))
     for n in range(participants):
         person = people[n % len(people)] if n < len(people) else b.person(10**6 + n)
-        rec = b.live(last_instance, person, now, host=n == 0, sentinel_join=n % 7 == 3,
-                     lobby=n % 29 == 11)
+        rec = b.live(
+            last_instance, person, now, host=n == 0, sentinel_join=n % 7 == 3, lobby=n % 29 == 11
+        )
         if n % 11 == 4:
             rec["state"] = "breakoutSession"
             rec["breakoutSessionId"] = b.uuid()

@@ -1,0 +1,721 @@
+"""The ASGI app: Webex's meetings and participants endpoints over a dataset.
+
+Routes (all under ``/v1``): ``GET /meetingParticipants``, ``GET /meetingParticipants/{id}``,
+``GET /meetings``, ``GET /meetings/{meetingId}``. A raw ASGI front layer does what every
+Webex endpoint does before routing: ``TrackingId``, bearer-token authentication, the
+per-token rate limit and fault injection (see `faults`). Starlette routes the rest.
+
+How the reference page's rules are read where it is vague:
+
+- ``meetingStartTimeFrom``/``To`` apply to series and scheduled-meeting ids only and only
+  when at least one is given (the page's "both absent" default, ``to`` = now − 1 month,
+  would make a bare series id return nothing, contradicting "returns the last instance");
+  a missing one is derived from the other (``from`` = ``to`` − 1 month; ``to`` = the
+  earlier of ``from`` + 1 month and now). Both bounds are exclusive.
+- ``joinTimeFrom``/``To`` filter on the participant's ``joinedTime`` only when at least one
+  is given; a participant whose join time is unknown does not match a join-time filter.
+- A series or scheduled-meeting id with no ended or in-progress instance (in range) → 404.
+- ``hostEmail`` from a host token is refused (403) unless it is the host's own address;
+  from an admin or compliance token it restricts to meetings that user hosts (404 if not).
+- Personal-room refusal: a series or scheduled-meeting id whose ``scheduledType`` is
+  ``personalRoomMeeting`` → 400; instance ids of personal-room meetings are served.
+- ``breakoutSessionId`` on an in-progress instance → 400; unknown on an ended one → empty.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hashlib
+import json
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from reporting.webex.sandbox.dataset import (
+    EPOCH_SENTINEL,
+    Index,
+    Json,
+    Role,
+    build_index,
+    parse_role,
+    parse_time,
+)
+from reporting.webex.sandbox.faults import (
+    Attempts,
+    FaultSpec,
+    RateLimiter,
+    decide,
+    parse_faults,
+)
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+JSON_TYPE = "application/json"
+MEETINGS_TYPE = "application/json;charset=UTF-8"
+MAX_LIMIT = 100
+DEFAULT_MAX = 10
+PARTICIPANT_TIMES = ("meetingStartTime", "joinedTime", "leftTime")
+ERROR_TEXT = {
+    400: "The request was invalid or cannot be otherwise served.",
+    401: "The request requires a valid access token set in the Authorization request header.",
+    403: "The server understood the request, but refused to fulfill it because the access "
+    "token is missing required scopes or the user is missing required roles or licenses.",
+    404: "The requested resource could not be found.",
+    405: "The request was made to a resource using an HTTP request method that is not supported.",
+    423: "The requested resource is temporarily unavailable.",
+    429: "Too Many Requests",
+    500: "Something went wrong on the server.",
+    502: "Bad gateway.",
+    503: "Service Unavailable",
+    504: "Gateway Timeout: an upstream server failed to respond on time. If your query uses "
+    "the max parameter, please try to reduce it.",
+}
+
+
+class ApiError(Exception):
+    """An error answer in Webex's shape."""
+
+    def __init__(
+        self, status: int, description: str | None = None, headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(description or ERROR_TEXT.get(status, ""))
+        self.status = status
+        self.description = description or ERROR_TEXT.get(status, "")
+        self.headers = dict(headers or {})
+
+
+def error_body(status: int, description: str, tracking_id: str) -> bytes:
+    message = description if status == 400 else ERROR_TEXT.get(status, description)
+    return json.dumps(
+        {
+            "message": message,
+            "errors": [{"description": description}],
+            "trackingId": tracking_id,
+        }
+    ).encode()
+
+
+@lru_cache(maxsize=512)
+def _zone(name: str) -> ZoneInfo | None:
+    """None for UTC (timestamps stay as stored); raises ApiError for unknown names."""
+    if name.upper() in ("UTC", "Z", "ETC/UTC", "GMT"):
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ApiError(400, f"Invalid timezone '{name[:64]}'.") from None
+
+
+def _render_time(value: Any, zone: ZoneInfo | None) -> Any:
+    if zone is None or not isinstance(value, str):
+        return value
+    try:
+        moment = parse_time(value)
+    except ValueError:
+        return value
+    spec = "milliseconds" if "." in value else "seconds"
+    return moment.astimezone(zone).isoformat(timespec=spec)
+
+
+def _add_months(moment: datetime, months: int) -> datetime:
+    month0 = moment.month - 1 + months
+    year, month = moment.year + month0 // 12, month0 % 12 + 1
+    days = [
+        31,
+        29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28,
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ][month - 1]
+    return moment.replace(year=year, month=month, day=min(moment.day, days))
+
+
+@dataclass
+class _Page:
+    """One instance's visible participants for one (zone, view): encoded once, sliced often."""
+
+    items: list[bytes]
+    ids: list[str]
+    joins: list[float | None]
+    breakouts: list[frozenset[str]]
+
+
+class Sandbox:
+    """State shared by the requests of one app: dataset index, tokens, limits, caches."""
+
+    def __init__(self, index: Index, faults: FaultSpec, clock: Callable[[], float]) -> None:
+        self.index = index
+        self.faults = faults
+        self.clock = clock
+        self.tokens: dict[str, Role] = dict(index.tokens)
+        self.limiter = RateLimiter(faults.rate_limit, faults.rate_window)
+        self.attempts = Attempts()
+        self.spans = _series_spans(index)
+        self._pages: OrderedDict[tuple[str, str, bool], _Page] = OrderedDict()
+
+    def add_token(self, token: str, role: str | Role) -> None:
+        self.tokens[token] = role if isinstance(role, Role) else parse_role(role)
+
+    def now(self) -> datetime:
+        return self.index.now or datetime.now(UTC)
+
+    # -- participants --------------------------------------------------------------------
+
+    def page(self, meeting: Json, zone_name: str, compliance: bool) -> _Page:
+        ended = meeting.get("state") != "inProgress"
+        key = (str(meeting["id"]), zone_name, compliance and ended)
+        cached = self._pages.get(key)
+        if cached is not None:
+            self._pages.move_to_end(key)
+            return cached
+        zone = _zone(zone_name)
+        webinar = meeting.get("scheduledType") == "webinar"
+        page = _Page([], [], [], [])
+        for record in self.index.participants.get(str(meeting["id"]), []):
+            if not ended and record.get("state", "joined") == "end":
+                continue  # in progress: only who is there now
+            if not ended and webinar and not (record.get("_panelist") or record.get("_unmuted")):
+                continue
+            view = self.participant_view(record, meeting, zone, compliance)
+            page.items.append(json.dumps(view, ensure_ascii=False).encode())
+            page.ids.append(str(record.get("id", "")))
+            page.joins.append(_join_stamp(record))
+            page.breakouts.append(
+                frozenset(
+                    str(b.get("id")) for b in record.get("breakoutSessionsAttended", []) or []
+                )
+            )
+        self._pages[key] = page
+        if len(self._pages) > 4096:
+            self._pages.popitem(last=False)
+        return page
+
+    def participant_view(
+        self, record: Json, meeting: Json, zone: ZoneInfo | None, compliance: bool
+    ) -> Json:
+        """What a caller may see of a stored record, timestamps in ``zone``."""
+        ended = meeting.get("state") != "inProgress"
+        view = {k: v for k, v in record.items() if not k.startswith("_")}
+        if ended:
+            view.pop("orgId", None)
+        else:
+            view["orgId"] = self.index.org_id
+            view.setdefault("state", "joined")
+            view.pop("breakoutSessionsAttended", None)
+            if "leftTime" in view:
+                view["leftTime"] = EPOCH_SENTINEL
+        devices = []
+        for device in view.get("devices", []) or []:
+            shown = dict(device)
+            if not (compliance and ended):
+                shown.pop("phoneNumber", None)
+            if not ended and "leftTime" in shown:
+                shown["leftTime"] = EPOCH_SENTINEL
+            for key in ("joinedTime", "leftTime"):
+                if key in shown:
+                    shown[key] = _render_time(shown[key], zone)
+            devices.append(shown)
+        if "devices" in view:
+            view["devices"] = devices
+        if "breakoutSessionsAttended" in view:
+            view["breakoutSessionsAttended"] = [
+                {
+                    k: _render_time(v, zone) if k in ("joinedTime", "leftTime") else v
+                    for k, v in b.items()
+                }
+                for b in view["breakoutSessionsAttended"]
+            ]
+        for key in PARTICIPANT_TIMES:
+            if key in view:
+                view[key] = _render_time(view[key], zone)
+        return view
+
+
+def _join_stamp(record: Mapping[str, Any]) -> float | None:
+    value = record.get("joinedTime")
+    if not value:
+        return None
+    try:
+        stamp = parse_time(str(value)).timestamp()
+    except ValueError:
+        return None
+    return None if stamp == 0 else stamp
+
+
+# -- helpers shared by the endpoints -----------------------------------------------------
+
+
+def _param_time(params: Mapping[str, str], name: str, zone: ZoneInfo | None) -> datetime | None:
+    value = params.get(name)
+    if value is None or value == "":
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise ApiError(400, f"Invalid {name} '{value[:64]}': not an ISO 8601 date-time.") from None
+    if moment.tzinfo is None:
+        # A local time is read in the zone of the `timezone` header, like the API does.
+        moment = moment.replace(tzinfo=zone or UTC)
+    return moment
+
+
+def _max(params: Mapping[str, str]) -> int:
+    raw = params.get("max")
+    if raw is None:
+        return DEFAULT_MAX
+    try:
+        value = int(float(raw))
+    except ValueError:
+        raise ApiError(400, f"Invalid max '{raw[:32]}': must be a positive number.") from None
+    if value < 1:
+        raise ApiError(400, f"Invalid max '{raw[:32]}': must be a positive number.")
+    return min(value, MAX_LIMIT)
+
+
+def _cursor_token(offset: int, last_id: str) -> str:
+    check = hashlib.blake2b(last_id.encode(), digest_size=6).hexdigest()
+    return base64.urlsafe_b64encode(f"v1:{offset}:{check}".encode()).decode().rstrip("=")
+
+
+def _read_cursor(raw: str | None, ids: list[str]) -> int:
+    if raw is None:
+        return 0
+    try:
+        text = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
+        version, offset_text, check = text.split(":")
+        offset = int(offset_text)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise ApiError(400, "Invalid cursor.") from None
+    if version != "v1" or not 0 < offset <= len(ids):
+        raise ApiError(400, "Invalid cursor.")
+    if hashlib.blake2b(ids[offset - 1].encode(), digest_size=6).hexdigest() != check:
+        raise ApiError(400, "Invalid cursor.")
+    return offset
+
+
+def _next_link(request: Request, offset: int, last_id: str) -> str:
+    pairs = [
+        (k, v) for k, v in parse_qsl(request.url.query, keep_blank_values=True) if k != "cursor"
+    ]
+    pairs.append(("cursor", _cursor_token(offset, last_id)))
+    base = f"{request.url.scheme}://{request.url.netloc}{request.url.path}"
+    return f'<{base}?{urlencode(pairs)}>; rel="next"'
+
+
+def _role(request: Request) -> Role:
+    role: Role = request.scope["sandbox.role"]
+    return role
+
+
+def _check_host_email(request: Request, meeting: Json | None) -> str | None:
+    """Apply the hostEmail/ownership rules; returns the hostEmail filter if any."""
+    role = _role(request)
+    wanted = request.query_params.get("hostEmail")
+    wanted_lower = wanted.strip().lower() if wanted else None
+    if role.kind == "host":
+        if wanted_lower and wanted_lower != role.email:
+            raise ApiError(403, "hostEmail requires an administrator token.")
+        if meeting is not None and str(meeting["hostEmail"]).lower() != role.email:
+            raise ApiError(403, "The caller is not the host of this meeting.")
+        return role.email
+    if wanted_lower and meeting is not None and str(meeting["hostEmail"]).lower() != wanted_lower:
+        raise ApiError(404, f"No meeting {meeting['id']} hosted by {wanted_lower[:128]}.")
+    return wanted_lower
+
+
+def _zone_name(request: Request) -> str:
+    name = request.headers.get("timezone", "UTC").strip() or "UTC"
+    _zone(name)
+    return name
+
+
+def _json(payload: Any, media_type: str, headers: Mapping[str, str] | None = None) -> Response:
+    body = json.dumps(payload, ensure_ascii=False).encode()
+    return Response(body, media_type=media_type, headers=dict(headers or {}))
+
+
+# -- endpoints -----------------------------------------------------------------------------
+
+
+def _resolve_instance(sandbox: Sandbox, request: Request, meeting_id: str) -> Json:
+    index = sandbox.index
+    meeting = index.meetings.get(meeting_id)
+    if meeting is None:
+        raise ApiError(404, f"Meeting {meeting_id[:80]} not found.")
+    _check_host_email(request, meeting)
+    kind = meeting["meetingType"]
+    if kind == "meeting":
+        return meeting
+    if meeting.get("scheduledType") == "personalRoomMeeting":
+        raise ApiError(
+            400,
+            "The meeting ID of a scheduled personal room meeting is not supported for this API.",
+        )
+    zone = _zone(_zone_name(request))
+    params = request.query_params
+    start_from = _param_time(params, "meetingStartTimeFrom", zone)
+    start_to = _param_time(params, "meetingStartTimeTo", zone)
+    if start_from is not None or start_to is not None:
+        if start_from is None:
+            assert start_to is not None
+            start_from = _add_months(start_to, -1)
+        if start_to is None:
+            start_to = min(_add_months(start_from, 1), sandbox.now())
+        if start_from > start_to:
+            raise ApiError(400, "meetingStartTimeFrom must be before meetingStartTimeTo.")
+    chosen: Json | None = None
+    for instance in index.instances_of.get(meeting_id, []):
+        if instance.get("state") not in ("ended", "inProgress"):
+            continue
+        start = index.starts[instance["id"]]
+        if start_from is not None and start_to is not None and not start_from < start < start_to:
+            continue
+        chosen = instance  # ordered by start: the last match is the last instance
+    if chosen is None:
+        raise ApiError(
+            404, f"No ended or in-progress instance of meeting {meeting_id} in the time range."
+        )
+    return chosen
+
+
+async def list_participants(request: Request) -> Response:
+    sandbox: Sandbox = request.app.state.sandbox
+    params = request.query_params
+    meeting_id = params.get("meetingId")
+    if not meeting_id:
+        raise ApiError(400, "The meetingId parameter is required.")
+    zone_name = _zone_name(request)
+    zone = _zone(zone_name)
+    limit = _max(params)
+    join_from = _param_time(params, "joinTimeFrom", zone)
+    join_to = _param_time(params, "joinTimeTo", zone)
+    if join_from is not None or join_to is not None:
+        if join_from is None:
+            assert join_to is not None
+            join_from = join_to - timedelta(days=7)
+        if join_to is None:
+            join_to = join_from + timedelta(days=7)
+        if join_to < join_from:
+            raise ApiError(400, "joinTimeFrom must not be after joinTimeTo.")
+        if join_to - join_from > timedelta(days=90):
+            raise ApiError(
+                400, "The interval between joinTimeFrom and joinTimeTo must be within 90 days."
+            )
+    instance = _resolve_instance(sandbox, request, meeting_id)
+    breakout = params.get("breakoutSessionId")
+    if breakout is not None and instance.get("state") == "inProgress":
+        raise ApiError(400, "breakoutSessionId only applies to ended meeting instances.")
+    page = sandbox.page(instance, zone_name, _role(request).kind == "compliance")
+    ids, items = page.ids, page.items
+    if join_from is not None or breakout is not None:
+        lo = join_from.timestamp() if join_from else 0.0
+        hi = join_to.timestamp() if join_to else 0.0
+        keep = [
+            n
+            for n in range(len(items))
+            if (join_from is None or (page.joins[n] is not None and lo <= page.joins[n] < hi))  # type: ignore[operator]
+            and (breakout is None or breakout in page.breakouts[n])
+        ]
+        ids, items = [ids[n] for n in keep], [items[n] for n in keep]
+    offset = _read_cursor(params.get("cursor"), ids)
+    chunk = items[offset : offset + limit]
+    body = b'{"items":[' + b",".join(chunk) + b"]}"
+    headers = {}
+    end = offset + len(chunk)
+    if end < len(items):
+        headers["Link"] = _next_link(request, end, ids[end - 1])
+    return Response(body, media_type=JSON_TYPE, headers=headers)
+
+
+async def get_participant(request: Request) -> Response:
+    sandbox: Sandbox = request.app.state.sandbox
+    participant_id = request.path_params["participantId"]
+    found = sandbox.index.participant_by_id.get(participant_id)
+    if found is None:
+        raise ApiError(404, f"Participant {participant_id[:100]} not found.")
+    instance_id, position = found
+    meeting = sandbox.index.meetings[instance_id]
+    _check_host_email(request, meeting)
+    record = sandbox.index.participants[instance_id][position]
+    zone = _zone(_zone_name(request))
+    view = sandbox.participant_view(record, meeting, zone, _role(request).kind == "compliance")
+    return _json(view, JSON_TYPE)
+
+
+def _meeting_view(meeting: Json, zone: ZoneInfo | None) -> Json:
+    view = {k: v for k, v in meeting.items() if not k.startswith("_")}
+    for key in ("start", "end"):
+        view[key] = _render_time(view[key], zone)
+    return view
+
+
+async def list_meetings(request: Request) -> Response:
+    sandbox: Sandbox = request.app.state.sandbox
+    index = sandbox.index
+    params = request.query_params
+    zone_name = _zone_name(request)
+    zone = _zone(zone_name)
+    series_id = params.get("meetingSeriesId")
+    meeting_type = params.get("meetingType")
+    if meeting_type not in (None, "meetingSeries", "scheduledMeeting", "meeting"):
+        raise ApiError(400, f"Invalid meetingType '{meeting_type[:40]}'.")
+    state = params.get("state")
+    states = ("active", "scheduled", "ready", "lobby", "inProgress", "ended", "missed", "expired")
+    if state is not None and state not in states:
+        raise ApiError(400, f"Invalid state '{state[:40]}'.")
+    limit = _max(params)
+    series: Json | None = None
+    if series_id:
+        series = index.meetings.get(series_id)
+        if series is None or series["meetingType"] != "meetingSeries":
+            raise ApiError(404, f"Meeting series {series_id[:80]} not found.")
+        if series.get("scheduledType") == "personalRoomMeeting":
+            raise ApiError(
+                400, "The meeting ID of a scheduled personal room meeting is not supported."
+            )
+    host_filter = _check_host_email(request, series)
+    now = sandbox.now()
+    start = _param_time(params, "from", zone)
+    end = _param_time(params, "to", zone)
+    effective_type = meeting_type or ("" if series_id else "meetingSeries")
+    if effective_type == "meeting":
+        start = start or ((end - timedelta(days=7)) if end else now - timedelta(days=7))
+        end = end or (start + timedelta(days=7) if params.get("from") else now)
+    else:
+        start = start or ((end - timedelta(days=7)) if end else now)
+        end = end or start + timedelta(days=7)
+    if start > end:
+        raise ApiError(400, "from cannot be after to.")
+    spans = sandbox.spans
+    selected: list[Json] = []
+    for meeting in index.ordered_meetings:
+        kind = meeting["meetingType"]
+        if series_id and (meeting.get("meetingSeriesId") != series_id or kind == "meetingSeries"):
+            continue
+        if effective_type and kind != effective_type:
+            continue
+        if state is not None and meeting.get("state") != state:
+            continue
+        if host_filter and str(meeting["hostEmail"]).lower() != host_filter:
+            continue
+        if kind == "meetingSeries":
+            first, last = spans.get(
+                meeting["id"], (index.starts[meeting["id"]], index.ends[meeting["id"]])
+            )
+            if not (first < end and last > start):
+                continue
+        elif not start <= index.starts[meeting["id"]] < end:
+            continue
+        selected.append(meeting)
+    ids = [str(m["id"]) for m in selected]
+    offset = _read_cursor(params.get("cursor"), ids)
+    chunk = selected[offset : offset + limit]
+    headers = {}
+    if offset + len(chunk) < len(selected):
+        headers["Link"] = _next_link(request, offset + len(chunk), ids[offset + len(chunk) - 1])
+    return _json({"items": [_meeting_view(m, zone) for m in chunk]}, MEETINGS_TYPE, headers)
+
+
+def _series_spans(index: Index) -> dict[str, tuple[datetime, datetime]]:
+    """First start and last end over each series' occurrences and instances."""
+    spans: dict[str, tuple[datetime, datetime]] = {}
+    for meeting in index.ordered_meetings:
+        parent = meeting.get("meetingSeriesId")
+        if not parent or parent == meeting["id"]:
+            continue
+        first, last = spans.get(parent, (index.starts[meeting["id"]], index.ends[meeting["id"]]))
+        spans[parent] = (
+            min(first, index.starts[meeting["id"]]),
+            max(last, index.ends[meeting["id"]]),
+        )
+    return spans
+
+
+async def get_meeting(request: Request) -> Response:
+    sandbox: Sandbox = request.app.state.sandbox
+    meeting_id = request.path_params["meetingId"]
+    meeting = sandbox.index.meetings.get(meeting_id)
+    if meeting is None:
+        raise ApiError(404, f"Meeting {meeting_id[:80]} not found.")
+    _check_host_email(request, meeting)
+    return _json(_meeting_view(meeting, _zone(_zone_name(request))), MEETINGS_TYPE)
+
+
+# -- the front layer -------------------------------------------------------------------------
+
+
+class SandboxApp:
+    """ASGI entry: tracking id, auth, rate limit and faults, then Starlette routing."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+        self.router = Starlette(
+            routes=[
+                Route("/v1/meetingParticipants", list_participants, methods=["GET"]),
+                Route("/v1/meetingParticipants/{participantId}", get_participant, methods=["GET"]),
+                Route("/v1/meetings", list_meetings, methods=["GET"]),
+                Route("/v1/meetings/{meetingId}", get_meeting, methods=["GET"]),
+            ],
+            exception_handlers={ApiError: _api_error, HTTPException: _http_error},
+        )
+        self.router.state.sandbox = sandbox
+        self.state = self.router.state
+
+    def add_token(self, token: str, role: str | Role) -> None:
+        self.sandbox.add_token(token, role)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.router(scope, receive, send)
+            return
+        tracking_id = f"SANDBOX_{uuid.uuid4()}"
+        scope["sandbox.tracking_id"] = tracking_id
+        sandbox = self.sandbox
+        token = _bearer(scope) or ""
+        role = sandbox.tokens.get(token) if token else None
+        if role is None:
+            await _send_error(send, 401, ERROR_TEXT[401], tracking_id)
+            return
+        scope["sandbox.role"] = role
+        wait = sandbox.limiter.check(token, sandbox.clock())
+        if wait is not None:
+            await _send_error(
+                send,
+                429,
+                "Too many requests for this token; retry later.",
+                tracking_id,
+                {"Retry-After": str(wait)},
+            )
+            return
+        spec = sandbox.faults
+        if spec.injects or spec.latency:
+            query = scope.get("query_string", b"").decode("latin-1")
+            target = scope["path"] + ("?" + query if query else "")
+            attempt = sandbox.attempts.next(token, target) if spec.injects else 0
+            decision = decide(spec, token, target, attempt)
+            if decision.delay:
+                await asyncio.sleep(decision.delay)
+            if decision.kind == "drop":
+                await _drop(scope)
+                return
+            if decision.kind is not None:
+                status = int(decision.kind)
+                extra = {"Retry-After": decision.retry_after} if decision.retry_after else {}
+                await _send_error(send, status, ERROR_TEXT[status], tracking_id, extra)
+                return
+
+        async def send_with_tracking(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"trackingid", tracking_id.encode()),
+                ]
+            await send(message)
+
+        await self.router(scope, receive, send_with_tracking)
+
+
+def _bearer(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", []):
+        if name == b"authorization":
+            text = bytes(value).decode("latin-1").strip()
+            if text[:7].lower() == "bearer " and text[7:].strip():
+                return text[7:].strip()
+            return None
+    return None
+
+
+async def _send_error(
+    send: Send,
+    status: int,
+    description: str,
+    tracking_id: str,
+    headers: Mapping[str, str] | None = None,
+) -> None:
+    body = error_body(status, description, tracking_id)
+    raw = [
+        (b"content-type", JSON_TYPE.encode()),
+        (b"content-length", str(len(body)).encode()),
+        (b"trackingid", tracking_id.encode()),
+    ]
+    raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _drop(scope: Scope) -> None:
+    transport = scope.get("sandbox.transport")
+    if transport is None:
+        # In process (httpx.ASGITransport) there is no socket to close: raise what httpx
+        # raises when a real server hangs up without answering.
+        import httpx
+
+        raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+    transport.abort()
+    # Let the protocol see connection_lost before we return, so it does not answer 500.
+    for _ in range(3):
+        await asyncio.sleep(0)
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    tracking_id = request.scope.get("sandbox.tracking_id", "")
+    return Response(
+        error_body(exc.status, exc.description, tracking_id),
+        status_code=exc.status,
+        media_type=JSON_TYPE,
+        headers=exc.headers,
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    tracking_id = request.scope.get("sandbox.tracking_id", "")
+    text = ERROR_TEXT.get(exc.status_code, str(exc.detail))
+    return Response(
+        error_body(exc.status_code, text, tracking_id),
+        status_code=exc.status_code,
+        media_type=JSON_TYPE,
+    )
+
+
+def create_app(
+    dataset: Mapping[str, Any] | Index,
+    faults: FaultSpec | str | None = None,
+    clock: Callable[[], float] | None = None,
+) -> SandboxApp:
+    """The sandbox as an ASGI app; ``faults`` None uses the dataset's own ``faults`` key.
+
+    ``clock`` (monotonic seconds) drives the rate limiter; tests pass a fake one.
+    """
+    index = dataset if isinstance(dataset, Index) else build_index(dataset)
+    if isinstance(faults, FaultSpec):
+        spec = faults
+    else:
+        spec = parse_faults(faults if faults is not None else index.faults)
+    return SandboxApp(Sandbox(index, spec, clock or time.monotonic))
