@@ -1,0 +1,410 @@
+"""A deliberately plain reference implementation of ATTENDANCE_RULES.md for the tests.
+
+Loops and dicts, no pandas or numpy, written from the rules and the engine's "Readings of
+the rules" (reporting/attendance/engine.py) without looking at how the engine computes.
+The property test compares the two over random meetings; the benchmark times this one
+against the engine on the same data. Output: attendance and course rows as plain dicts,
+times as integer milliseconds since the epoch (None when empty).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from fractions import Fraction
+from typing import Any
+
+from reporting.model import InstanceRecords
+from reporting.roster import Roster
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MS = timedelta(milliseconds=1)
+INF = float("inf")
+
+
+def to_ms(moment: datetime) -> int:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - EPOCH) // MS
+
+
+def parse(value: Any) -> tuple[int | None, bool]:
+    """(milliseconds or None when unknown, bad)."""
+    if value is None:
+        return None, False
+    if isinstance(value, float) and math.isnan(value):
+        return None, False
+    if not isinstance(value, str):
+        return None, True
+    if not value.strip():
+        return None, False
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None, True
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    if moment == EPOCH:
+        return None, False
+    return to_ms(moment), False
+
+
+def items(value: Any) -> list[dict[str, Any]]:
+    if not isinstance(value, list):
+        return []
+    return [v if isinstance(v, dict) else {} for v in value]
+
+
+def digits(value: Any) -> str:
+    if not isinstance(value, str):
+        return ""
+    return "".join(c for c in value if c in "0123456789")
+
+
+def person_key(record: dict[str, Any], roster: Roster | None) -> str:
+    email = record.get("email")
+    if isinstance(email, str) and "@" in email.strip().lower():
+        email = email.strip().lower()
+        if roster is not None:
+            for entry in roster:
+                if email == entry.email.lower() or email in [a.lower() for a in entry.aliases]:
+                    return entry.email.lower()
+        return email
+    for device in items(record.get("devices")):
+        if digits(device.get("phoneNumber")):
+            return "tel:" + digits(device.get("phoneNumber"))
+    name = record.get("displayName")
+    if isinstance(name, str) and name.split():
+        return "name:" + " ".join(name.split()).casefold()
+    rid = record.get("id")
+    return "id:" + ("" if rid is None else str(rid))
+
+
+def number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def union(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    blocks: list[tuple[int, int]] = []
+    for start, end in sorted(intervals):
+        if blocks and start <= blocks[-1][1]:
+            blocks[-1] = (blocks[-1][0], max(blocks[-1][1], end))
+        else:
+            blocks.append((start, end))
+    return blocks
+
+
+def meets(attended: int, meeting: int, rules: Any) -> bool:
+    threshold = rules.min_attendance
+    if threshold.percent is not None:
+        return attended * 100 >= Fraction(threshold.percent) * meeting
+    return attended >= threshold.seconds
+
+
+def reference_compute(
+    data: Sequence[InstanceRecords],
+    rules: Any,
+    rosters: Mapping[int, Roster | None],
+    as_of: datetime,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    now = to_ms(as_of)
+    rows: list[dict[str, Any]] = []
+    instance_sort: dict[int, tuple[Any, ...]] = {}
+    for index, item in enumerate(data):
+        inst = item.instance
+        roster = rosters.get(inst.entry_index)
+        records = [r for r in item.records if isinstance(r, dict)]
+
+        joins: list[int] = []
+        leaves: list[int] = []
+        for r in records:
+            if r.get("state") == "lobby":
+                continue
+            sources = [r, *items(r.get("devices")), *items(r.get("breakoutSessionsAttended"))]
+            for s in sources:
+                j, _ = parse(s.get("joinedTime"))
+                l, _ = parse(s.get("leftTime"))
+                if j is not None:
+                    joins.append(j)
+                if l is not None:
+                    leaves.append(l)
+        inferred = not inst.looked_up or inst.start is None
+        in_progress = inst.looked_up and inst.end is None
+        if inferred:
+            ws = min(joins) if joins else None
+        else:
+            assert inst.start is not None
+            ws = to_ms(inst.start)
+        if in_progress:
+            we: int | None = now
+        elif inst.looked_up and inst.end is not None:
+            we = to_ms(inst.end)
+        else:
+            we = max(leaves) if leaves else None
+        instance_sort[index] = (ws if ws is not None else INF, inst.id, index)
+
+        people: dict[str, dict[str, Any]] = {}
+        for position, r in enumerate(records):
+            key = person_key(r, roster)
+            p = people.setdefault(
+                key,
+                {"records": [], "devices": 0, "host": False, "cohost": False, "flags": set(),
+                 "intervals": [], "breakouts": []},
+            )
+            devices = items(r.get("devices"))
+            breakouts = items(r.get("breakoutSessionsAttended"))
+            p["devices"] += len(devices)
+            p["host"] = p["host"] or r.get("host") is True
+            p["cohost"] = p["cohost"] or r.get("coHost") is True
+            lobby = r.get("state") == "lobby"
+            first = INF
+            for s in [r, *devices, *breakouts]:
+                j, _ = parse(s.get("joinedTime"))
+                if j is not None:
+                    first = min(first, j)
+            name = r.get("displayName")
+            email = r.get("email")
+            p["records"].append(
+                (
+                    (lobby, first, position),
+                    name.strip() if isinstance(name, str) and name.strip() else None,
+                    email.strip() if isinstance(email, str) and "@" in email else None,
+                )
+            )
+            if lobby:
+                p["flags"].add("LOBBY")
+                continue
+            for s in [r, *devices, *breakouts]:
+                for field in ("joinedTime", "leftTime"):
+                    if parse(s.get(field))[1]:
+                        p["flags"].add("BAD_TIMESTAMP")
+            rec_left, _ = parse(r.get("leftTime"))
+            use_devices = any(parse(d.get("joinedTime"))[0] is not None for d in devices)
+            sources: list[tuple[dict[str, Any], str]] = []
+            if use_devices:
+                sources += [(d, "device") for d in devices]
+            else:
+                sources.append((r, "record"))
+            sources += [(b, "breakout") for b in breakouts]
+            for s, kind in sources:
+                j, _ = parse(s.get("joinedTime"))
+                l, _ = parse(s.get("leftTime"))
+                if j is None:
+                    p["flags"].add("UNKNOWN_JOIN")
+                    continue
+                left_inferred = False
+                if l is None:
+                    left_inferred = True
+                    if in_progress:
+                        l = now
+                        p["flags"].add("IN_PROGRESS")
+                    elif rec_left is not None:
+                        l = rec_left
+                        p["flags"].add("LEFT_TIME_INFERRED")
+                    elif we is not None:
+                        l = we
+                        p["flags"].add("LEFT_TIME_INFERRED")
+                    else:
+                        p["flags"].add("UNKNOWN_LEAVE")
+                        continue
+                if l < j:
+                    p["flags"].add("INVALID_INTERVAL")
+                    continue
+                if kind == "device" and not left_inferred:
+                    duration = number(s.get("durationSecond"))
+                    if duration is not None and not math.isnan(duration):
+                        if math.isinf(duration) or abs(Fraction(duration) * 1000 - (l - j)) > 60000:
+                            p["flags"].add("DURATION_MISMATCH")
+                start = max(j, ws) if ws is not None else j
+                end = min(l, we) if we is not None else l
+                if end > start:
+                    p["intervals"].append((start, end))
+                    if kind == "breakout":
+                        p["breakouts"].append((start, end))
+
+        on_roster_keys = {e.email.lower(): e for e in roster} if roster is not None else {}
+        for key, p in people.items():
+            ordered = sorted(p["records"], key=lambda x: x[0])
+            name = next((n for _, n, _ in ordered if n is not None), None)
+            email = next((e for _, _, e in ordered if e is not None), None)
+            entry = on_roster_keys.get(key)
+            blocks = union(p["intervals"])
+            rows.append(
+                {
+                    "index": index,
+                    "person_key": key,
+                    "display_name": name,
+                    "email": entry.email if entry is not None else email,
+                    "is_host": p["host"],
+                    "is_cohost": p["cohost"],
+                    "attended_ms": sum(e - s for s, e in blocks),
+                    "breakout_ms": sum(e - s for s, e in union(p["breakouts"])),
+                    "first_join": blocks[0][0] if blocks else None,
+                    "last_leave": blocks[-1][1] if blocks else None,
+                    "segments": len(blocks),
+                    "devices": p["devices"],
+                    "flags": set(p["flags"]),
+                    "roster_name": entry.name if entry is not None else None,
+                    "department": entry.department if entry is not None else None,
+                    "not_on_roster": roster is not None and entry is None,
+                }
+            )
+        if roster is not None:
+            for entry in roster:
+                if entry.email.lower() not in people:
+                    rows.append(
+                        {
+                            "index": index, "person_key": entry.email.lower(),
+                            "display_name": entry.name or entry.email, "email": entry.email,
+                            "is_host": False, "is_cohost": False, "attended_ms": 0,
+                            "breakout_ms": 0, "first_join": None, "last_leave": None,
+                            "segments": 0, "devices": 0, "flags": set(),
+                            "roster_name": entry.name, "department": entry.department,
+                            "not_on_roster": False,
+                        }
+                    )
+        for row in rows:
+            if row["index"] != index:
+                continue
+            meeting = max(we - ws, 0) // 1000 if ws is not None and we is not None else 0
+            attended = row.pop("attended_ms") // 1000
+            breakout = row.pop("breakout_ms") // 1000
+            if attended > 0 and meets(attended, meeting, rules):
+                status = "complete"
+            elif attended > 0:
+                status = "partial"
+            else:
+                status = "absent"
+            flags = row.pop("flags")
+            if attended > 0 and not inferred:
+                assert ws is not None and we is not None
+                if row["first_join"] > ws + rules.late_grace_seconds * 1000:
+                    flags.add("LATE_JOIN")
+                if row["last_leave"] < we - rules.early_leave_grace_seconds * 1000:
+                    flags.add("EARLY_LEAVE")
+            if row.pop("not_on_roster"):
+                flags.add("NOT_ON_ROSTER")
+            if inferred:
+                flags.add("MEETING_WINDOW_INFERRED")
+            if in_progress:
+                flags.add("IN_PROGRESS")
+            row.update(
+                meeting_id=inst.id,
+                meeting_title=inst.title,
+                meeting_start=ws,
+                meeting_end=we,
+                meeting_seconds=meeting,
+                attended_seconds=attended,
+                main_session_seconds=attended - breakout,
+                breakout_seconds=breakout,
+                status=status,
+                flags=";".join(sorted(flags)),
+                course=inst.course,
+            )
+
+    def row_order(row: dict[str, Any]) -> tuple[Any, ...]:
+        name = row["display_name"]
+        return (instance_sort[row["index"]], name.casefold() if name else "\U0010ffff",
+                row["person_key"])
+
+    rows.sort(key=row_order)
+    for row in rows:
+        del row["index"]
+    return rows, reference_courses(data, rows, rules)
+
+
+def reference_courses(
+    data: Sequence[InstanceRecords], rows: list[dict[str, Any]], rules: Any
+) -> list[dict[str, Any]]:
+    totals: dict[str, int] = {}
+    first_entry: dict[str, int] = {}
+    for item in data:
+        c = item.instance.course
+        totals[c] = totals.get(c, 0) + 1
+        first_entry[c] = min(first_entry.get(c, item.instance.entry_index), item.instance.entry_index)
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault((row["course"], row["person_key"]), []).append(row)
+    out = []
+    for (course, key), group in groups.items():
+        roster_name = next((r["roster_name"] for r in group if r["roster_name"]), None)
+        display = next((r["display_name"] for r in group if r["display_name"]), None)
+        name = roster_name or display
+        complete = sum(r["status"] == "complete" for r in group)
+        required = rules.sessions_required if rules.sessions_required is not None else totals[course]
+        out.append(
+            {
+                "course": course,
+                "person_key": key,
+                "display_name": name,
+                "email": next((r["email"] for r in group if r["email"]), None),
+                "sessions_total": totals[course],
+                "sessions_complete": complete,
+                "completed": complete >= required,
+            }
+        )
+    out.sort(
+        key=lambda r: (
+            (first_entry[r["course"]], r["course"]),
+            r["display_name"].casefold() if r["display_name"] else "\U0010ffff",
+            r["person_key"],
+        )
+    )
+    return out
+
+
+# -- helpers shared by the attendance tests and the benchmark -------------------------
+
+
+class Threshold:
+    """Stands in for reporting.config.Threshold (same attributes)."""
+
+    def __init__(self, percent: Fraction | int | str | None = None, seconds: int | None = None):
+        self.percent = Fraction(percent) if percent is not None else None
+        self.seconds = seconds
+
+
+class Rules:
+    """Stands in for reporting.config.Rules (same attributes)."""
+
+    def __init__(
+        self,
+        min_attendance: Threshold | None = None,
+        late_grace_seconds: int = 300,
+        early_leave_grace_seconds: int = 300,
+        sessions_required: int | None = None,
+    ):
+        self.min_attendance = min_attendance or Threshold(percent=80)
+        self.late_grace_seconds = late_grace_seconds
+        self.early_leave_grace_seconds = early_leave_grace_seconds
+        self.sessions_required = sessions_required
+
+
+def frame_rows(frame: Any) -> list[dict[str, Any]]:
+    """DataFrame rows as plain dicts: datetimes as epoch ms, missing values as None."""
+    import pandas as pd
+
+    out = []
+    for record in frame.to_dict("records"):
+        row = {}
+        for k, v in record.items():
+            if isinstance(v, pd.Timestamp):
+                row[k] = v.value // 1_000_000 if v.unit == "ns" else to_ms(v.to_pydatetime())
+            elif v is None or (not isinstance(v, str | bool) and pd.isna(v)):
+                row[k] = None
+            elif hasattr(v, "item"):
+                row[k] = v.item()
+            else:
+                row[k] = v
+        out.append(row)
+    return out
