@@ -1,0 +1,138 @@
+"""What every renderer receives, and the small formatting rules all formats share.
+
+The renderers depend on the *shape* of the report spec and the attendance result
+(Protocols below), not on the classes of `reporting.config` / `reporting.attendance`, so
+tests can build inputs directly and the stages stay decoupled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from reporting.model import FetchFailure, Instance, RunInfo
+
+COMPLIANCE = "compliance"
+
+
+class ReportSpecLike(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def audience(self) -> str: ...
+    @property
+    def show_devices(self) -> bool: ...
+
+
+class ResultLike(Protocol):
+    @property
+    def attendance(self) -> pd.DataFrame: ...
+    @property
+    def devices(self) -> pd.DataFrame: ...
+    @property
+    def breakouts(self) -> pd.DataFrame: ...
+    @property
+    def courses(self) -> pd.DataFrame: ...
+
+
+@dataclass(frozen=True)
+class ReportInput:
+    """One report to render; `result` is already masked for `spec.audience`."""
+
+    spec: ReportSpecLike
+    run: RunInfo
+    instances: Sequence[Instance]
+    result: ResultLike
+    failures: Sequence[FetchFailure] = ()
+    page_problems: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    page_size: str = "A4"  # "A4" | "Letter"
+    pdfa: bool = False  # PDF/A-3b archival output
+    templates: Path | None = None  # a user folder overriding shipped templates
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.run.timezone)
+
+    @property
+    def show_devices(self) -> bool:
+        return bool(self.spec.show_devices)
+
+    @property
+    def pdf_variant(self) -> str | None:
+        return "pdf/a-3b" if self.pdfa else None
+
+
+def flag_explanations() -> dict[str, str]:
+    """Plain-English meaning of every flag, from the attendance rules module."""
+    try:
+        from reporting.attendance.flags import FLAG_EXPLANATIONS
+    except ImportError:  # pragma: no cover - only while the rules module is missing
+        return dict(_FALLBACK_EXPLANATIONS)
+    return dict(FLAG_EXPLANATIONS)
+
+
+_FALLBACK_EXPLANATIONS = {
+    "LATE_JOIN": "The person's first join was later than the start plus the grace period.",
+    "EARLY_LEAVE": "The person's last leave was earlier than the end minus the grace period.",
+}
+
+
+def fmt_duration(seconds: Any) -> str:
+    """Whole seconds as `h:mm:ss` (hours not wrapped at 24); empty for missing values."""
+    if seconds is None or pd.isna(seconds):
+        return ""
+    total = int(seconds)
+    sign = "-" if total < 0 else ""
+    hours, rest = divmod(abs(total), 3600)
+    return f"{sign}{hours}:{rest // 60:02d}:{rest % 60:02d}"
+
+
+def to_local(value: Any, tz: ZoneInfo) -> datetime | None:
+    """An aware timestamp in the display zone, or None for missing values."""
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, float) and pd.isna(value):
+        return None
+    ts = pd.Timestamp(value)
+    if pd.isna(ts):
+        return None
+    if ts.tzinfo is None:
+        ts = ts.tz_localize("UTC")
+    result: datetime = ts.tz_convert(tz).to_pydatetime()
+    return result
+
+
+def fmt_local(value: Any, tz: ZoneInfo, *, date: bool = True) -> str:
+    local = to_local(value, tz)
+    if local is None:
+        return ""
+    return local.strftime("%Y-%m-%d %H:%M:%S" if date else "%H:%M:%S")
+
+
+def share(attended: Any, meeting: Any) -> float | None:
+    """Attended share of the meeting as a fraction (0..1), None when undefined."""
+    if attended is None or meeting is None or pd.isna(attended) or pd.isna(meeting):
+        return None
+    if int(meeting) <= 0:
+        return None
+    return int(attended) / int(meeting)
+
+
+def fmt_share(value: float | None) -> str:
+    # Rounded down so a row shown as "80.0 %" never hides a share just under a threshold.
+    if value is None:
+        return ""
+    return f"{int(value * 1000) / 10:.1f} %"
+
+
+def split_flags(flags: Any) -> list[str]:
+    if flags is None or (isinstance(flags, float) and pd.isna(flags)):
+        return []
+    return [f for f in str(flags).split(";") if f]

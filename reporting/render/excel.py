@@ -1,0 +1,383 @@
+"""The XLSX report: Summary, Attendance, Devices, Breakouts, Courses, Data quality.
+
+Every sheet is written in openpyxl's write-only mode (rows stream to disk, so 200,000
+rows stay within a small memory budget). One row per record, no merged cells, a frozen
+header and an autofilter, so each sheet can be sorted and filtered as it is. Durations are
+numbers (fractions of a day) formatted `[h]:mm:ss`; times are naive date-times in the
+config zone (Excel has no zones; the zone is named on the Summary sheet).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+from reporting.errors import RenderError
+from reporting.render.context import ReportInput, flag_explanations, split_flags
+from reporting.render.safety import strip_controls
+
+DURATION_FORMAT = "[h]:mm:ss"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
+SHARE_FORMAT = "0.0%"
+MAX_CELL_CHARS = 32_767  # Excel's limit; longer text is cut rather than corrupting the file
+
+_HEADER_FONT = Font(bold=True, color="FFFFFF")
+_HEADER_FILL = PatternFill("solid", fgColor="1F3A5F")
+
+
+@dataclass(frozen=True)
+class Col:
+    header: str
+    kind: str  # text | int | duration | datetime | bool | share | float
+    width: float = 14
+
+
+def _text(value: Any) -> str | None:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    return strip_controls(str(value))[:MAX_CELL_CHARS]
+
+
+def _column_values(series: pd.Series, kind: str, tz: ZoneInfo) -> list[Any]:
+    """Column values converted once, vectorised where pandas allows."""
+    if kind == "datetime":
+        ts = pd.to_datetime(series, utc=True, errors="coerce")
+        local = ts.dt.tz_convert(tz).dt.tz_localize(None)
+        return [None if pd.isna(v) else v.to_pydatetime() for v in local]
+    if kind == "duration":
+        num = pd.to_numeric(series, errors="coerce") / 86400.0
+        return [None if pd.isna(v) else float(v) for v in num]
+    if kind == "int":
+        return [None if pd.isna(v) else int(v) for v in series]
+    if kind in ("share", "float"):
+        return [None if pd.isna(v) else float(v) for v in series]
+    if kind == "bool":
+        return [None if pd.isna(v) else bool(v) for v in series]
+    return [_text(v) for v in series]
+
+
+class _SheetWriter:
+    """Streams one table into a write-only sheet, reusing one styled cell per column.
+
+    Each appended row is serialised at once, so a cell object can be refilled for the next
+    row; that avoids a style lookup per cell, which dominates openpyxl's write time.
+    """
+
+    def __init__(self, ws: WriteOnlyWorksheet, columns: Sequence[Col]) -> None:
+        self.ws = ws
+        self.columns = columns
+        self.rows_written = 0
+        self._cells = []
+        for col in columns:
+            cell = WriteOnlyCell(ws)
+            if col.kind == "duration":
+                cell.number_format = DURATION_FORMAT
+            elif col.kind == "datetime":
+                cell.number_format = DATETIME_FORMAT
+            elif col.kind == "share":
+                cell.number_format = SHARE_FORMAT
+            self._cells.append(cell)
+
+    def header(self, first_row: int = 1) -> None:
+        for i, col in enumerate(self.columns, start=1):
+            self.ws.column_dimensions[get_column_letter(i)].width = col.width
+        if self.columns:
+            self.ws.freeze_panes = f"A{first_row + 1}"
+        cells = []
+        for col in self.columns:
+            cell = WriteOnlyCell(self.ws, value=col.header)
+            cell.font = _HEADER_FONT
+            cell.fill = _HEADER_FILL
+            cells.append(cell)
+        self.ws.append(cells)
+
+    def rows(self, data: Iterable[Sequence[Any]]) -> None:
+        kinds = [c.kind for c in self.columns]
+        cells = self._cells
+        append = self.ws.append
+        for row in data:
+            for cell, kind, value in zip(cells, kinds, row, strict=True):
+                cell.value = value
+                if kind == "text" and value is not None:
+                    # `=cmd|...` from a display name must stay text, never a formula.
+                    cell.data_type = "s"
+            append(cells)
+            self.rows_written += 1
+
+    def frame(self, frame: pd.DataFrame, sources: Sequence[str], tz: ZoneInfo) -> None:
+        values = [
+            _column_values(frame[src], col.kind, tz)
+            if src in frame.columns
+            else [None] * len(frame)
+            for src, col in zip(sources, self.columns, strict=True)
+        ]
+        self.rows(zip(*values, strict=True))
+
+
+def _finish(writer: _SheetWriter, first_row: int = 1) -> None:
+    if writer.columns:
+        last = get_column_letter(len(writer.columns))
+        writer.ws.auto_filter.ref = f"A{first_row}:{last}{first_row + max(writer.rows_written, 1)}"
+
+
+def _table(
+    wb: Workbook,
+    title: str,
+    columns: Sequence[tuple[str, str, str, float]],
+    frame: pd.DataFrame,
+    tz: ZoneInfo,
+) -> None:
+    ws = wb.create_sheet(title)
+    cols = [Col(header, kind, width) for _, header, kind, width in columns]
+    writer = _SheetWriter(ws, cols)
+    # Autofilter and panes must be set before rows stream out; the range is known upfront.
+    writer.rows_written = len(frame)
+    _finish(writer)
+    writer.rows_written = 0
+    writer.header()
+    writer.frame(frame, [src for src, *_ in columns], tz)
+
+
+ATTENDANCE_SHEET = (
+    ("meeting_id", "Meeting id", "text", 22),
+    ("meeting_title", "Meeting", "text", 30),
+    ("course", "Course", "text", 18),
+    ("meeting_start", "Meeting start", "datetime", 19),
+    ("meeting_end", "Meeting end", "datetime", 19),
+    ("meeting_seconds", "Meeting duration", "duration", 11),
+    ("person_key", "Person key", "text", 26),
+    ("display_name", "Name", "text", 26),
+    ("email", "Email", "text", 28),
+    ("department", "Department", "text", 16),
+    ("roster_name", "Roster name", "text", 20),
+    ("is_host", "Host", "bool", 7),
+    ("is_cohost", "Co-host", "bool", 8),
+    ("attended_seconds", "Attended", "duration", 11),
+    ("share", "Share of meeting", "share", 10),
+    ("main_session_seconds", "Main session", "duration", 11),
+    ("breakout_seconds", "Breakouts", "duration", 11),
+    ("first_join", "First join", "datetime", 19),
+    ("last_leave", "Last leave", "datetime", 19),
+    ("segments", "Segments", "int", 9),
+    ("devices", "Devices", "int", 8),
+    ("status", "Status", "text", 10),
+    ("flags", "Flags", "text", 30),
+)
+DEVICES_SHEET = (
+    ("meeting_id", "Meeting id", "text", 22),
+    ("person_key", "Person key", "text", 26),
+    ("correlation_id", "Correlation id", "text", 24),
+    ("device_type", "Device type", "text", 16),
+    ("audio_type", "Audio type", "text", 12),
+    ("call_type", "Call type", "text", 12),
+    ("phone_number", "Phone number", "text", 18),
+    ("joined", "Joined", "datetime", 19),
+    ("left", "Left", "datetime", 19),
+    ("duration_seconds", "Duration", "duration", 11),
+)
+BREAKOUTS_SHEET = (
+    ("meeting_id", "Meeting id", "text", 22),
+    ("person_key", "Person key", "text", 26),
+    ("breakout_id", "Breakout id", "text", 22),
+    ("breakout_name", "Breakout", "text", 24),
+    ("joined", "Joined", "datetime", 19),
+    ("left", "Left", "datetime", 19),
+    ("duration_seconds", "Duration", "duration", 11),
+)
+COURSES_SHEET = (
+    ("course", "Course", "text", 22),
+    ("person_key", "Person key", "text", 26),
+    ("display_name", "Name", "text", 26),
+    ("email", "Email", "text", 28),
+    ("sessions_total", "Sessions", "int", 9),
+    ("sessions_complete", "Complete", "int", 9),
+    ("completed", "Course completed", "bool", 10),
+)
+
+
+def _with_share(att: pd.DataFrame) -> pd.DataFrame:
+    frame = att.copy()
+    if {"attended_seconds", "meeting_seconds"} <= set(frame.columns):
+        meeting = pd.to_numeric(frame["meeting_seconds"], errors="coerce")
+        attended = pd.to_numeric(frame["attended_seconds"], errors="coerce")
+        frame["share"] = (attended / meeting.where(meeting > 0)).astype("float64")
+    return frame
+
+
+def meeting_summary(inp: ReportInput) -> pd.DataFrame:
+    """One row per meeting instance: who completed, partly attended or was absent."""
+    att = inp.result.attendance
+    rows = []
+    for inst in inp.instances:
+        part = att[att["meeting_id"] == inst.id] if "meeting_id" in att.columns else att[:0]
+        counts = part["status"].value_counts() if len(part) else pd.Series(dtype=int)
+        total = len(part)
+        complete = int(counts.get("complete", 0))
+        seconds = part["meeting_seconds"].iloc[0] if total else None
+        rows.append(
+            {
+                "meeting_id": inst.id,
+                "title": inst.title,
+                "course": inst.course,
+                "start": inst.start,
+                "end": inst.end,
+                "meeting_seconds": seconds,
+                "host": inst.host_email,
+                "people": total,
+                "complete": complete,
+                "partial": int(counts.get("partial", 0)),
+                "absent": int(counts.get("absent", 0)),
+                "completion": complete / total if total else None,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def flag_counts(att: pd.DataFrame) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    if "flags" not in att.columns:
+        return counts
+    for text, n in att["flags"].value_counts().items():
+        for flag in split_flags(text):
+            counts[flag] = counts.get(flag, 0) + int(n)
+    return dict(sorted(counts.items()))
+
+
+def _facts(inp: ReportInput) -> list[tuple[str, Any]]:
+    run = inp.run
+    att = inp.result.attendance
+    status = att["status"].value_counts() if "status" in att.columns else pd.Series(dtype=int)
+    tz = inp.tz
+
+    def local(value: datetime) -> datetime:
+        return value.astimezone(tz).replace(tzinfo=None)
+
+    return [
+        ("Report", inp.spec.name),
+        ("Audience", inp.spec.audience),
+        ("Period", run.period_label),
+        ("Period start", local(run.period_start)),
+        ("Period end (exclusive)", local(run.period_end)),
+        ("Generated at (as of)", local(run.as_of)),
+        ("Time zone of all times", run.timezone),
+        ("Run id", run.run_id),
+        ("Config hash (SHA-256)", run.config_hash),
+        ("Tool version", run.tool_version),
+        ("Meetings", len(inp.instances)),
+        ("Meetings not fetched", len(inp.failures)),
+        ("Attendance rows", len(att)),
+        ("Complete", int(status.get("complete", 0))),
+        ("Partial", int(status.get("partial", 0))),
+        ("Absent", int(status.get("absent", 0))),
+    ]
+
+
+def _summary_sheet(wb: Workbook, inp: ReportInput) -> None:
+    ws = wb.create_sheet("Summary")
+    facts = _facts(inp)
+    table = meeting_summary(inp)
+    cols = [
+        ("meeting_id", "Meeting id", "text", 22),
+        ("title", "Meeting", "text", 34),
+        ("course", "Course", "text", 20),
+        ("start", "Start", "datetime", 19),
+        ("end", "End", "datetime", 19),
+        ("meeting_seconds", "Duration", "duration", 11),
+        ("host", "Host", "text", 26),
+        ("people", "People", "int", 8),
+        ("complete", "Complete", "int", 9),
+        ("partial", "Partial", "int", 9),
+        ("absent", "Absent", "int", 9),
+        ("completion", "Completion", "share", 11),
+    ]
+    writer = _SheetWriter(ws, [Col(h, k, w) for _, h, k, w in cols])
+    first = len(facts) + 2  # facts, one blank row, then the meeting table's header
+    writer.rows_written = len(table)
+    _finish(writer, first)
+    writer.rows_written = 0
+    for i, col in enumerate(writer.columns, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = col.width
+    ws.freeze_panes = f"A{first + 1}"
+    date_cell = WriteOnlyCell(ws)
+    date_cell.number_format = DATETIME_FORMAT
+    for label, value in facts:
+        label_cell = WriteOnlyCell(ws, value=label)
+        label_cell.font = Font(bold=True)
+        if isinstance(value, datetime):
+            date_cell.value = value
+            ws.append([label_cell, date_cell])
+        else:
+            value_cell = WriteOnlyCell(ws, value=_text(value) if isinstance(value, str) else value)
+            if isinstance(value, str):
+                value_cell.data_type = "s"
+            ws.append([label_cell, value_cell])
+    ws.append([])
+    header = []
+    for col in writer.columns:
+        cell = WriteOnlyCell(ws, value=col.header)
+        cell.font = _HEADER_FONT
+        cell.fill = _HEADER_FILL
+        header.append(cell)
+    ws.append(header)
+    if len(table):
+        writer.frame(table, [c[0] for c in cols], inp.tz)
+
+
+def _quality_sheet(wb: Workbook, inp: ReportInput) -> None:
+    ws = wb.create_sheet("Data quality")
+    explanations = flag_explanations()
+    rows: list[tuple[Any, ...]] = []
+    for flag, n in flag_counts(inp.result.attendance).items():
+        rows.append(("flag", flag, None, n, explanations.get(flag, "")))
+    for failure in inp.failures:
+        rows.append(("fetch failure", failure.entry_id, failure.instance_id, None, failure.message))
+    for instance_id, problems in sorted(inp.page_problems.items()):
+        for problem in problems:
+            rows.append(("page problem", instance_id, instance_id, None, problem))
+    cols = [
+        Col("Kind", "text", 14),
+        Col("Flag or entry", "text", 28),
+        Col("Meeting instance", "text", 28),
+        Col("Rows", "int", 8),
+        Col("Explanation", "text", 100),
+    ]
+    writer = _SheetWriter(ws, cols)
+    writer.rows_written = len(rows)
+    _finish(writer)
+    writer.rows_written = 0
+    writer.header()
+    writer.rows(rows)
+
+
+Sheet = Callable[[Workbook, ReportInput], None]
+
+
+def render_xlsx(inp: ReportInput, path: Path) -> Path:
+    """Write the report workbook to `path` and return it."""
+    tz = inp.tz
+    result = inp.result
+    wb = Workbook(write_only=True)
+    try:
+        _summary_sheet(wb, inp)
+        _table(wb, "Attendance", ATTENDANCE_SHEET, _with_share(result.attendance), tz)
+        if inp.show_devices:
+            _table(wb, "Devices", DEVICES_SHEET, result.devices, tz)
+        _table(wb, "Breakouts", BREAKOUTS_SHEET, result.breakouts, tz)
+        _table(wb, "Courses", COURSES_SHEET, result.courses, tz)
+        _quality_sheet(wb, inp)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        wb.save(path)
+    except (OSError, ValueError) as exc:
+        raise RenderError(f"could not write {path}: {exc}") from exc
+    return path

@@ -1,0 +1,748 @@
+"""The PDF report, through Jinja templates and WeasyPrint.
+
+Large reports are cut into parts of at most `CHUNK_ROWS` table rows, rendered by up to two
+worker processes (WeasyPrint's layout costs ~6 ms and ~0.2 MiB per table row, so one pass
+over 10,000 rows takes about a minute and over a gigabyte) and joined page by page.
+
+"Page X of Y" must be right across parts, but a part only learns its page count by
+laying it out. So the renderer paginates itself: it estimates the height of every heading
+and table row from the text (generous per-character widths, greedy word wrap) and packs
+them into explicit pages with room to spare. Every part then knows its first page number
+and the total before it is laid out (`@page:first { counter-reset }` plus a fixed total).
+Each worker checks the real page count; if an estimate was ever too small (a page spilled
+onto a second one) the parts are rendered again with the real counts, so the footer is
+never wrong, only slower in that rare case.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import multiprocessing
+import unicodedata
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PrefixLoader,
+    StrictUndefined,
+    select_autoescape,
+)
+
+from reporting.errors import RenderError
+from reporting.render.charts import Bar, chart_height, completion_chart
+from reporting.render.context import (
+    COMPLIANCE,
+    ReportInput,
+    flag_explanations,
+    fmt_duration,
+    fmt_local,
+    fmt_share,
+    share,
+    split_flags,
+)
+from reporting.render.excel import flag_counts, meeting_summary
+from reporting.render.safety import SafeURLFetcher
+from reporting.resources import templates_dir
+
+log = logging.getLogger(__name__)
+
+CHUNK_ROWS = 1500  # table rows per WeasyPrint document (bounds a worker's memory)
+MAX_WORKERS = 2
+CONFIDENTIAL = "Confidential — contains personal data; for the named recipients only."
+
+# Geometry shared with report.css (landscape pages; points).
+PAGE_SIZES = {"A4": (842.0, 595.0), "Letter": (792.0, 612.0)}
+MARGIN_X, MARGIN_TOP, MARGIN_BOTTOM = 36.0, 40.0, 46.0
+FILL = 0.86  # share of the page height the planner fills; the rest absorbs misestimates
+FONT_PT = 7.5
+LINE_PT = FONT_PT * 1.3
+CELL_PAD_PT = 4.0
+
+
+# --------------------------------------------------------------------------- estimating
+
+
+def _char_em(ch: str) -> float:
+    if unicodedata.east_asian_width(ch) in ("W", "F"):
+        return 1.25
+    if ord(ch) > 0xFFFF or unicodedata.category(ch) in ("So", "Cn", "Co"):
+        return 1.25  # emoji and glyphs DejaVu lacks fall back to wide boxes
+    return 0.72 if ch.isupper() or ch in "mwMW@%" else 0.62
+
+
+def text_lines(text: str, width_pt: float, font_pt: float = FONT_PT) -> int:
+    """Lines `text` needs in a column `width_pt` wide, erring on the high side."""
+    if not text:
+        return 1
+    lines = 0
+    for paragraph in text.split("\n"):
+        lines += 1
+        used = 0.0
+        for word in paragraph.split(" "):
+            w = sum(_char_em(c) for c in word) * font_pt
+            space = 0.33 * font_pt if used else 0.0
+            if used + space + w <= width_pt:
+                used += space + w
+                continue
+            if used:
+                lines += 1
+                used = 0.0
+            while w > width_pt:  # overflow-wrap: anywhere breaks inside the word
+                lines += 1
+                w -= width_pt
+            used = w
+    return lines
+
+
+# --------------------------------------------------------------------------- view model
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    width: float  # share of the table width
+    align: str = "left"
+
+
+@dataclass
+class TableBlock:
+    """A fragment of one table on one page; `rows` hold display strings."""
+
+    kind: str
+    columns: Sequence[Column]
+    rows: list[list[str]]
+    caption: str = ""
+    row_classes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Block:
+    kind: str  # heading | facts | chart | note | list
+    data: dict[str, Any]
+    height: float
+
+
+@dataclass
+class Page:
+    blocks: list[Block | TableBlock] = field(default_factory=list)
+    used: float = 0.0
+    rows: int = 0
+    section: str = ""
+
+
+ATTENDANCE_COLUMNS = (
+    Column("person", "Person", 0.27),
+    Column("attended", "Attended", 0.075, "right"),
+    Column("share", "Share", 0.065, "right"),
+    Column("breakout", "Breakout", 0.075, "right"),
+    Column("first_join", "First join", 0.085),
+    Column("last_leave", "Last leave", 0.085),
+    Column("status", "Status", 0.075),
+    Column("flags", "Flags", 0.27),
+)
+ABSENT_COLUMNS = (
+    Column("person", "Person", 0.45),
+    Column("department", "Department", 0.25),
+    Column("roster", "Roster", 0.30),
+)
+DEVICE_COLUMNS = (
+    Column("person", "Person", 0.21),
+    Column("device_type", "Device type", 0.13),
+    Column("audio_type", "Audio", 0.09),
+    Column("call_type", "Call type", 0.09),
+    Column("phone_number", "Phone number", 0.14),
+    Column("joined", "Join", 0.11),
+    Column("left", "Leave", 0.11),
+    Column("duration", "Duration", 0.12, "right"),
+)
+BREAKOUT_COLUMNS = (
+    Column("person", "Person", 0.30),
+    Column("breakout", "Breakout", 0.30),
+    Column("joined", "Join", 0.14),
+    Column("left", "Leave", 0.14),
+    Column("duration", "Duration", 0.12, "right"),
+)
+COURSE_COLUMNS = (
+    Column("course", "Course", 0.46),
+    Column("sessions", "Sessions", 0.12, "right"),
+    Column("people", "People", 0.12, "right"),
+    Column("completed", "Completed", 0.12, "right"),
+    Column("share", "Completion", 0.18, "right"),
+)
+FLAG_COLUMNS = (
+    Column("flag", "Flag", 0.22),
+    Column("rows", "Rows", 0.08, "right"),
+    Column("explanation", "What it means", 0.70),
+)
+PROBLEM_COLUMNS = (
+    Column("what", "Meeting / entry", 0.35),
+    Column("message", "Problem", 0.65),
+)
+
+
+class Planner:
+    """Packs blocks and table rows into explicit pages of known count."""
+
+    def __init__(self, page_size: str) -> None:
+        width, height = PAGE_SIZES.get(page_size, PAGE_SIZES["A4"])
+        self.width = width - 2 * MARGIN_X
+        self.capacity = (height - MARGIN_TOP - MARGIN_BOTTOM) * FILL
+        self.pages: list[Page] = []
+
+    def new_page(self, section: str) -> Page:
+        page = Page(section=section)
+        self.pages.append(page)
+        return page
+
+    @property
+    def page(self) -> Page:
+        return self.pages[-1]
+
+    def block(self, block: Block, section: str) -> None:
+        if not self.pages or (self.page.used + block.height > self.capacity and self.page.blocks):
+            self.new_page(section)
+        self.page.blocks.append(block)
+        self.page.used += block.height
+
+    def heading(self, text: str, section: str, *, level: int = 1, new_page: bool = False) -> None:
+        if new_page or not self.pages:
+            self.new_page(section)
+        font = 15.0 if level == 1 else 10.5
+        height = text_lines(text, self.width, font) * font * 1.3 + (14 if level == 1 else 10)
+        # Keep a heading with at least a few lines of what follows it.
+        if self.page.used + height + 60 > self.capacity and self.page.blocks:
+            self.new_page(section)
+        self.page.blocks.append(Block("heading", {"text": text, "level": level}, height))
+        self.page.used += height
+
+    def table(
+        self,
+        kind: str,
+        columns: Sequence[Column],
+        rows: Iterable[list[str]],
+        section: str,
+        *,
+        caption: str = "",
+        row_classes: Sequence[str] | None = None,
+    ) -> None:
+        widths = [c.width * self.width - CELL_PAD_PT * 2 for c in columns]
+        header_h = (
+            max(text_lines(c.header, w) for c, w in zip(columns, widths, strict=True)) * LINE_PT
+            + CELL_PAD_PT * 2
+        )
+        current: TableBlock | None = None
+        for i, row in enumerate(rows):
+            h = (
+                max(text_lines(v, w) for v, w in zip(row, widths, strict=True)) * LINE_PT
+                + CELL_PAD_PT
+                + 1
+            )
+            if current is None or self.page.used + h > self.capacity:
+                full = current is not None or self.page.used + header_h + h > self.capacity
+                if full and self.page.blocks:
+                    self.new_page(section)
+                cont = current is not None
+                current = TableBlock(kind, columns, [], caption + (" (continued)" if cont else ""))
+                self.page.blocks.append(current)
+                self.page.used += header_h + (LINE_PT + 4 if current.caption else 0)
+            current.rows.append(row)
+            if row_classes is not None:
+                current.row_classes.append(row_classes[i])
+            self.page.used += h
+            self.page.rows += 1
+
+
+def _person(name: Any, email: Any, key: Any, host: bool = False, cohost: bool = False) -> str:
+    name_s = "" if pd.isna(name) else str(name)
+    email_s = "" if pd.isna(email) else str(email)
+    first = name_s or email_s or ("" if pd.isna(key) else str(key))
+    role = " (host)" if host else (" (co-host)" if cohost else "")
+    second = email_s if email_s and email_s != first else ""
+    return first + role + ("\n" + second if second else "")
+
+
+def _s(value: Any) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    return str(value)
+
+
+def _names(att: pd.DataFrame) -> dict[tuple[str, str], str]:
+    cols = ["meeting_id", "person_key", "display_name", "email"]
+    if not set(cols) <= set(att.columns):
+        return {}
+    return {
+        (str(m), str(k)): _person(n, e, k)
+        for m, k, n, e in att[cols].itertuples(index=False, name=None)
+    }
+
+
+def build_pages(inp: ReportInput) -> tuple[list[Page], dict[str, Any]]:
+    """The report as explicit pages, plus the facts every page's template may show."""
+    tz = inp.tz
+    run = inp.run
+    res = inp.result
+    att = res.attendance
+    plan = Planner(inp.page_size)
+    summary = meeting_summary(inp)
+    status = att["status"].value_counts() if "status" in att.columns else pd.Series(dtype=int)
+    facts = [
+        (
+            "Period",
+            f"{fmt_local(run.period_start, tz)} to {fmt_local(run.period_end, tz)}"
+            f" ({run.period_label}, end exclusive)",
+        ),
+        ("Generated at", f"{fmt_local(run.as_of, tz)} ({run.timezone})"),
+        ("Run id", run.run_id),
+        ("Config hash", run.config_hash),
+        ("Audience", inp.spec.audience),
+        ("Meetings", f"{len(inp.instances)} audited, {len(inp.failures)} could not be fetched"),
+        (
+            "Attendance rows",
+            f"{len(att)}: {int(status.get('complete', 0))} complete, "
+            f"{int(status.get('partial', 0))} partial, {int(status.get('absent', 0))} absent",
+        ),
+        ("Tool version", run.tool_version + (" (offline re-run)" if run.offline else "")),
+    ]
+    meta = {
+        "report_name": inp.spec.name,
+        "title": f"Training attendance — {run.period_label}",
+        "facts": facts,
+        "confidential": CONFIDENTIAL,
+        "compliance": inp.spec.audience == COMPLIANCE,
+    }
+
+    # Cover: facts, completion charts, course table.
+    plan.heading(str(meta["title"]), "cover", new_page=True)
+    plan.block(Block("facts", {"facts": facts}, len(facts) * 12 + 12), "cover")
+    bars = [
+        Bar(f"{_s(t)} ({fmt_local(st, tz)[:10]})", int(c), int(p), int(a))
+        for t, st, c, p, a in summary.reindex(
+            columns=["title", "start", "complete", "partial", "absent"]
+        ).itertuples(index=False, name=None)
+    ]
+    if bars:
+        for i in range(0, len(bars), 20):
+            chunk = bars[i : i + 20]
+            plan.block(
+                Block(
+                    "chart",
+                    {"svg": completion_chart(chunk, title="Completion per meeting")},
+                    chart_height(len(chunk)) * 0.75 + 8,
+                ),
+                "cover",
+            )
+    courses = res.courses
+    if len(courses):
+        grouped = courses.groupby("course", sort=True)
+        course_bars, course_rows = [], []
+        for course, part in grouped:
+            done = int(part["completed"].astype(bool).sum())
+            total = len(part)
+            sessions = int(part["sessions_total"].max()) if total else 0
+            course_bars.append(Bar(str(course), done, 0, total - done))
+            course_rows.append(
+                [
+                    str(course),
+                    str(sessions),
+                    str(total),
+                    str(done),
+                    fmt_share(done / total if total else None),
+                ]
+            )
+        for i in range(0, len(course_bars), 20):
+            chunk = course_bars[i : i + 20]
+            plan.block(
+                Block(
+                    "chart",
+                    {"svg": completion_chart(chunk, title="Completion per course")},
+                    chart_height(len(chunk)) * 0.75 + 8,
+                ),
+                "cover",
+            )
+        plan.heading("Courses", "cover", level=2)
+        plan.table("courses", COURSE_COLUMNS, course_rows, "cover")
+
+    # One section per meeting.
+    by_meeting = {k: g for k, g in att.groupby("meeting_id", sort=False)} if len(att) else {}
+    devices = res.devices
+    dev_by = {k: g for k, g in devices.groupby("meeting_id", sort=False)} if len(devices) else {}
+    brk = res.breakouts
+    brk_by = {k: g for k, g in brk.groupby("meeting_id", sort=False)} if len(brk) else {}
+    names = _names(att)
+    instances = sorted(inp.instances, key=lambda i: (i.start or run.period_start, i.title, i.id))
+    for inst in instances:
+        section = f"meeting:{inst.id}"
+        rows = by_meeting.get(inst.id, att[:0])
+        plan.heading(inst.title, section, new_page=True)
+        seconds = rows["meeting_seconds"].iloc[0] if len(rows) else None
+        mfacts = [
+            ("Instance id", inst.id),
+            ("Course", inst.course),
+            ("Start", fmt_local(inst.start, tz) if inst.start else "unknown"),
+            ("End", fmt_local(inst.end, tz) if inst.end else "not ended / unknown"),
+            ("Duration", fmt_duration(seconds)),
+            ("Host", inst.host_email or ""),
+        ]
+        height = sum(text_lines(v, plan.width * 0.75) for _, v in mfacts) * 11 + 10
+        plan.block(Block("facts", {"facts": mfacts}, height), section)
+        if len(rows) == 0:
+            plan.block(Block("note", {"text": "No participants were recorded."}, 20), section)
+        cols = [
+            "display_name",
+            "email",
+            "person_key",
+            "is_host",
+            "is_cohost",
+            "attended_seconds",
+            "meeting_seconds",
+            "breakout_seconds",
+            "first_join",
+            "last_leave",
+            "status",
+            "flags",
+        ]
+        present = rows.reindex(columns=cols)
+        table_rows, classes = [], []
+        for (
+            name,
+            email,
+            key,
+            host,
+            cohost,
+            attended,
+            msec,
+            bsec,
+            first,
+            last,
+            st,
+            flags,
+        ) in present.itertuples(index=False, name=None):
+            table_rows.append(
+                [
+                    _person(
+                        name,
+                        email,
+                        key,
+                        bool(host) if not pd.isna(host) else False,
+                        bool(cohost) if not pd.isna(cohost) else False,
+                    ),
+                    fmt_duration(attended),
+                    fmt_share(share(attended, msec)),
+                    "" if pd.isna(bsec) or int(bsec) == 0 else fmt_duration(bsec),
+                    fmt_local(first, tz, date=False),
+                    fmt_local(last, tz, date=False),
+                    _s(st),
+                    " ".join(split_flags(flags)),
+                ]
+            )
+            classes.append(f"status-{_s(st)}")
+        if table_rows:
+            plan.table("attendance", ATTENDANCE_COLUMNS, table_rows, section, row_classes=classes)
+        absent = rows[rows["status"] == "absent"] if len(rows) else rows
+        if len(absent):
+            plan.heading(f"Absent ({len(absent)})", section, level=2)
+            plan.table(
+                "absent",
+                ABSENT_COLUMNS,
+                [
+                    [_person(n, e, k), _s(d), _s(r)]
+                    for n, e, k, d, r in absent.reindex(
+                        columns=["display_name", "email", "person_key", "department", "roster_name"]
+                    ).itertuples(index=False, name=None)
+                ],
+                section,
+            )
+        if inp.show_devices and inst.id in dev_by:
+            dev = dev_by[inst.id]
+            plan.heading("Devices", section, level=2)
+            plan.table(
+                "devices",
+                DEVICE_COLUMNS,
+                [
+                    [
+                        names.get((inst.id, _s(k)), _s(k)),
+                        _s(dt),
+                        _s(at),
+                        _s(ct),
+                        _s(ph),
+                        fmt_local(j, tz, date=False),
+                        fmt_local(lv, tz, date=False),
+                        fmt_duration(d),
+                    ]
+                    for k, dt, at, ct, ph, j, lv, d in dev.reindex(
+                        columns=[
+                            "person_key",
+                            "device_type",
+                            "audio_type",
+                            "call_type",
+                            "phone_number",
+                            "joined",
+                            "left",
+                            "duration_seconds",
+                        ]
+                    ).itertuples(index=False, name=None)
+                ],
+                section,
+            )
+        if inst.id in brk_by:
+            b = brk_by[inst.id]
+            plan.heading("Breakout sessions", section, level=2)
+            plan.table(
+                "breakouts",
+                BREAKOUT_COLUMNS,
+                [
+                    [
+                        names.get((inst.id, _s(k)), _s(k)),
+                        _s(bn) or _s(bid),
+                        fmt_local(j, tz, date=False),
+                        fmt_local(lv, tz, date=False),
+                        fmt_duration(d),
+                    ]
+                    for k, bid, bn, j, lv, d in b.reindex(
+                        columns=[
+                            "person_key",
+                            "breakout_id",
+                            "breakout_name",
+                            "joined",
+                            "left",
+                            "duration_seconds",
+                        ]
+                    ).itertuples(index=False, name=None)
+                ],
+                section,
+            )
+
+    # Data-quality appendix.
+    plan.heading("Data quality", "appendix", new_page=True)
+    explanations = flag_explanations()
+    counts = flag_counts(att)
+    if counts:
+        plan.table(
+            "flags",
+            FLAG_COLUMNS,
+            [
+                [f, str(n), explanations.get(f, "No explanation is recorded for this flag.")]
+                for f, n in counts.items()
+            ],
+            "appendix",
+            caption="Flags raised in this report",
+        )
+    else:
+        plan.block(Block("note", {"text": "No row of this report carries a flag."}, 20), "appendix")
+    problems = [
+        [f"{f.entry_id}" + (f" / {f.instance_id}" if f.instance_id else ""), f.message]
+        for f in inp.failures
+    ]
+    problems += [[iid, p] for iid, ps in sorted(inp.page_problems.items()) for p in ps]
+    if problems:
+        plan.table(
+            "problems",
+            PROBLEM_COLUMNS,
+            problems,
+            "appendix",
+            caption="Meetings that could not be fetched, and unusable API pages",
+        )
+    else:
+        plan.block(
+            Block(
+                "note",
+                {"text": "Every meeting was fetched and every page of participants could be read."},
+                20,
+            ),
+            "appendix",
+        )
+    return plan.pages, meta
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def _css_string(value: str) -> str:
+    """`value` as the body of a CSS string: no quote, backslash, newline or `<` left raw."""
+    out = []
+    for ch in value:
+        if ch in '"\\<>' or ord(ch) < 0x20 or ch == "\x7f":
+            out.append(f"\\{ord(ch):x} ")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def environment(user_templates: Path | None) -> Environment:
+    """Jinja environment: the user's folder first, then the shipped templates."""
+    loaders: list[BaseLoader] = []
+    if user_templates is not None:
+        loaders.append(FileSystemLoader(str(user_templates)))
+    shipped = FileSystemLoader(str(templates_dir()))
+    loaders.append(shipped)
+    # `shipped/<name>` always reaches the shipped file, so a user's report.html.j2 can
+    # extend the original and override only some blocks.
+    loaders.append(PrefixLoader({"shipped": shipped}))
+    env = Environment(
+        loader=ChoiceLoader(loaders),
+        # CSS is included raw inside <style>, where HTML entities would not be decoded.
+        autoescape=select_autoescape(
+            enabled_extensions=("html", "j2", "htm", "xml", "svg"),
+            disabled_extensions=("css",),
+            default=True,
+            default_for_string=True,
+        ),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["css_string"] = _css_string
+    return env
+
+
+def template_roots(user_templates: Path | None) -> list[Path]:
+    roots = [templates_dir()]
+    if user_templates is not None:
+        roots.insert(0, user_templates)
+    return roots
+
+
+@dataclass(frozen=True)
+class PartJob:
+    html: str
+    base_url: str
+    roots: tuple[str, ...]
+    expected_pages: int
+    pdf_variant: str | None
+
+
+def _render_part(job: PartJob) -> tuple[bytes, int, list[str]]:
+    """Lay out and write one part; runs in a worker process."""
+    from weasyprint import HTML
+
+    fetcher = SafeURLFetcher([Path(r) for r in job.roots])
+    doc = HTML(string=job.html, base_url=job.base_url, url_fetcher=fetcher).render()
+    # No embedded files: `<link rel=attachment>` / `<a rel=attachment>` in a template
+    # would otherwise be fetched and carried inside the PDF.
+    doc.metadata.attachments = []
+    for page in doc.pages:
+        page.links[:] = [link for link in page.links if link[0] != "attachment"]
+    pdf = doc.write_pdf(pdf_variant=job.pdf_variant, attachments=None)
+    return pdf, len(doc.pages), fetcher.blocked
+
+
+def _part_ranges(pages: Sequence[Page]) -> list[tuple[int, int]]:
+    """Contiguous page ranges of at most CHUNK_ROWS table rows (a page is never split)."""
+    ranges, start, rows = [], 0, 0
+    for i, page in enumerate(pages):
+        if i > start and rows + page.rows > CHUNK_ROWS:
+            ranges.append((start, i))
+            start, rows = i, 0
+        rows += page.rows
+    ranges.append((start, len(pages)))
+    return ranges
+
+
+def render_html(
+    inp: ReportInput,
+    pages: Sequence[Page],
+    meta: dict[str, Any],
+    *,
+    first_page: int,
+    total_pages: int,
+) -> str:
+    env = environment(inp.templates)
+    template = env.get_template("report.html.j2")
+    return template.render(
+        pages=pages,
+        first_page=first_page,
+        total_pages=total_pages,
+        page_size=inp.page_size if inp.page_size in PAGE_SIZES else "A4",
+        font_pt=FONT_PT,
+        **meta,
+    )
+
+
+def render_pdf(inp: ReportInput, path: Path) -> Path:
+    """Write the report PDF to `path` and return it."""
+    pages, meta = build_pages(inp)
+    ranges = _part_ranges(pages)
+    counts = [end - start for start, end in ranges]
+    roots = tuple(str(r) for r in template_roots(inp.templates))
+    base_url = templates_dir().as_uri() + "/"
+    try:
+        for attempt in (1, 2):
+            total = sum(counts)
+            offsets = [sum(counts[:i]) for i in range(len(counts))]
+            jobs = [
+                PartJob(
+                    render_html(inp, pages[s:e], meta, first_page=off + 1, total_pages=total),
+                    base_url,
+                    roots,
+                    n,
+                    inp.pdf_variant,
+                )
+                for (s, e), off, n in zip(ranges, offsets, counts, strict=True)
+            ]
+            results = _run_jobs(jobs)
+            actual = [n for _, n, _ in results]
+            for _, _, blocked in results:
+                for url in blocked:
+                    log.warning("report %s: refused to fetch %s", inp.spec.name, url[:200])
+            if actual == counts:
+                break
+            # A planned page spilled over: the counts are now exact, so one more pass
+            # makes every footer right.
+            log.info("page estimate missed (%s != %s); rendering again", actual, counts)
+            counts = actual
+            if attempt == 2:
+                raise RenderError(f"could not paginate {path.name} consistently")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(_join([pdf for pdf, _, _ in results], inp))
+    except OSError as exc:
+        raise RenderError(f"could not write {path}: {exc}") from exc
+    return path
+
+
+def _run_jobs(jobs: Sequence[PartJob]) -> list[tuple[bytes, int, list[str]]]:
+    if len(jobs) == 1:
+        return [_render_part(jobs[0])]
+    ctx = multiprocessing.get_context("forkserver")
+    # The fork server imports WeasyPrint once; each worker then starts warm.
+    ctx.set_forkserver_preload(["weasyprint", "reporting.render.pdf"])
+    with ProcessPoolExecutor(max_workers=min(MAX_WORKERS, len(jobs)), mp_context=ctx) as pool:
+        return list(pool.map(_render_part, jobs))
+
+
+def _join(parts: Sequence[bytes], inp: ReportInput) -> bytes:
+    if len(parts) == 1:
+        return parts[0]
+    try:
+        from pypdf import PdfReader, PdfWriter
+    except ImportError as exc:  # pragma: no cover - pypdf ships with the package
+        raise RenderError("joining PDF parts needs the 'pypdf' package") from exc
+    # Cloning the first part keeps its catalog: metadata, output intent (PDF/A), lang.
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(parts[0])))
+    for part in parts[1:]:
+        writer.append(PdfReader(io.BytesIO(part)))
+    writer.add_metadata(
+        {
+            "/Title": f"Training attendance — {inp.run.period_label} — {inp.spec.name}",
+            "/Producer": f"attendance {inp.run.tool_version} (WeasyPrint, pypdf)",
+            "/CreationDate": _pdf_date(inp.run.as_of),
+        }
+    )
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _pdf_date(value: datetime) -> str:
+    return value.strftime("D:%Y%m%d%H%M%SZ")

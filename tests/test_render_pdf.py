@@ -1,0 +1,144 @@
+"""PDF report: open it again and check the figures, the page numbers and the safety rules."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from reporting.render import pdf as pdfmod
+from reporting.render import render_pdf
+from reporting.render.sample import sample_input
+
+HOSTILE = [
+    '<img src="file:///etc/passwd">Mallory',
+    "=cmd|' /C calc'!A0",
+    "<script>alert(1)</script>",
+    "שלום עולם مرحبا",
+    "张伟" * 40,
+    "😀 Emoji Person",
+    "A" * 400,
+    "Ctrl\x01\x07char",
+]
+
+
+def _text(path: Path) -> list[str]:
+    return [page.extract_text() for page in PdfReader(path).pages]
+
+
+def test_pdf_shows_figures_and_page_x_of_y(tmp_path: Path) -> None:
+    path = render_pdf(sample_input(), tmp_path / "r.pdf")
+    pages = _text(path)
+    text = "\n".join(pages)
+    assert "Run id run0123456789" in text
+    assert "ab" * 32 in text
+    assert "Security awareness 1" in text and "meet000_I_00000" in text
+    assert "0:55:00" in text  # 3300 s attended
+    assert "91.6 %" in text  # 3300 / 3600 rounded down
+    assert "Attendance rows 12: 4 complete, 4 partial, 4 absent" in text
+    assert "LATE_JOIN" in text and "DURATION_MISMATCH" in text
+    assert "first join was later" in text  # the flag explanation in the appendix
+    assert "HTTP 404" in text and "page 2: not JSON" in text
+    assert "Confidential" in pages[0]
+    for number, page in enumerate(pages, start=1):
+        assert f"Page {number} of {len(pages)}" in page
+
+
+def test_summary_audience_has_no_devices_section(tmp_path: Path) -> None:
+    inp = sample_input(audience="summary", phone="•••••••0199")
+    text = "\n".join(_text(render_pdf(inp, tmp_path / "s.pdf")))
+    assert "Phone number" not in text
+    digits = re.sub(r"\D", "", text)
+    assert "4085550199" not in digits and "555" not in text, "an unmasked number leaked"
+
+
+def test_hostile_names_stay_text(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    inp = sample_input(meetings=1, names=HOSTILE)
+    path = render_pdf(inp, tmp_path / "h.pdf")
+    reader = PdfReader(path)
+    # CJK and emoji (no such font here) make pypdf interleave NULs; they are not content.
+    text = "\n".join(p.extract_text() for p in reader.pages).replace("\x00", "")
+    assert '<img src="file:///etc/passwd">Mallory' in text.replace("\n", "")
+    assert "<script>alert(1)</script>" in text
+    assert "=cmd|' /C calc'!A0" in text
+    raw = path.read_bytes()
+    assert b"/XObject" not in raw or b"/Subtype /Image" not in raw  # nothing was embedded
+    assert b"/EmbeddedFile" not in raw
+    assert "root:" not in text
+
+
+def test_url_fetcher_refuses_files_outside_templates(tmp_path: Path) -> None:
+    user = tmp_path / "tpl"
+    user.mkdir()
+    secret = tmp_path / "secret.css"
+    secret.write_text("body { color: red }")
+    (user / "report.html.j2").write_text(
+        '{% extends "shipped/report.html.j2" %}{% block extra_css %}'
+        f'body {{ background: url("{secret.as_uri()}") }}{{% endblock %}}'
+        "{% block confidentiality %}Custom footer{% endblock %}"
+    )
+    # A user template may not pull files from elsewhere: the import is refused, the
+    # override of a block still applies.
+    job_html = pdfmod.render_html(
+        sample_input(templates=user),
+        [],
+        {"report_name": "x", "title": "T", "facts": [], "confidential": "c", "compliance": True},
+        first_page=1,
+        total_pages=1,
+    )
+    assert "Custom footer" in job_html
+    blocked = pdfmod._render_part(pdfmod.PartJob(job_html, "file:///", (str(user),), 1, None))[2]
+    assert blocked == [secret.as_uri()]
+
+
+def test_network_and_data_urls_are_refused() -> None:
+    from reporting.render.safety import BlockedURLError, SafeURLFetcher
+
+    fetcher = SafeURLFetcher([Path(__file__).parent])
+    for url in (
+        "http://127.0.0.1:9/x.css",
+        "https://example.com/a.png",
+        "data:,x",
+        "file:///etc/passwd",
+        "ftp://example.com/x",
+    ):
+        with pytest.raises(BlockedURLError):
+            fetcher.fetch(url)
+    assert fetcher.fetch(Path(__file__).as_uri()).read()
+
+
+def test_chunked_render_numbers_pages_across_parts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pdfmod, "CHUNK_ROWS", 60)
+    inp = sample_input(meetings=3, people=70)
+    pages, _ = pdfmod.build_pages(inp)
+    assert len(pdfmod._part_ranges(pages)) > 2
+    path = render_pdf(inp, tmp_path / "big.pdf")
+    texts = _text(path)
+    assert len(texts) == len(pages)
+    for number, page in enumerate(texts, start=1):
+        assert f"Page {number} of {len(texts)}" in page
+    joined = "\n".join(texts)
+    assert joined.count("Person 00069") >= 3
+
+
+def test_pdfa_variant(tmp_path: Path) -> None:
+    path = render_pdf(sample_input(meetings=1, people=3, pdfa=True), tmp_path / "a.pdf")
+    root = PdfReader(path).trailer["/Root"]
+    assert "/OutputIntents" in root
+    assert b"pdfaid:part" in root["/Metadata"].get_object().get_data()
+
+
+def test_letter_size(tmp_path: Path) -> None:
+    path = render_pdf(sample_input(meetings=1, people=3, page_size="Letter"), tmp_path / "l.pdf")
+    box = PdfReader(path).pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (792, 612)
+
+
+def test_estimate_is_generous() -> None:
+    assert pdfmod.text_lines("", 100) == 1
+    assert pdfmod.text_lines("a" * 100, 50) >= 100 * 0.62 * pdfmod.FONT_PT // 50
+    assert pdfmod.text_lines("x\ny", 1000) == 2

@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from reporting.render.safety import neutralise_csv, safe_filename, strip_controls
+
+
+def test_safe_filename() -> None:
+    assert safe_filename("../../etc/passwd") == "etc-passwd"
+    assert safe_filename("Café Über 2026") == "Cafe-Uber-2026"
+    assert safe_filename("CON") == "report"
+    assert safe_filename("—") == "report"
+    assert len(safe_filename("x" * 500)) == 80
+
+
+def test_text_rules() -> None:
+    assert strip_controls("a\x00b\tc\nd\x1f") == "ab\tc\nd"
+    assert neutralise_csv("\rx") == "'\rx" and neutralise_csv("ok") == "ok"
