@@ -469,9 +469,9 @@ class Rules(BaseModel):
 
     @field_validator("late_grace_seconds", "early_leave_grace_seconds", mode="before")
     @classmethod
-    def _grace(cls, value: Any) -> Any:
-        # Direct construction passes seconds; YAML passes text with a unit.
-        if isinstance(value, int) and not isinstance(value, bool):
+    def _grace(cls, value: Any, info: ValidationInfo) -> Any:
+        # Direct construction passes seconds; YAML must say its unit (see parse_duration).
+        if isinstance(value, int) and not isinstance(value, bool) and not _ctx(info).get("yaml"):
             if value < 0:
                 raise _bad("a grace cannot be negative")
             return value
@@ -762,7 +762,7 @@ class EmailConfig(BaseModel):
         if (self.smtp is None) == (self.outbox is None):
             problem = "both smtp and outbox" if self.smtp else "neither smtp nor outbox"
             raise _bad(
-                f"email has {problem}",
+                f"has {problem}",
                 "give smtp: {host: ...} to send, or outbox: outbox/ to write .eml files",
             )
         return self
@@ -882,8 +882,12 @@ class Config(BaseModel):
     @field_validator("output_dir", mode="before")
     @classmethod
     def _output(cls, value: Any, info: ValidationInfo) -> Any:
+        where: Loc = ("output",)
         if isinstance(value, dict):
+            where = ("output", "dir")
             value = value.get("dir", "reports/{period}")
+            if not isinstance(value, str) or not value.strip():
+                raise _LocatedError(where, f"expected a folder path, got {_show(value)}")
         elif not isinstance(value, Path):
             raise _bad(
                 f"expected a mapping, got {_show(value)}", "write output: {dir: reports/{period}}"
@@ -894,9 +898,8 @@ class Config(BaseModel):
         text = text.replace("{period}", label)
         stray = re.search(r"\{[^}]*\}", text)
         if stray:
-            raise _bad(
-                f"unknown placeholder {stray.group(0)} in output.dir",
-                "only {period} is substituted",
+            raise _LocatedError(
+                where, f"unknown placeholder {stray.group(0)}", "only {period} is substituted"
             )
         return _resolve_path(text, info, "output folder")
 
@@ -1068,6 +1071,7 @@ def load_config(
         "now": now,
         "period_override": period,
         "check_files": True,
+        "yaml": True,
     }
     payload = {**data.value, "source": source, "config_hash": hashlib.sha256(raw).hexdigest()}
     try:
@@ -1184,15 +1188,38 @@ _TEXT_KEYS: dict[str, frozenset[str]] = {
 }
 
 
+class _Loader(yaml.SafeLoader):
+    """SafeLoader whose value errors (e.g. the date 2026-13-01) carry the node's line."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, OverflowError) as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot read {node.value!r}: {exc}", node.start_mark
+            ) from exc
+
+
 def _parse_yaml(text: str, display: str) -> tuple[_Parsed, dict[Loc, int]]:
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
+    lines: dict[Loc, int] = {(): 1}
     try:
         node = loader.get_single_node()
+        if node is not None:
+            # Lines first: a value error while constructing can then name its key.
+            _node_lines(node, (), lines, display)
         value = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
         problem = (exc.problem or exc.context or "invalid YAML").strip()
+        if isinstance(exc, yaml.constructor.ConstructorError):
+            at = [loc for loc, where in lines.items() if where == line and loc]
+            key = f" {_key_path(max(at, key=len))}:" if at else ""
+            raise ConfigError(
+                f"{display}:{line}:{key} {problem}",
+                hint="dates are YYYY-MM-DD; quote text that YAML misreads",
+            ) from None
         raise ConfigError(
             f"{display}:{line}: YAML syntax error: {problem}",
             hint="check indentation, colons and quotes on this line or the one before",
@@ -1211,14 +1238,13 @@ def _parse_yaml(text: str, display: str) -> tuple[_Parsed, dict[Loc, int]]:
             "(timezone:, meetings:, ...)",
             hint="start from configs/example-monthly.yaml",
         )
-    lines: dict[Loc, int] = {(): 1}
-    _index(node, (), lines, value, display)
+    _repair_text(node, (), value)
     return _Parsed(value, node), lines
 
 
-def _index(node: yaml.Node, path: Loc, lines: dict[Loc, int], value: Any, display: str) -> None:
-    """Record the line of every key / item below ``node`` and repair text-valued keys."""
-    if isinstance(node, yaml.MappingNode) and isinstance(value, dict):
+def _node_lines(node: yaml.Node, path: Loc, lines: dict[Loc, int], display: str) -> None:
+    """Record the line of every mapping key and sequence item below ``node``."""
+    if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
@@ -1226,33 +1252,42 @@ def _index(node: yaml.Node, path: Loc, lines: dict[Loc, int], value: Any, displa
                     f"{display}:{key_node.start_mark.line + 1}: {_key_path(path)}: "
                     "a key must be a plain word"
                 )
-            key = key_node.value
-            here = (*path, key)
+            here = (*path, key_node.value)
             line = key_node.start_mark.line + 1
-            if key in seen:
+            if key_node.value in seen:
                 raise ConfigError(
                     f"{display}:{line}: {_key_path(here)}: duplicate key",
                     hint="YAML keeps only the last one; remove one of them",
                 )
-            seen.add(key)
+            seen.add(key_node.value)
             lines[here] = line
-            constructed = _lookup(value, key_node.value)
+            _node_lines(value_node, here, lines, display)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item_node in enumerate(node.value):
+            lines[(*path, index)] = item_node.start_mark.line + 1
+            _node_lines(item_node, (*path, index), lines, display)
+
+
+def _repair_text(node: yaml.Node, path: Loc, value: Any) -> None:
+    """Put back the written text of keys that are text even when YAML read a number."""
+    if isinstance(node, yaml.MappingNode) and isinstance(value, dict):
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            constructed = _lookup(value, key)
             if (
                 isinstance(value_node, yaml.ScalarNode)
                 and len(path) == 2
                 and isinstance(path[0], str)
                 and key in _TEXT_KEYS.get(path[0], ())
                 and isinstance(constructed, (int, float, bool))
-                and value_node.tag.startswith("tag:yaml.org,2002:")
                 and value_node.style is None
             ):
                 value[_constructed_key(value, key)] = value_node.value
             else:
-                _index(value_node, here, lines, constructed, display)
+                _repair_text(value_node, (*path, key), constructed)
     elif isinstance(node, yaml.SequenceNode) and isinstance(value, list):
         for index, (item_node, item) in enumerate(zip(node.value, value, strict=False)):
-            lines[(*path, index)] = item_node.start_mark.line + 1
-            _index(item_node, (*path, index), lines, item, display)
+            _repair_text(item_node, (*path, index), item)
 
 
 def _constructed_key(mapping: dict[Any, Any], text: str) -> Any:
