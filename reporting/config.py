@@ -397,7 +397,7 @@ class Threshold(BaseModel):
     @classmethod
     def _from_text(cls, data: Any) -> Any:
         if isinstance(data, (str, int, float)) and not isinstance(data, bool):
-            return parse_threshold(data)
+            return _threshold_fields(data)
         return data
 
     @field_validator("percent", mode="before")
@@ -434,8 +434,13 @@ class Threshold(BaseModel):
 _PERCENT = re.compile(r"^(\d+(?:\.\d+)?)\s*%$")
 
 
-def parse_threshold(text: Any) -> Threshold | dict[str, Any]:
-    """``80%`` / ``87.5%`` → a share; ``45m`` → a duration (see :class:`Threshold`)."""
+def parse_threshold(text: str) -> Threshold:
+    """``80%`` / ``87.5%`` → a share; ``45m`` → a duration (see :class:`Threshold`).
+    Raises pydantic's ``ValidationError`` (a ``ValueError``) when ``text`` is neither."""
+    return Threshold.model_validate(text)
+
+
+def _threshold_fields(text: Any) -> dict[str, Any]:
     if not isinstance(text, str):
         raise _bad(
             f"not a percentage or duration: {_show(text)}",
@@ -1211,8 +1216,14 @@ def _parse_yaml(text: str, display: str) -> tuple[_Parsed, dict[Loc, int]]:
         value = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        last_line = len(text.splitlines()) or 1
+        if exc.context_mark is not None and (mark is None or mark.line + 1 > last_line):
+            # "got <stream end>" points past the file; where the construct began helps more.
+            mark = exc.context_mark
         line = mark.line + 1 if mark is not None else 1
         problem = (exc.problem or exc.context or "invalid YAML").strip()
+        if exc.context and exc.problem:
+            problem = f"{exc.context.strip()}: {problem}"
         if isinstance(exc, yaml.constructor.ConstructorError):
             at = [loc for loc, where in lines.items() if where == line and loc]
             key = f" {_key_path(max(at, key=len))}:" if at else ""
