@@ -348,6 +348,10 @@ def _parse_period(value: Any, zone: ZoneInfo, now: datetime | None) -> Period:
         return value.in_zone(zone)
     if isinstance(value, str) and value.strip() == "last-month":
         return Period.last_month(zone, now)
+    month = _MONTH_ARG.match(value.strip()) if isinstance(value, str) else None
+    if month is not None and 1 <= int(month.group(2)) <= 12:
+        # `period: 2026-10` reads like `--period 2026-10`; accept it the same way.
+        return Period.month(int(month.group(1)), int(month.group(2)), zone)
     if isinstance(value, dict):
         missing = [k for k in ("from", "to") if k not in value]
         if missing:
@@ -374,7 +378,7 @@ def _parse_period(value: Any, zone: ZoneInfo, now: datetime | None) -> Period:
         return Period.between(ends[0], ends[1], zone, option="period")
     raise _bad(
         f"not a period: {_show(value)}",
-        "write `last-month` or {from: 2026-10-01, to: 2026-11-01}",
+        "write `last-month`, a month such as 2026-10, or {from: 2026-10-01, to: 2026-11-01}",
     )
 
 
@@ -1148,6 +1152,8 @@ def _from_validation(exc: ValidationError, display: str, lines: dict[Loc, int]) 
         problem = _TYPE_WORDS[kind] + shown
         if kind in ("tuple_type", "list_type"):
             hint = "write [a, b] or one `- item` per line"
+        elif loc[:1] == ("meetings",) and len(loc) == 2:
+            hint = "write each entry as `- id: <meeting id>`"
     elif kind == "greater_than":
         problem = f"must be greater than {ctx.get('gt')}{shown}"
     elif kind == "greater_than_equal":

@@ -85,7 +85,10 @@ CASES = [
         "bad_threshold_text.yaml",
         ":5: rules.min_attendance: not a percentage or duration: 'most of it'",
     ),
-    ("bad_period_word.yaml", ":2: period: not a period: 'previous-month' (write `last-month` or"),
+    (
+        "bad_period_word.yaml",
+        ":2: period: not a period: 'previous-month' (write `last-month`, a month",
+    ),
     ("period_reversed.yaml", ":2: period: from 2026-11-01 is not before to 2026-10-01"),
     ("period_bad_date.yaml", ":4: period.to: cannot read '2026-13-01'"),
     ("empty_meetings.yaml", ":3: meetings: no meetings listed"),
@@ -401,6 +404,18 @@ def test_march_spans_the_spring_dst_change() -> None:
     assert period.end - period.start == (datetime(2027, 4, 1) - datetime(2027, 3, 1)) - (
         datetime(1, 1, 1, 1) - datetime(1, 1, 1)
     )
+
+
+def test_a_month_can_be_written_as_the_period(tmp_path: Path) -> None:
+    config = load_config(_write(tmp_path, MINIMAL + "period: 2026-02\n"), now=NOV)
+    assert config.period.label == "2026-02"
+    assert config.period.start == datetime(2026, 1, 31, 23, 0, tzinfo=UTC)
+
+
+def test_a_meeting_written_as_a_bare_id_gets_a_hint(tmp_path: Path) -> None:
+    body = "timezone: UTC\nmeetings:\n  - abc123\n"
+    with pytest.raises(ConfigError, match=r":3: meetings\[0\]: expected a mapping.*- id: <meeting"):
+        load_config(_write(tmp_path, body), now=NOV)
 
 
 def test_between_labels_and_display() -> None:
