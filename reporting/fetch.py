@@ -1,0 +1,561 @@
+"""Plan and fetch: config entries → meeting instances → their participant pages, via the store.
+
+Planning: every config meeting id is looked up (``GET /meetings/{id}``). A series expands
+to its ended instances in the period (``GET /meetings?meetingSeriesId=..&meetingType=meeting
+&state=ended&from=..&to=..``, every page); a scheduled meeting expands likewise, keeping the
+instances whose ``scheduledMeetingId`` is that id; an instance is used as is, whatever its
+state. An instance id that Get Meeting cannot describe is still fetched, marked
+``looked_up=False`` so the engine infers its window (ATTENDANCE_RULES.md rule 4).
+
+Fetching, per instance, against the store:
+
+- an ended instance with a complete stored fetch is not asked again (``refresh`` forces it);
+- an ended instance with a partial fetch resumes from that fetch's stored next link (the
+  cursor committed with its last page); if Webex refuses the stored cursor (400), the
+  partial fetch is abandoned and the instance restarts cleanly from its first page;
+- in-progress (or not looked-up) instances are always fetched afresh: their data changes.
+
+Each entry is planned and its instances fetched as one task, so fetching starts while other
+entries are still being planned. A failure of one entry or instance becomes a
+`FetchFailure`; the others complete.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from reporting.errors import StoreError, WebexError
+from reporting.model import FetchFailure, Instance, InstanceRecords
+from reporting.store import FetchState, Store
+from reporting.webex.client import WebexClient, WebexRequestError
+from reporting.webex.models import (
+    INSTANCE,
+    SCHEDULED,
+    SERIES,
+    looks_like_instance_id,
+    meeting_type,
+    to_instance,
+    unlooked_instance,
+)
+
+log = logging.getLogger(__name__)
+
+# -- what fetch reads of the config (reporting.config.Config fits) ----------------------------
+
+
+class _Entry(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def title(self) -> str | None: ...
+    @property
+    def course(self) -> str | None: ...
+
+
+class _Period(Protocol):
+    @property
+    def start(self) -> datetime: ...
+    @property
+    def end(self) -> datetime: ...
+    @property
+    def label(self) -> str: ...
+
+
+class _Webex(Protocol):
+    @property
+    def host_email(self) -> str | None: ...
+
+
+class FetchConfig(Protocol):
+    @property
+    def period(self) -> _Period: ...
+    @property
+    def webex(self) -> _Webex: ...
+    @property
+    def meetings(self) -> Sequence[_Entry]: ...
+
+
+# -- progress ----------------------------------------------------------------------------
+
+
+class FetchProgress:
+    """Hooks the fetch calls as it goes; the base class does nothing."""
+
+    def planned(self, instances: int) -> None:
+        """``instances`` more meeting instances are to be fetched."""
+
+    def page(self, instance_id: str) -> None:
+        """A participant page was stored."""
+
+    def instance_done(self, instance_id: str, *, ok: bool, reused: bool) -> None:
+        """An instance is finished (``reused``: taken from the store without requests)."""
+
+    def retry(self, reason: str, seconds: float) -> None:
+        """A request is retried after ``seconds`` (Retry-After or backoff)."""
+
+    def close(self) -> None:
+        """The fetch is over."""
+
+
+class TqdmProgress(FetchProgress):
+    """A tqdm bar of meetings on stderr, with pages and retries; silent unless a tty."""
+
+    def __init__(self, enabled: bool | None = None) -> None:
+        from tqdm import tqdm
+
+        if enabled is None:
+            enabled = sys.stderr.isatty()
+        self._bar = tqdm(
+            total=0, unit="meeting", desc="fetching", file=sys.stderr, disable=not enabled
+        )
+        self._pages = 0
+        self._retries = 0
+        self._waiting = 0.0
+
+    def _postfix(self) -> None:
+        text = f"pages={self._pages} retries={self._retries}"
+        if self._waiting:
+            text += f" waited={self._waiting:.0f}s"
+        self._bar.set_postfix_str(text, refresh=False)
+
+    def planned(self, instances: int) -> None:
+        self._bar.total = (self._bar.total or 0) + instances
+        self._bar.refresh()
+
+    def page(self, instance_id: str) -> None:
+        self._pages += 1
+        self._postfix()
+
+    def instance_done(self, instance_id: str, *, ok: bool, reused: bool) -> None:
+        self._bar.update(1)
+
+    def retry(self, reason: str, seconds: float) -> None:
+        self._retries += 1
+        self._waiting += seconds
+        self._postfix()
+        self._bar.refresh()
+
+    def close(self) -> None:
+        self._bar.close()
+
+
+def _progress(progress: FetchProgress | bool | None) -> FetchProgress:
+    if progress is True:
+        return TqdmProgress()
+    if isinstance(progress, FetchProgress):
+        return progress
+    return FetchProgress()
+
+
+# -- the outcome -------------------------------------------------------------------------
+
+
+@dataclass
+class FetchStats:
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0  # answers 429
+    locked: int = 0  # answers 423
+    server_errors: int = 0
+    transport_errors: int = 0
+    bad_pages: int = 0
+    token_refreshes: int = 0
+    backoff_seconds: float = 0.0
+    rate_wait_seconds: float = 0.0
+    pages: int = 0
+    instances_fetched: int = 0
+    instances_reused: int = 0  # complete in the store, not asked again
+    instances_resumed: int = 0  # continued from a stored cursor
+    instances_failed: int = 0
+    entries_failed: int = 0
+    seconds: float = 0.0
+    offline: bool = False
+
+    def summary(self) -> str:
+        if self.offline:
+            return (
+                f"offline: {self.instances_reused} meeting instance(s) from the store, "
+                f"{self.instances_failed} missing"
+            )
+        return (
+            f"{self.requests} requests, {self.retries} retries ({self.rate_limited}× 429), "
+            f"{self.pages} pages; {self.instances_fetched} instance(s) fetched, "
+            f"{self.instances_reused} from the store, {self.instances_resumed} resumed, "
+            f"{self.instances_failed + self.entries_failed} failed; {self.seconds:.1f}s"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class FetchOutcome:
+    instances: list[Instance]
+    data: list[InstanceRecords]
+    failures: list[FetchFailure]
+    stats: FetchStats = field(default_factory=FetchStats)
+
+
+# -- online ------------------------------------------------------------------------------
+
+
+def _api_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class _Result:
+    records: tuple[dict[str, Any], ...]
+    problems: tuple[str, ...]
+
+
+def _problem_text(instance_id: str, seq: int, url: str, problem: str, tracking: str | None) -> str:
+    where = f"TrackingId {tracking}" if tracking else url
+    return (
+        f"meeting {instance_id}: participant page {seq + 1} ({where}) {problem}; the page "
+        "is kept in the store, its records are not counted"
+    )
+
+
+def records_from_store(store: Store, fetch: FetchState) -> _Result:
+    records: list[dict[str, Any]] = []
+    problems: list[str] = []
+    for page in store.fetch_pages(fetch.id):
+        if page.superseded:
+            continue  # asked again; the page after it stands in for it
+        if page.problem is not None:
+            tracking = page.headers.get("trackingid")
+            problems.append(
+                _problem_text(fetch.instance_id, page.seq, page.url, page.problem, tracking)
+            )
+            continue
+        import json
+
+        records.extend(json.loads(page.body)["items"])
+    return _Result(tuple(records), tuple(problems))
+
+
+class _Fetcher:
+    def __init__(
+        self,
+        config: FetchConfig,
+        store: Store,
+        run_id: str,
+        client: WebexClient,
+        refresh: bool,
+        progress: FetchProgress,
+    ) -> None:
+        self.store = store
+        self.run_id = run_id
+        self.client = client
+        self.refresh = refresh
+        self.progress = progress
+        self.period = (config.period.start, config.period.end)
+        self.host_email = config.webex.host_email
+        self.stats = FetchStats()
+        self._tasks: dict[str, asyncio.Task[_Result]] = {}
+
+    # planning
+
+    async def plan(self, index: int, entry: _Entry) -> tuple[list[Instance], list[dict[str, Any]]]:
+        what = f"meeting {entry.id} (meetings[{index}])"
+        failed: WebexRequestError | None = None
+        try:
+            page = await self.client.get_meeting(entry.id, what=what)
+        except WebexRequestError as exc:
+            # A bad token fails everything; anything else about an instance id still leaves
+            # its participants worth asking for (rule 4 infers the window).
+            if exc.status == 401 or not looks_like_instance_id(entry.id):
+                raise
+            failed = exc
+        if failed is not None:
+            log.warning("%s: Get Meeting failed (%s); window will be inferred", what, failed)
+            instance = unlooked_instance(
+                entry.id,
+                entry_index=index,
+                entry_id=entry.id,
+                course=entry.course,
+                title=entry.title,
+            )
+            return [instance], [{"id": entry.id, "lookedUp": False}]
+        self.store.add_lookup_page(self.run_id, entry.id, "meeting", page)
+        if page.problem is not None:
+            raise WebexError(f"{what}: Get Meeting answered an unusable body ({page.problem})")
+        meeting = page.json()
+        kind = meeting_type(meeting)
+        if kind == INSTANCE:
+            meetings = [meeting]
+        elif kind == SERIES:
+            meetings = await self._list_instances(entry.id, entry.id, what)
+        elif kind == SCHEDULED:
+            series = str(meeting.get("meetingSeriesId") or "")
+            if not series:
+                raise WebexError(f"{what}: a scheduled meeting without a meetingSeriesId")
+            meetings = [
+                m
+                for m in await self._list_instances(series, entry.id, what)
+                if m.get("scheduledMeetingId") == entry.id
+            ]
+        else:
+            raise WebexError(f"{what}: unknown meetingType {kind[:40]!r}")
+        instances = [
+            to_instance(
+                m, entry_index=index, entry_id=entry.id, course=entry.course, title=entry.title
+            )
+            for m in meetings
+        ]
+        return instances, meetings
+
+    async def _list_instances(
+        self, series_id: str, subject: str, what: str
+    ) -> list[dict[str, Any]]:
+        params = {
+            "meetingSeriesId": series_id,
+            "meetingType": "meeting",
+            "state": "ended",
+            "from": _api_time(self.period[0]),
+            "to": _api_time(self.period[1]),
+        }
+        seen: dict[str, dict[str, Any]] = {}
+        async for page in self.client.pages("meetings", params, what=what):
+            self.store.add_lookup_page(self.run_id, subject, "meetings", page)
+            if page.superseded:
+                continue
+            if page.items is None:
+                # A missing listing page would drop instances silently: fail the entry.
+                raise WebexError(
+                    f"{what}: List Meetings answered an unusable page ({page.problem})"
+                )
+            for item in page.items:
+                if item.get("meetingType", INSTANCE) == INSTANCE and "id" in item:
+                    seen.setdefault(str(item["id"]), item)
+        return sorted(seen.values(), key=lambda m: (str(m.get("start") or ""), str(m["id"])))
+
+    # fetching
+
+    def records(self, instance: Instance) -> asyncio.Task[_Result]:
+        """One fetch per instance id, however many entries name it."""
+        task = self._tasks.get(instance.id)
+        if task is None:
+            task = asyncio.ensure_future(self._fetch(instance))
+            self._tasks[instance.id] = task
+        return task
+
+    async def _fetch(self, instance: Instance) -> _Result:
+        ended = instance.state == "ended"
+        if ended and not self.refresh:
+            done = self.store.complete_fetch(instance.id)
+            if done is not None:
+                self.stats.instances_reused += 1
+                self.progress.instance_done(instance.id, ok=True, reused=True)
+                return records_from_store(self.store, done)
+        partial = self.store.resumable_fetch(instance.id) if ended and not self.refresh else None
+        try:
+            if partial is not None and partial.pages > 0:
+                self.stats.instances_resumed += 1
+                try:
+                    result = await self._walk(partial, instance, partial.next_url)
+                except WebexRequestError as exc:
+                    if exc.status != 400:
+                        raise
+                    log.info("meeting %s: stored cursor refused; restarting it", instance.id)
+                    self.store.abandon_fetch(partial.id)
+                    fresh = self.store.start_fetch(self.run_id, instance.id, instance.state)
+                    result = await self._walk(fresh, instance, None)
+            else:
+                fetch = partial or self.store.start_fetch(self.run_id, instance.id, instance.state)
+                result = await self._walk(fetch, instance, None)
+        except WebexError:
+            self.stats.instances_failed += 1
+            self.progress.instance_done(instance.id, ok=False, reused=False)
+            raise
+        self.stats.instances_fetched += 1
+        self.progress.instance_done(instance.id, ok=True, reused=False)
+        return result
+
+    async def _walk(self, fetch: FetchState, instance: Instance, start_url: str | None) -> _Result:
+        what = f"meeting {instance.id}"
+        if instance.entry_id != instance.id:
+            what += f" (of {instance.entry_id})"
+        records: list[dict[str, Any]] = []
+        problems: list[str] = []
+        pages = self.client.pages(
+            "meetingParticipants", {"meetingId": instance.id}, start_url=start_url, what=what
+        )
+        async for page in pages:
+            last = page.next_url is None and not page.superseded
+            seq = self.store.add_page(
+                self.run_id, fetch.id, instance.id, page, cursor=page.cursor_after, last=last
+            )
+            self.stats.pages += 1
+            self.progress.page(instance.id)
+            if page.superseded:
+                continue
+            if page.items is None:
+                problem = page.problem or "unusable"
+                tracking = page.headers.get("trackingid")
+                problems.append(_problem_text(instance.id, seq, page.url, problem, tracking))
+            else:
+                records.extend(page.items)
+        if start_url is not None:
+            # Resumed: the pages of earlier runs are in the store, read them all back.
+            return records_from_store(self.store, fetch)
+        return _Result(tuple(records), tuple(problems))
+
+    # one entry, end to end
+
+    async def entry(
+        self, index: int, entry: _Entry
+    ) -> tuple[list[Instance], list[InstanceRecords], list[FetchFailure]]:
+        try:
+            instances, meetings = await self.plan(index, entry)
+        except WebexError as exc:
+            message = str(exc)
+            self.stats.entries_failed += 1
+            self.store.save_plan(self.run_id, entry.id, self.period, self.host_email, None, message)
+            self.store.record_failure(self.run_id, entry.id, None, message)
+            return [], [], [FetchFailure(entry.id, None, message)]
+        self.store.save_plan(self.run_id, entry.id, self.period, self.host_email, meetings)
+        fresh = [i for i in instances if i.id not in self._tasks]
+        self.progress.planned(len({i.id for i in fresh}))
+        tasks = [self.records(i) for i in instances]
+        done = await asyncio.gather(*tasks, return_exceptions=True)
+        data: list[InstanceRecords] = []
+        failures: list[FetchFailure] = []
+        for instance, result in zip(instances, done, strict=True):
+            if isinstance(result, WebexError):
+                message = str(result)
+                self.store.record_failure(self.run_id, entry.id, instance.id, message)
+                failures.append(FetchFailure(entry.id, instance.id, message))
+            elif isinstance(result, BaseException):
+                raise result
+            else:
+                data.append(InstanceRecords(instance, result.records, result.problems))
+        return instances, data, failures
+
+
+async def fetch_all(
+    config: FetchConfig,
+    store: Store,
+    run_id: str,
+    client: WebexClient,
+    *,
+    refresh: bool = False,
+    progress: FetchProgress | bool | None = None,
+) -> FetchOutcome:
+    """Plan every config entry and fetch its instances' participants into the store."""
+    hooks = _progress(progress)
+    fetcher = _Fetcher(config, store, run_id, client, refresh, hooks)
+    previous_listener = client.on_retry
+    client.on_retry = hooks.retry
+    before = client.stats.as_dict()
+    waited_before = client.limiter.waited_seconds
+    started = time.monotonic()
+    try:
+        results = await asyncio.gather(
+            *(fetcher.entry(index, entry) for index, entry in enumerate(config.meetings))
+        )
+    finally:
+        client.on_retry = previous_listener
+        hooks.close()
+    stats = fetcher.stats
+    after = client.stats.as_dict()
+    for name in (
+        "requests",
+        "retries",
+        "rate_limited",
+        "locked",
+        "server_errors",
+        "transport_errors",
+        "bad_pages",
+        "token_refreshes",
+    ):
+        setattr(stats, name, int(after[name] - before[name]))
+    stats.backoff_seconds = after["backoff_seconds"] - before["backoff_seconds"]
+    stats.rate_wait_seconds = client.limiter.waited_seconds - waited_before
+    stats.seconds = time.monotonic() - started
+    outcome = FetchOutcome([], [], [], stats)
+    for instances, data, failures in results:
+        outcome.instances.extend(instances)
+        outcome.data.extend(data)
+        outcome.failures.extend(failures)
+    store.set_run_counts(run_id, stats.as_dict())
+    log.info("fetch: %s", stats.summary())
+    return outcome
+
+
+# -- offline -------------------------------------------------------------------------------
+
+
+def load_offline(config: FetchConfig, store: Store) -> FetchOutcome:
+    """The FetchOutcome of the newest stored plan and pages, without any request."""
+    period = (config.period.start, config.period.end)
+    host_email = config.webex.host_email
+    stats = FetchStats(offline=True)
+    outcome = FetchOutcome([], [], [], stats)
+    planned_any = False
+    for index, entry in enumerate(config.meetings):
+        plan = store.latest_plan(entry.id, period, host_email)
+        if plan is None:
+            message = (
+                f"meeting {entry.id} (meetings[{index}]): not in the store for period "
+                f"{config.period.label}; run once without --offline"
+            )
+            stats.entries_failed += 1
+            outcome.failures.append(FetchFailure(entry.id, None, message))
+            continue
+        planned_any = True
+        meetings, failure = plan
+        if meetings is None:
+            stats.entries_failed += 1
+            outcome.failures.append(FetchFailure(entry.id, None, failure or "not planned"))
+            continue
+        for meeting in meetings:
+            if meeting.get("lookedUp") is False:
+                instance = unlooked_instance(
+                    str(meeting["id"]),
+                    entry_index=index,
+                    entry_id=entry.id,
+                    course=entry.course,
+                    title=entry.title,
+                )
+            else:
+                instance = to_instance(
+                    meeting,
+                    entry_index=index,
+                    entry_id=entry.id,
+                    course=entry.course,
+                    title=entry.title,
+                )
+            outcome.instances.append(instance)
+            fetch = store.latest_fetch(instance.id)
+            if fetch is None:
+                message = store.last_failure(instance.id) or (
+                    f"meeting {instance.id}: no participant pages in the store"
+                )
+                stats.instances_failed += 1
+                outcome.failures.append(FetchFailure(entry.id, instance.id, message))
+                continue
+            result = records_from_store(store, fetch)
+            problems = result.problems
+            if not fetch.complete:
+                problems += (
+                    f"meeting {instance.id}: only {fetch.pages} participant page(s) are in "
+                    "the store (the fetch was interrupted); rerun online to complete it",
+                )
+            stats.instances_reused += 1
+            stats.pages += fetch.pages
+            outcome.data.append(InstanceRecords(instance, result.records, problems))
+    if not planned_any and config.meetings:
+        raise StoreError(
+            f"the store {store.path} holds nothing for period {config.period.label}",
+            hint="run once without --offline to fetch the meetings",
+        )
+    return outcome

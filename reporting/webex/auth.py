@@ -1,0 +1,156 @@
+"""Where the bearer token comes from: a fixed token, or an OAuth integration that refreshes.
+
+Secrets live only inside these objects; their ``repr`` never shows them, and no message
+built here contains them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+import httpx
+
+from reporting.errors import WebexError
+
+# Refresh a little before the access token expires, so no request races its expiry.
+EXPIRY_MARGIN_SECONDS = 120.0
+
+
+class TokenProvider(Protocol):
+    """What WebexClient needs from a token source."""
+
+    @property
+    def can_refresh(self) -> bool: ...
+
+    async def token(self, http: httpx.AsyncClient, base_url: str) -> str:
+        """The access token to send now (refreshing first when it is about to expire)."""
+        ...
+
+    async def refresh(self, http: httpx.AsyncClient, base_url: str, rejected: str) -> bool:
+        """Get a new token after ``rejected`` drew a 401; False when that is not possible."""
+        ...
+
+
+class StaticToken:
+    """A personal access token, bot token or any token handed in as is."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def __repr__(self) -> str:
+        return "StaticToken(<redacted>)"
+
+    @property
+    def can_refresh(self) -> bool:
+        return False
+
+    async def token(self, http: httpx.AsyncClient, base_url: str) -> str:
+        return self._token
+
+    async def refresh(self, http: httpx.AsyncClient, base_url: str, rejected: str) -> bool:
+        return False
+
+
+class OAuthToken:
+    """An integration's access token, refreshed via ``POST /access_token``.
+
+    Concurrent requests that all draw a 401 with the same stale token trigger one refresh:
+    the others see the token has already changed and simply retry with the new one.
+    """
+
+    def __init__(
+        self,
+        client_id: str,
+        client_secret: str,
+        refresh_token: str,
+        *,
+        access_token: str | None = None,
+        expires_at: float | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self._refresh_token = refresh_token
+        self._access_token = access_token
+        # An access token of unknown age is used until a 401 says it expired.
+        self._expires_at = expires_at
+        self._clock = clock
+        self._lock = asyncio.Lock()
+        self.refreshes = 0
+        self.new_secrets: list[str] = []  # tokens minted this run, for log redaction
+
+    def __repr__(self) -> str:
+        return "OAuthToken(<redacted>)"
+
+    @property
+    def can_refresh(self) -> bool:
+        return True
+
+    def _fresh(self) -> bool:
+        if self._access_token is None:
+            return False
+        return self._expires_at is None or self._clock() < self._expires_at - EXPIRY_MARGIN_SECONDS
+
+    async def token(self, http: httpx.AsyncClient, base_url: str) -> str:
+        if not self._fresh():
+            async with self._lock:
+                if not self._fresh():
+                    await self._refresh(http, base_url)
+        assert self._access_token is not None
+        return self._access_token
+
+    async def refresh(self, http: httpx.AsyncClient, base_url: str, rejected: str) -> bool:
+        async with self._lock:
+            if self._access_token != rejected:
+                return True  # someone else refreshed while this request was in flight
+            await self._refresh(http, base_url)
+        return True
+
+    async def _refresh(self, http: httpx.AsyncClient, base_url: str) -> None:
+        url = base_url.rstrip("/") + "/access_token"
+        problem: str | None = None
+        try:
+            response = await http.post(
+                url,
+                data={
+                    "grant_type": "refresh_token",
+                    "client_id": self._client_id,
+                    "client_secret": self._client_secret,
+                    "refresh_token": self._refresh_token,
+                },
+            )
+        except httpx.HTTPError as exc:
+            # Only the type name: httpx exception text can carry the request.
+            problem = f"{type(exc).__name__} while calling POST {url}"
+        else:
+            if response.status_code != 200:
+                problem = f"POST {url} answered {response.status_code}"
+            else:
+                try:
+                    body = response.json()
+                    access = str(body["access_token"])
+                except (ValueError, KeyError, TypeError):
+                    problem = f"POST {url} answered without an access_token"
+                else:
+                    self._access_token = access
+                    self.new_secrets.append(access)
+                    if body.get("refresh_token"):
+                        self._refresh_token = str(body["refresh_token"])
+                        self.new_secrets.append(self._refresh_token)
+                    expires_in = body.get("expires_in")
+                    self._expires_at = (
+                        self._clock() + float(expires_in)
+                        if isinstance(expires_in, int | float)
+                        else None
+                    )
+                    self.refreshes += 1
+                    return
+        # Raised outside the except block so no httpx exception rides along as __context__.
+        raise WebexError(
+            f"could not refresh the Webex OAuth access token: {problem}",
+            hint="check the integration's client id/secret and that the refresh token "
+            "(valid about 90 days) has not expired; re-authorise the integration if it has",
+        )

@@ -1,0 +1,511 @@
+"""WebexClient: one async httpx client per run, polite and persistent.
+
+Every request goes through the same three gates: the concurrency semaphore (httpx's own
+pool limits are ignored when a transport is injected, so the semaphore is what bounds
+concurrency), the shared client-side `RateLimiter`, and the retry loop:
+
+- 429 / 423: wait ``Retry-After`` seconds (all requests pause, the limit is per user); a
+  malformed value falls back to exponential backoff; a value above
+  ``retry_after_ceiling`` fails the request at once with a message saying so.
+- 500 / 502 / 503 / 504, timeouts, dropped connections: capped exponential backoff with
+  jitter; a 504 also halves ``max`` (Webex's own advice).
+- 401: with a refreshable token, refresh once and retry; otherwise fail.
+- 400 / 403 / 404 and the rest: fail at once with the likely cause.
+
+Token hygiene: the token is only ever put into the ``Authorization`` header of an outgoing
+request. Request headers are never logged, stored or put into messages, and httpx
+exceptions are reduced to their type name and never chained (their repr can carry the
+request).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Protocol
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import httpx
+
+from reporting.errors import WebexError
+from reporting.webex.auth import OAuthToken, StaticToken, TokenProvider
+from reporting.webex.ratelimit import RateLimiter
+
+log = logging.getLogger(__name__)
+
+PAGE_MAX = 100
+MIN_MAX = 10
+KEPT_HEADERS = ("link", "trackingid", "retry-after", "content-type", "date")
+RETRY_STATUSES = frozenset({500, 502, 503, 504})
+WAIT_STATUSES = frozenset({423, 429})
+BACKOFF_BASE = 0.5
+BACKOFF_CAP = 30.0
+# Query parameters that could hold a secret if a server ever echoed one into a Link.
+SECRET_PARAMS = frozenset({"access_token", "token", "client_secret", "refresh_token"})
+
+CAUSES = {
+    401: "the token was refused: it is expired or invalid (a personal access token lives "
+    "12 hours); put a fresh one into the variable named by webex.token_env, or configure "
+    "webex.oauth so it is refreshed",
+    403: "access refused: the token lacks a scope (meeting:participants_read as host, "
+    "meeting:admin_participants_read as admin, spark-compliance:meetings_read as "
+    "compliance officer; meeting:schedules_read or meeting:admin_schedule_read to look "
+    "meetings up) or its user is not the meeting's host (an admin can set webex.host_email)",
+    404: "not found: check the id; a personal-room meeting id is not supported by the API "
+    "(name the instance id instead), and the meeting must be visible to this token "
+    "(hosted by its user, or by webex.host_email for an admin)",
+}
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class WebexRequestError(WebexError):
+    """A request that failed for good; ``status`` None for a transport failure."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        url: str = "",
+        tracking_id: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.status = status
+        self.url = url
+        self.tracking_id = tracking_id
+
+
+@dataclass(frozen=True)
+class Page:
+    """One response as received, plus what the client read from it."""
+
+    method: str
+    url: str  # the URL requested, without secrets
+    status: int
+    headers: dict[str, str]  # only KEPT_HEADERS, lower-case names
+    body: bytes
+    fetched_at: datetime
+    next_url: str | None
+    items: list[dict[str, Any]] | None  # None when the body is unusable
+    problem: str | None  # why the body is unusable
+    superseded: bool = False  # a bad page the client fetched again
+
+    @property
+    def cursor_after(self) -> str | None:
+        """Where to continue once this page is stored: a superseded page is asked again."""
+        return self.url if self.superseded else self.next_url
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class ClientStats:
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0  # 429 answers
+    locked: int = 0  # 423 answers
+    server_errors: int = 0
+    transport_errors: int = 0
+    bad_pages: int = 0
+    token_refreshes: int = 0
+    backoff_seconds: float = 0.0  # slept between retries (Retry-After or backoff)
+
+    def as_dict(self) -> dict[str, float]:
+        return dict(self.__dict__)
+
+
+class RetryListener(Protocol):
+    def __call__(self, reason: str, seconds: float) -> None: ...
+
+
+@dataclass
+class _Attempt:
+    url: str
+    what: str
+    refreshed: bool = False
+    retries: int = 0
+    history: list[str] = field(default_factory=list)
+
+
+def clean_url(url: str | httpx.URL) -> str:
+    """The URL without userinfo or secret-looking query parameters (for store and logs)."""
+    parts = urlsplit(str(url))
+    netloc = parts.netloc.rpartition("@")[2]
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        if any(k.lower() in SECRET_PARAMS for k, _ in pairs):
+            query = urlencode([(k, v) for k, v in pairs if k.lower() not in SECRET_PARAMS])
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header; None when absent or malformed.
+
+    Only the delta-seconds form is read: Webex sends seconds, and a value like
+    ``rand(30),add(30)`` has been seen in the wild.
+    """
+    if value is None:
+        return None
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        return None
+    if seconds != seconds or seconds < 0 or seconds == float("inf"):
+        return None
+    return seconds
+
+
+def _smaller_max(url: str) -> str:
+    parts = urlsplit(url)
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    current = next((v for k, v in pairs if k == "max"), None)
+    try:
+        size = int(float(current)) if current is not None else PAGE_MAX
+    except ValueError:
+        size = PAGE_MAX
+    smaller = max(MIN_MAX, size // 2)
+    pairs = [(k, v) for k, v in pairs if k != "max"] + [("max", str(smaller))]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(pairs), parts.fragment))
+
+
+def _api_message(response: httpx.Response) -> str:
+    """The API's own error text, shortened (it is untrusted data, but useful)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    if not isinstance(body, dict):
+        return ""
+    errors = body.get("errors")
+    text = ""
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        text = str(errors[0].get("description") or "")
+    text = text or str(body.get("message") or "")
+    return " ".join(text.split())[:200]
+
+
+class WebexClient:
+    """The run's Webex connection. Use as ``async with WebexClient(...) as client``."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token_provider: TokenProvider | str,
+        *,
+        timezone: str = "UTC",
+        host_email: str | None = None,
+        max_concurrency: int = 8,
+        requests_per_minute: float | None = 300,
+        timeout: float = 30.0,
+        max_retries: int = 6,
+        retry_after_ceiling: float = 300.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Sleep | None = None,
+        clock: Callable[[], float] | None = None,
+        rng: random.Random | None = None,
+        rate_headroom: float | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.tokens: TokenProvider = (
+            StaticToken(token_provider) if isinstance(token_provider, str) else token_provider
+        )
+        self.timezone = timezone
+        self.host_email = host_email
+        self.max_concurrency = max(1, max_concurrency)
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.retry_after_ceiling = retry_after_ceiling
+        self._transport = transport
+        self._sleep: Sleep = sleep or asyncio.sleep
+        self._clock = clock or time.monotonic
+        self._rng = rng or random.Random()
+        limiter_args: dict[str, Any] = {"clock": self._clock, "sleep": self._sleep}
+        if rate_headroom is not None:
+            limiter_args["headroom"] = rate_headroom
+        self.limiter = RateLimiter(requests_per_minute, **limiter_args)
+        self.stats = ClientStats()
+        self.on_retry: RetryListener | None = None
+        self._semaphore = asyncio.Semaphore(self.max_concurrency)
+        self._http: httpx.AsyncClient | None = None
+
+    def __repr__(self) -> str:
+        return f"WebexClient({self.base_url!r})"
+
+    @classmethod
+    def from_config(
+        cls,
+        config: Any,
+        base_url: str,
+        token: str | None,
+        env: Mapping[str, str],
+        **overrides: Any,
+    ) -> WebexClient:
+        """The client a run's config asks for; OAuth credentials come from ``env``."""
+        webex = config.webex
+        provider: TokenProvider
+        oauth = getattr(webex, "oauth", None)
+        if oauth is not None:
+            missing = [
+                name
+                for name in (oauth.client_id_env, oauth.client_secret_env, oauth.refresh_token_env)
+                if not env.get(name)
+            ]
+            if missing:
+                from reporting.errors import ConfigError
+
+                raise ConfigError(
+                    f"{config.source}: webex.oauth: environment variable(s) "
+                    f"{', '.join(missing)} not set",
+                    hint="export the integration's client id, client secret and refresh token",
+                )
+            provider = OAuthToken(
+                env[oauth.client_id_env],
+                env[oauth.client_secret_env],
+                env[oauth.refresh_token_env],
+                access_token=token or None,
+            )
+        else:
+            if not token:
+                from reporting.errors import ConfigError
+
+                raise ConfigError(f"{config.source}: no Webex token", hint="set webex.token_env")
+            provider = StaticToken(token)
+        args: dict[str, Any] = {
+            "timezone": config.timezone,
+            "host_email": webex.host_email,
+            "max_concurrency": webex.max_concurrency,
+            "requests_per_minute": webex.requests_per_minute,
+            "timeout": getattr(webex, "timeout_seconds", 30.0),
+            "max_retries": getattr(webex, "max_retries", 6),
+            "retry_after_ceiling": getattr(webex, "retry_after_ceiling_seconds", 300.0),
+        }
+        args.update(overrides)
+        return cls(base_url, provider, **args)
+
+    async def __aenter__(self) -> WebexClient:
+        limits = httpx.Limits(
+            max_connections=self.max_concurrency, max_keepalive_connections=self.max_concurrency
+        )
+        self._http = httpx.AsyncClient(
+            transport=self._transport,
+            limits=limits,
+            timeout=httpx.Timeout(self.timeout),
+            headers={"Accept": "application/json", "timezone": self.timezone},
+            follow_redirects=False,
+        )
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        if self._http is None:
+            raise RuntimeError("WebexClient used outside 'async with'")
+        return self._http
+
+    # -- URLs -------------------------------------------------------------------------------
+
+    def url(self, path: str, params: Mapping[str, str | int] | None = None) -> str:
+        """An absolute URL for ``path`` with ``params`` and the configured hostEmail."""
+        query: dict[str, str] = {k: str(v) for k, v in (params or {}).items()}
+        if self.host_email and "hostEmail" not in query:
+            query["hostEmail"] = self.host_email
+        full = self.base_url + "/" + path.lstrip("/")
+        return str(httpx.URL(full, params=query)) if query else full
+
+    # -- requests -----------------------------------------------------------------------
+
+    async def get_meeting(self, meeting_id: str, *, what: str | None = None) -> Page:
+        from urllib.parse import quote
+
+        url = self.url(f"meetings/{quote(meeting_id, safe='')}")
+        return await self.get(url, what=what or f"meeting {meeting_id}", expect_items=False)
+
+    async def pages(
+        self,
+        path: str,
+        params: Mapping[str, str | int],
+        *,
+        start_url: str | None = None,
+        what: str,
+    ) -> AsyncIterator[Page]:
+        """Every page of a list, following ``Link: rel="next"`` until there is none.
+
+        An empty page that still has a next link is followed too. A page whose body is
+        unusable is asked for once more; if it is still unusable it is yielded with its
+        ``problem`` (the caller records it) and the walk continues along its Link header.
+        ``start_url`` resumes a walk from a stored next link.
+        """
+        url: str | None = start_url or self.url(path, {"max": PAGE_MAX, **params})
+        while url is not None:
+            page = await self.get(url, what=what, expect_items=True)
+            if page.problem is not None:
+                self.stats.bad_pages += 1
+                log.warning("%s: unusable page from %s (%s); asking again", what, url, page.problem)
+                yield Page(**{**page.__dict__, "superseded": True})
+                page = await self.get(url, what=what, expect_items=True)
+                if page.problem is not None:
+                    self.stats.bad_pages += 1
+            yield page
+            url = page.next_url
+
+    async def get(self, url: str, *, what: str, expect_items: bool) -> Page:
+        """GET ``url`` with every retry rule; returns a 200 page or raises WebexRequestError."""
+        attempt = _Attempt(url, what)
+        while True:
+            outcome = await self._once(attempt)
+            if isinstance(outcome, Page):
+                return _with_body_check(outcome, expect_items)
+            reason, wait = outcome
+            if wait is None:
+                continue  # retry at once (token refreshed)
+            if attempt.retries >= self.max_retries:
+                raise WebexRequestError(
+                    f"{what}: gave up after {attempt.retries + 1} attempts "
+                    f"({', '.join(attempt.history[-4:])})",
+                    url=clean_url(attempt.url),
+                    hint="Webex kept failing; rerun later (pages already fetched are kept)",
+                )
+            attempt.retries += 1
+            self.stats.retries += 1
+            if self.on_retry is not None:
+                self.on_retry(reason, wait)
+            if wait > 0:
+                self.stats.backoff_seconds += wait
+                await self._sleep(wait)
+
+    def _backoff(self, retries: int, base: float = BACKOFF_BASE) -> float:
+        ceiling = min(BACKOFF_CAP, base * 2.0**retries)
+        return float(ceiling * (0.5 + self._rng.random() / 2))
+
+    async def _once(self, attempt: _Attempt) -> Page | tuple[str, float | None]:
+        """One request. A Page on 200; (reason, wait) to retry; raises to give up."""
+        http = self.http
+        token = await self.tokens.token(http, self.base_url)
+        if isinstance(self.tokens, OAuthToken):
+            self.stats.token_refreshes = self.tokens.refreshes
+        problem: str | None = None
+        async with self._semaphore:
+            await self.limiter.acquire()
+            self.stats.requests += 1
+            started = datetime.now(UTC)
+            try:
+                response = await http.get(attempt.url, headers={"Authorization": f"Bearer {token}"})
+                body = await response.aread()
+            except httpx.TransportError as exc:
+                # Type name only: the exception's text and repr may carry the request.
+                problem = type(exc).__name__
+            del token
+        if problem is not None:
+            self.stats.transport_errors += 1
+            attempt.history.append(problem)
+            log.info("GET %s: %s; will retry", clean_url(attempt.url), problem)
+            return problem, self._backoff(attempt.retries)
+        status = response.status_code
+        log.debug("GET %s -> %s", clean_url(attempt.url), status)
+        if status == 200:
+            return Page(
+                method="GET",
+                url=clean_url(attempt.url),
+                status=status,
+                headers={k: response.headers[k] for k in KEPT_HEADERS if k in response.headers},
+                body=body,
+                fetched_at=started,
+                next_url=_next_link(response),
+                items=None,
+                problem=None,
+            )
+        attempt.history.append(str(status))
+        tracking = response.headers.get("trackingid")
+        if status in WAIT_STATUSES:
+            if status == 429:
+                self.stats.rate_limited += 1
+            else:
+                self.stats.locked += 1
+            raw = response.headers.get("retry-after")
+            seconds = parse_retry_after(raw)
+            if seconds is None:
+                seconds = self._backoff(attempt.retries, base=1.0)
+                if raw is not None:
+                    log.info("malformed Retry-After %r; backing off %.1fs", raw[:40], seconds)
+            elif seconds > self.retry_after_ceiling:
+                raise WebexRequestError(
+                    f"{attempt.what}: Webex answered {status} and asked to wait {seconds:.0f}s "
+                    "(Retry-After), "
+                    f"more than webex.retry_after_ceiling_seconds={self.retry_after_ceiling:.0f}",
+                    status=status,
+                    url=clean_url(attempt.url),
+                    tracking_id=tracking,
+                    hint="rerun later (fetched pages are kept), or raise the ceiling",
+                )
+            # The limit is per user: hold back every request, not only this one.
+            self.limiter.pause(seconds)
+            return f"{status} Retry-After {raw}", 0.0
+        if status in RETRY_STATUSES:
+            self.stats.server_errors += 1
+            if status == 504:
+                attempt.url = _smaller_max(attempt.url)
+            return str(status), self._backoff(attempt.retries)
+        if status == 401 and self.tokens.can_refresh and not attempt.refreshed:
+            attempt.refreshed = True
+            # The header value we sent is needed to tell a stale token from a fresh one.
+            rejected = response.request.headers.get("authorization", "")[7:]
+            await self.tokens.refresh(http, self.base_url, rejected)
+            if isinstance(self.tokens, OAuthToken):
+                self.stats.token_refreshes = self.tokens.refreshes
+            return "401 token refreshed", None
+        api_text = _api_message(response)
+        cause = CAUSES.get(status)
+        detail = f"{attempt.what}: Webex answered {status}"
+        if api_text:
+            detail += f": {api_text}"
+        if tracking:
+            detail += f" (TrackingId {tracking})"
+        raise WebexRequestError(
+            detail, status=status, url=clean_url(attempt.url), tracking_id=tracking, hint=cause
+        )
+
+
+def _next_link(response: httpx.Response) -> str | None:
+    if "link" not in response.headers:
+        return None
+    target = response.links.get("next", {}).get("url")
+    if not target:
+        return None
+    return str(response.url.join(target))
+
+
+def _with_body_check(page: Page, expect_items: bool) -> Page:
+    try:
+        data = json.loads(page.body)
+    except (ValueError, UnicodeDecodeError):
+        return Page(**{**page.__dict__, "problem": "body is not valid JSON"})
+    if not expect_items:
+        if not isinstance(data, dict):
+            return Page(**{**page.__dict__, "problem": "body is not a JSON object"})
+        return page
+    if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+        return Page(**{**page.__dict__, "problem": "body has no 'items' list"})
+    items = data["items"]
+    if not all(isinstance(item, dict) for item in items):
+        return Page(**{**page.__dict__, "problem": "'items' holds something other than objects"})
+    return Page(**{**page.__dict__, "items": items})
