@@ -133,11 +133,11 @@ def reference_compute(
             sources = [r, *items(r.get("devices")), *items(r.get("breakoutSessionsAttended"))]
             for s in sources:
                 j, _ = parse(s.get("joinedTime"))
-                l, _ = parse(s.get("leftTime"))
+                lv, _ = parse(s.get("leftTime"))
                 if j is not None:
                     joins.append(j)
-                if l is not None:
-                    leaves.append(l)
+                if lv is not None:
+                    leaves.append(lv)
         inferred = not inst.looked_up or inst.start is None
         in_progress = inst.looked_up and inst.end is None
         if inferred:
@@ -158,8 +158,15 @@ def reference_compute(
             key = person_key(r, roster)
             p = people.setdefault(
                 key,
-                {"records": [], "devices": 0, "host": False, "cohost": False, "flags": set(),
-                 "intervals": [], "breakouts": []},
+                {
+                    "records": [],
+                    "devices": 0,
+                    "host": False,
+                    "cohost": False,
+                    "flags": set(),
+                    "intervals": [],
+                    "breakouts": [],
+                },
             )
             devices = items(r.get("devices"))
             breakouts = items(r.get("breakoutSessionsAttended"))
@@ -198,35 +205,41 @@ def reference_compute(
             sources += [(b, "breakout") for b in breakouts]
             for s, kind in sources:
                 j, _ = parse(s.get("joinedTime"))
-                l, _ = parse(s.get("leftTime"))
+                lv, _ = parse(s.get("leftTime"))
                 if j is None:
                     p["flags"].add("UNKNOWN_JOIN")
                     continue
                 left_inferred = False
-                if l is None:
+                if lv is None:
                     left_inferred = True
                     if in_progress:
-                        l = now
+                        lv = now
                         p["flags"].add("IN_PROGRESS")
                     elif rec_left is not None:
-                        l = rec_left
+                        lv = rec_left
                         p["flags"].add("LEFT_TIME_INFERRED")
                     elif we is not None:
-                        l = we
+                        lv = we
                         p["flags"].add("LEFT_TIME_INFERRED")
                     else:
                         p["flags"].add("UNKNOWN_LEAVE")
                         continue
-                if l < j:
+                if lv < j:
                     p["flags"].add("INVALID_INTERVAL")
                     continue
                 if kind == "device" and not left_inferred:
                     duration = number(s.get("durationSecond"))
-                    if duration is not None and not math.isnan(duration):
-                        if math.isinf(duration) or abs(Fraction(duration) * 1000 - (l - j)) > 60000:
-                            p["flags"].add("DURATION_MISMATCH")
+                    if (
+                        duration is not None
+                        and not math.isnan(duration)
+                        and (
+                            math.isinf(duration)
+                            or abs(Fraction(duration) * 1000 - (lv - j)) > 60000
+                        )
+                    ):
+                        p["flags"].add("DURATION_MISMATCH")
                 start = max(j, ws) if ws is not None else j
-                end = min(l, we) if we is not None else l
+                end = min(lv, we) if we is not None else lv
                 if end > start:
                     p["intervals"].append((start, end))
                     if kind == "breakout":
@@ -264,12 +277,21 @@ def reference_compute(
                 if entry.email.lower() not in people:
                     rows.append(
                         {
-                            "index": index, "person_key": entry.email.lower(),
-                            "display_name": entry.name or entry.email, "email": entry.email,
-                            "is_host": False, "is_cohost": False, "attended_ms": 0,
-                            "breakout_ms": 0, "first_join": None, "last_leave": None,
-                            "segments": 0, "devices": 0, "flags": set(),
-                            "roster_name": entry.name, "department": entry.department,
+                            "index": index,
+                            "person_key": entry.email.lower(),
+                            "display_name": entry.name or entry.email,
+                            "email": entry.email,
+                            "is_host": False,
+                            "is_cohost": False,
+                            "attended_ms": 0,
+                            "breakout_ms": 0,
+                            "first_join": None,
+                            "last_leave": None,
+                            "segments": 0,
+                            "devices": 0,
+                            "flags": set(),
+                            "roster_name": entry.name,
+                            "department": entry.department,
                             "not_on_roster": False,
                         }
                     )
@@ -314,8 +336,11 @@ def reference_compute(
 
     def row_order(row: dict[str, Any]) -> tuple[Any, ...]:
         name = row["display_name"]
-        return (instance_sort[row["index"]], name.casefold() if name else "\U0010ffff",
-                row["person_key"])
+        return (
+            instance_sort[row["index"]],
+            name.casefold() if name else "\U0010ffff",
+            row["person_key"],
+        )
 
     rows.sort(key=row_order)
     for row in rows:
@@ -331,7 +356,9 @@ def reference_courses(
     for item in data:
         c = item.instance.course
         totals[c] = totals.get(c, 0) + 1
-        first_entry[c] = min(first_entry.get(c, item.instance.entry_index), item.instance.entry_index)
+        first_entry[c] = min(
+            first_entry.get(c, item.instance.entry_index), item.instance.entry_index
+        )
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for row in rows:
         groups.setdefault((row["course"], row["person_key"]), []).append(row)
@@ -341,7 +368,9 @@ def reference_courses(
         display = next((r["display_name"] for r in group if r["display_name"]), None)
         name = roster_name or display
         complete = sum(r["status"] == "complete" for r in group)
-        required = rules.sessions_required if rules.sessions_required is not None else totals[course]
+        required = (
+            rules.sessions_required if rules.sessions_required is not None else totals[course]
+        )
         out.append(
             {
                 "course": course,

@@ -27,7 +27,7 @@ EPOCH_FORMS = [
     "1970-01-01T01:00:00+01:00",
 ]
 BAD_FORMS = ["garbage", "2026-13-01T00:00:00Z", "2026-02-30T10:00:00Z", 12345]
-ZONES = [timezone.utc, timezone(timedelta(hours=2)), timezone(timedelta(hours=-5, minutes=-30))]
+ZONES = [UTC, timezone(timedelta(hours=2)), timezone(timedelta(hours=-5, minutes=-30))]
 
 
 def fmt(offset_ms: int, zone: int, style: int) -> str:
@@ -100,8 +100,10 @@ def record(draw: st.DrawFn) -> dict[str, Any]:
     r["devices"] = draw(st.lists(device(), max_size=3))
     if draw(st.booleans()):
         r["breakoutSessionsAttended"] = [
-            {"id": f"b{i}", "name": f"Room {i}", "joinedTime": j, "leftTime": l}
-            for i, (j, l) in enumerate(draw(st.lists(st.tuples(timestamp(), timestamp()), max_size=2)))
+            {"id": f"b{i}", "name": f"Room {i}", "joinedTime": j, "leftTime": lt}
+            for i, (j, lt) in enumerate(
+                draw(st.lists(st.tuples(timestamp(), timestamp()), max_size=2))
+            )
         ]
     return r
 
@@ -132,14 +134,18 @@ def instance(draw: st.DrawFn, index: int) -> InstanceRecords:
 
 ROSTER = Roster(
     entries=(
-        RosterEntry(email="A@x.com", name="Ann Official", department="Ops", aliases=("alias@x.com",)),
+        RosterEntry(
+            email="A@x.com", name="Ann Official", department="Ops", aliases=("alias@x.com",)
+        ),
         RosterEntry(email="d@x.com", name=None, department=None),
     )
 )
 
 
 @st.composite
-def scenario(draw: st.DrawFn) -> tuple[list[InstanceRecords], Rules, dict[int, Roster | None], datetime]:
+def scenario(
+    draw: st.DrawFn,
+) -> tuple[list[InstanceRecords], Rules, dict[int, Roster | None], datetime]:
     n = draw(st.integers(1, 3))
     data = [draw(instance(i)) for i in range(n)]
     threshold = draw(

@@ -216,12 +216,10 @@ def compute(
     n_rec, n_dev, n_bo = len(flat.rec_key), len(flat.dev_rec), len(flat.bo_rec)
 
     times = parse_times(
-        flat.rec_joined
-        + flat.rec_left
-        + flat.dev_joined
-        + flat.dev_left
-        + flat.bo_joined
-        + flat.bo_left
+        np.concatenate(
+            (flat.rec_joined, flat.rec_left, flat.dev_joined, flat.dev_left, flat.bo_joined)
+            + (flat.bo_left,)
+        )
     )
     cuts = np.cumsum([0, n_rec, n_rec, n_dev, n_dev, n_bo, n_bo])
 
@@ -578,7 +576,7 @@ def _utc(ms: I64, known: Mask) -> pd.Series:
     return pd.Series(values).dt.tz_localize("UTC")
 
 
-def _strings(values: Obj | list[str | None]) -> pd.Series:
+def _strings(values: Obj | Sequence[object]) -> pd.Series:
     return pd.Series(values, dtype="str")
 
 
@@ -762,7 +760,9 @@ def _courses_frame(
         return _empty_courses()
     course = attendance["course"].to_numpy(dtype=object)
     key = attendance["person_key"].to_numpy(dtype=object)
-    group, _ = pd.factorize(pd.MultiIndex.from_arrays([course, key]))
+    course_codes, _ = pd.factorize(course)
+    key_codes, key_uniques = pd.factorize(key)
+    group, _ = pd.factorize(course_codes.astype(np.int64) * len(key_uniques) + key_codes)
     n_groups = int(group.max()) + 1
     first_row = np.full(n_groups, len(group), dtype=np.int64)
     np.minimum.at(first_row, group, np.arange(len(group)))

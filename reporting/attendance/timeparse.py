@@ -28,7 +28,7 @@ class ParsedTimes:
     bad: Mask  # present but not a timestamp: the row gets BAD_TIMESTAMP
 
 
-def parse_times(values: Sequence[object]) -> ParsedTimes:
+def parse_times(values: Sequence[object] | npt.NDArray[np.object_]) -> ParsedTimes:
     """Parse ISO 8601 timestamps with their offsets into UTC milliseconds.
 
     Unknown (``known`` False, ``bad`` False): missing, ``None``, empty or blank, or the
@@ -39,10 +39,13 @@ def parse_times(values: Sequence[object]) -> ParsedTimes:
     of the same millisecond compare equal.
     """
     n = len(values)
-    strings = [v if type(v) is str else None for v in values]
-    parsed = pd.to_datetime(
-        pd.Series(strings, dtype=object), utc=True, format="ISO8601", errors="coerce"
-    )
+    array = np.empty(n, dtype=object)
+    array[:] = values
+    # pandas would read a number as seconds or nanoseconds since the epoch; only text is a
+    # timestamp here, so anything else is blanked first (and later found to be bad).
+    if pd.api.types.infer_dtype(array, skipna=True) not in ("string", "empty"):
+        array[:] = [v if type(v) is str else None for v in array.tolist()]
+    parsed = pd.to_datetime(pd.Series(array), utc=True, format="ISO8601", errors="coerce")
     # The resolution pandas picks depends on the input; pin it so the arithmetic is exact.
     as_us = parsed.astype("datetime64[us, UTC]")
     nat = as_us.isna().to_numpy()

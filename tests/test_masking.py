@@ -1,0 +1,85 @@
+"""Phone numbers are masked for every audience but compliance (rule 9)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pandas as pd
+from attendance_reference import Rules
+
+from reporting.attendance import compute, mask_phone, mask_result
+from reporting.attendance.masking import looks_like_phone, mask_key
+from reporting.model import Instance, InstanceRecords
+
+T0 = datetime(2026, 10, 5, 9, tzinfo=UTC)
+
+
+def result():  # type: ignore[no-untyped-def]
+    inst = Instance(
+        id="m",
+        entry_index=0,
+        entry_id="m",
+        course="c",
+        title="t",
+        series_id=None,
+        start=T0,
+        end=T0.replace(hour=10),
+        state="ended",
+        host_email=None,
+    )
+    records = (
+        {
+            "displayName": "+1 (408) 555-0199",
+            "devices": [
+                {
+                    "joinedTime": "2026-10-05T09:00:00Z",
+                    "leftTime": "2026-10-05T10:00:00Z",
+                    "phoneNumber": "+1 (408) 555-0199",
+                }
+            ],
+        },
+        {
+            "displayName": "+49 30 1234567",
+            "devices": [{"joinedTime": "2026-10-05T09:00:00Z", "leftTime": "2026-10-05T10:00:00Z"}],
+        },
+        {
+            "email": "ann@x.com",
+            "displayName": "Ann 2nd",
+            "devices": [{"joinedTime": "2026-10-05T09:00:00Z", "leftTime": "2026-10-05T10:00:00Z"}],
+        },
+    )
+    return compute([InstanceRecords(inst, records)], Rules(), {}, datetime(2026, 11, 1, tzinfo=UTC))
+
+
+def test_mask_phone_keeps_last_four_digits() -> None:
+    assert mask_phone("+1 (408) 555-0199") == "•••••••0199"
+    assert mask_phone("14085550199") == "•••••••0199"
+    assert mask_phone("0199") == "••••"  # four digits or fewer: all hidden
+
+
+def test_compliance_sees_everything_unchanged() -> None:
+    r = result()
+    assert mask_result(r, "compliance") is r
+    assert "tel:14085550199" in r.attendance["person_key"].tolist()
+
+
+def test_other_audiences_see_masked_numbers_keys_and_phone_names() -> None:
+    masked = mask_result(result(), "summary")
+    a = masked.attendance
+    assert set(a["person_key"]) == {"tel:•••••••0199", "name:•••••••4567", "ann@x.com"}
+    assert set(a["display_name"]) == {"•••••••0199", "•••••••4567", "Ann 2nd"}
+    assert masked.devices["phone_number"].dropna().tolist() == ["•••••••0199"]
+    assert set(masked.courses["person_key"]) == set(a["person_key"])
+    assert set(masked.devices["person_key"]) == set(a["person_key"])
+    assert masked.attendance["display_name"].dtype == result().attendance["display_name"].dtype
+    assert not any(
+        "555" in str(v)
+        for v in pd.concat([a.astype(str), masked.devices.astype(str)]).to_numpy().ravel()
+    )
+
+
+def test_names_with_letters_are_not_phone_numbers() -> None:
+    assert looks_like_phone("+49 (30) 123-4567")
+    assert not looks_like_phone("Ann 2nd")
+    assert not looks_like_phone("1234")  # too short to be a number worth hiding
+    assert mask_key("ann@x.com") == "ann@x.com"
