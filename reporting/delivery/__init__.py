@@ -1,0 +1,1 @@
+"""Internals of `reporting.deliver`: message content (templates) and transports (SMTP, outbox)."""

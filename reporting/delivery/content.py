@@ -1,0 +1,371 @@
+"""What an email says: the template context of one report and the `EmailMessage` built from it.
+
+Templates (`email_subject.txt.j2`, `email_body.txt.j2`, `email_body.html.j2`) come from
+the config's `templates:` folder when it has them, else from the shipped set. Only the
+HTML body is autoescaped; the text parts are plain text, and the subject is reduced to
+one line (no CR, LF or other control characters) whatever the template or the meeting
+titles contain, so nothing from the API can add a header.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, getaddresses, make_msgid
+from pathlib import Path
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+import jinja2
+import pandas as pd
+
+from reporting.errors import DeliveryError
+from reporting.model import FetchFailure, Instance, RunInfo
+from reporting.resources import templates_dir
+
+__all__ = [
+    "MAX_LISTED",
+    "SUBJECT_MAX_CHARS",
+    "EmailTemplates",
+    "ReportInputLike",
+    "build_message",
+    "email_context",
+    "header_text",
+    "human_size",
+    "parse_recipients",
+]
+
+SUBJECT_TEMPLATE = "email_subject.txt.j2"
+TEXT_TEMPLATE = "email_body.txt.j2"
+HTML_TEMPLATE = "email_body.html.j2"
+
+# The email is a summary; the attached PDF has every row. A list of thousands of names
+# in a mail body helps nobody and can push the message over the size limit on its own.
+MAX_LISTED = 200
+SUBJECT_MAX_CHARS = 200
+
+COMPLETE = "complete"
+
+
+class ReportSpecLike(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def audience(self) -> str: ...
+    @property
+    def email_to(self) -> Sequence[str]: ...
+
+
+class ResultLike(Protocol):
+    @property
+    def attendance(self) -> pd.DataFrame: ...
+    @property
+    def courses(self) -> pd.DataFrame: ...
+
+
+class ReportInputLike(Protocol):
+    """The parts of `reporting.render.context.ReportInput` an email needs."""
+
+    @property
+    def spec(self) -> ReportSpecLike: ...
+    @property
+    def run(self) -> RunInfo: ...
+    @property
+    def instances(self) -> Sequence[Instance]: ...
+    @property
+    def result(self) -> ResultLike: ...
+    @property
+    def failures(self) -> Sequence[FetchFailure]: ...
+
+
+# -- headers -------------------------------------------------------------------------------
+
+_SPACES = re.compile(r"\s+")
+
+
+def header_text(value: str, *, limit: int = SUBJECT_MAX_CHARS) -> str:
+    """`value` as a single header line: control and line-break characters become spaces.
+
+    EmailMessage already refuses CR/LF in a header; this keeps a meeting title such as
+    ``"Intro\\r\\nBcc: x@evil"`` from failing the delivery, and also removes the Unicode
+    line separators and other control characters that some clients render as breaks.
+    """
+    cleaned = "".join(
+        " " if unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp"} else ch for ch in value
+    )
+    cleaned = _SPACES.sub(" ", cleaned).strip()
+    if len(cleaned) > limit:
+        cleaned = cleaned[: limit - 1].rstrip() + "…"
+    return cleaned
+
+
+def parse_recipients(report: str, entries: Sequence[str]) -> list[Address]:
+    """The report's `email_to` as addresses, one each, duplicates (any case) dropped.
+
+    An entry that is not exactly one plain address (a comma-separated list, a line break,
+    no ``@``) is an error naming the report, not something to guess about.
+    """
+    seen: set[str] = set()
+    out: list[Address] = []
+    for entry in entries:
+        problem = None
+        if any(unicodedata.category(ch) in {"Cc", "Zl", "Zp"} for ch in entry):
+            problem = "contains a line break or control character"
+        else:
+            parsed = getaddresses([entry])
+            if len(parsed) != 1 or "@" not in parsed[0][1]:
+                problem = "is not a single email address"
+        if problem is not None:
+            raise DeliveryError(
+                f"report {report!r}: recipient {entry!r} {problem}",
+                hint="list one address per entry in reports[].email_to",
+            )
+        display, addr = parsed[0]
+        try:
+            address = Address(display_name=display, addr_spec=addr)
+        except (ValueError, IndexError) as exc:
+            raise DeliveryError(
+                f"report {report!r}: recipient {entry!r} is not a valid address ({exc})"
+            ) from None
+        if address.addr_spec.casefold() in seen:
+            continue
+        seen.add(address.addr_spec.casefold())
+        out.append(address)
+    return out
+
+
+# -- template context ----------------------------------------------------------------------
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("bytes", "KiB", "MiB"):
+        if value < 1024 or unit == "MiB":
+            return f"{int(value)} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _fmt_duration(seconds: Any) -> str:
+    if seconds is None or pd.isna(seconds):
+        return ""
+    hours, rest = divmod(int(seconds), 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
+
+
+def _text(value: Any) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    return str(value)
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in {"true", "1", "yes"}
+    return bool(value) and not pd.isna(value)
+
+
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    if name in frame.columns:
+        return frame[name]
+    return pd.Series([None] * len(frame), index=frame.index, dtype=object)
+
+
+def email_context(inp: ReportInputLike, attachments: Sequence[Path]) -> dict[str, Any]:
+    """Everything the email templates may use (documented in docs/OPERATIONS.md)."""
+    run = inp.run
+    tz = ZoneInfo(run.timezone)
+    start = run.period_start.astimezone(tz)
+    end = run.period_end.astimezone(tz)
+    # The period's end is exclusive; people read "1–31 October", not "1 October–1 November".
+    last_day = (end - timedelta(microseconds=1)).date() if end > start else start.date()
+
+    attendance = inp.result.attendance
+    status = _column(attendance, "status").astype(object)
+    courses = inp.result.courses
+
+    course_titles: dict[str, list[str]] = {}
+    for instance in inp.instances:
+        titles = course_titles.setdefault(instance.course, [])
+        if instance.title and instance.title not in titles:
+            titles.append(instance.title)
+
+    completed = _column(courses, "completed").map(_truthy).astype(bool)
+    per_course = []
+    for course, group in courses.groupby(_column(courses, "course"), sort=False):
+        done = int(completed[group.index].sum())
+        per_course.append(
+            {
+                "course": str(course),
+                "title": " / ".join(course_titles.get(str(course), [])) or str(course),
+                "people": len(group),
+                "completed": done,
+                "not_completed": len(group) - done,
+            }
+        )
+
+    open_rows = courses[~completed]
+    noncompliant = [
+        {
+            "course": _text(row["course"]),
+            "course_title": " / ".join(course_titles.get(_text(row["course"]), []))
+            or _text(row["course"]),
+            "display_name": _text(row.get("display_name")),
+            "email": _text(row.get("email")),
+            "person_key": _text(row.get("person_key")),
+            "sessions_complete": int(row.get("sessions_complete") or 0),
+            "sessions_total": int(row.get("sessions_total") or 0),
+        }
+        for _, row in open_rows.head(MAX_LISTED).iterrows()
+    ]
+
+    # Row-level detail for people who attended something but not enough, and the
+    # attended time they did reach; absences need no time column.
+    partial_rows = attendance[status == "partial"].head(MAX_LISTED)
+    partial = [
+        {
+            "meeting_title": _text(row.get("meeting_title")),
+            "display_name": _text(row.get("display_name")),
+            "email": _text(row.get("email")),
+            "attended": _fmt_duration(row.get("attended_seconds")),
+            "flags": [f for f in _text(row.get("flags")).split(";") if f],
+        }
+        for _, row in partial_rows.iterrows()
+    ]
+
+    failures = [f.message for f in inp.failures]
+    titles = sorted({i.title for i in inp.instances if i.title})
+    people = (
+        int(_column(attendance, "person_key").nunique())
+        if "person_key" in attendance.columns
+        else len(attendance)
+    )
+    return {
+        "report": {"name": inp.spec.name, "audience": inp.spec.audience},
+        "period": {
+            "label": run.period_label,
+            "first_day": start.date().isoformat(),
+            "last_day": last_day.isoformat(),
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "timezone": run.timezone,
+        },
+        "run": {
+            "run_id": run.run_id,
+            "as_of": run.as_of.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z"),
+            "tool_version": run.tool_version,
+            "offline": run.offline,
+        },
+        "totals": {
+            "meetings": len(inp.instances),
+            "meetings_failed": len(failures),
+            "people": people,
+            "rows": len(attendance),
+            "complete": int((status == COMPLETE).sum()),
+            "partial": int((status == "partial").sum()),
+            "absent": int((status == "absent").sum()),
+            "course_people": len(courses),
+            "completed": int(completed.sum()),
+            "not_completed": len(open_rows),
+        },
+        "titles": titles,
+        "courses": per_course,
+        "noncompliant": noncompliant,
+        "noncompliant_total": len(open_rows),
+        "noncompliant_more": max(0, len(open_rows) - len(noncompliant)),
+        "partial": partial,
+        "partial_more": max(0, int((status == "partial").sum()) - len(partial)),
+        "failures": failures,
+        "attachments": [
+            {"name": p.name, "bytes": p.stat().st_size, "size": human_size(p.stat().st_size)}
+            for p in attachments
+        ],
+    }
+
+
+# -- templates -----------------------------------------------------------------------------
+
+
+class EmailTemplates:
+    """The three email templates, a user folder first and the shipped ones behind it."""
+
+    def __init__(self, override: Path | None = None) -> None:
+        folders = [str(override)] if override is not None else []
+        folders.append(str(templates_dir()))
+        self._env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(folders),
+            # Only the HTML body is markup; escaping the text parts would show "&amp;".
+            autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2", "html")),
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+
+    def render(self, context: Mapping[str, Any]) -> tuple[str, str, str]:
+        """Subject (one line), text body and HTML body."""
+        subject = header_text(self._render(SUBJECT_TEMPLATE, context))
+        if not subject:
+            raise DeliveryError(f"the email subject rendered from {SUBJECT_TEMPLATE} is empty")
+        return subject, self._render(TEXT_TEMPLATE, context), self._render(HTML_TEMPLATE, context)
+
+    def _render(self, name: str, context: Mapping[str, Any]) -> str:
+        try:
+            return self._env.get_template(name).render(context)
+        except jinja2.TemplateNotFound:
+            raise DeliveryError(
+                f"email template {name} not found",
+                hint="copy it from the shipped templates into your templates folder",
+            ) from None
+        except jinja2.TemplateError as exc:
+            where = f"{name}:{exc.lineno}" if isinstance(exc, jinja2.TemplateSyntaxError) else name
+            raise DeliveryError(f"email template {where}: {exc}") from exc
+
+
+# -- the message ---------------------------------------------------------------------------
+
+
+def build_message(
+    *,
+    from_addr: str,
+    to: Sequence[Address],
+    subject: str,
+    text: str,
+    html: str,
+    attachments: Sequence[Path],
+    headers: Mapping[str, str] | None = None,
+    date: datetime,
+) -> EmailMessage:
+    """A multipart message (text + HTML alternatives, PDFs attached) with the SMTP policy.
+
+    Built with `email.policy.SMTP`, so its serialised size is what goes over the wire
+    (CRLF line ends) and any CR/LF left in a header value raises instead of splitting it.
+    """
+    sender = parse_recipients("email.from", [from_addr])[0]
+    msg = EmailMessage(policy=SMTP)
+    try:
+        msg["From"] = sender
+        msg["To"] = list(to)
+        msg["Subject"] = header_text(subject)
+        msg["Date"] = format_datetime(date)
+        msg["Message-ID"] = make_msgid(domain=sender.domain or None)
+        # RFC 3834: keeps vacation responders from answering a batch job.
+        msg["Auto-Submitted"] = "auto-generated"
+        for name, value in (headers or {}).items():
+            msg[name] = header_text(value)
+    except ValueError as exc:  # CR/LF or a malformed value that slipped past the checks
+        raise DeliveryError(f"cannot build the email header: {exc}") from None
+    msg.set_content(text, subtype="plain", cte="quoted-printable")
+    msg.add_alternative(html, subtype="html", cte="quoted-printable")
+    for path in attachments:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise DeliveryError(f"cannot read attachment {path}: {exc.strerror}") from None
+        msg.add_attachment(data, maintype="application", subtype="pdf", filename=path.name)
+    return msg
