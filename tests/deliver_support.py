@@ -28,7 +28,7 @@ from reporting.deliver import RenderedReport
 from reporting.model import FetchFailure, Instance, RunInfo
 
 USER = "mailer"
-PASSWORD = "s3cret-smtp-pass-word"  # noqa: S105 - a test server's password
+PASSWORD = "s3cret-smtp-pass-word"
 
 RUN = RunInfo(
     run_id="run000000001",
@@ -80,7 +80,7 @@ class SmtpCfg:
     starttls: bool = True
     ssl: bool = False
     username_env: str | None = "SMTP_USER"
-    password_env: str | None = "SMTP_PASSWORD"  # noqa: S105 - an env var's name
+    password_env: str | None = "SMTP_PASSWORD"
     timeout_seconds: float = 10.0
 
 
