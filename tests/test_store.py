@@ -1,0 +1,186 @@
+"""The SQLite store on real files: schema version, run log, ledger, crash safety."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from reporting.errors import StoreError
+from reporting.fetch import FetchOutcome, fetch_all, load_offline
+from reporting.model import RunInfo
+from reporting.store import SCHEMA_VERSION, Store
+from tests.test_fetch_support import (
+    FakeTime,
+    client_for,
+    dataset,
+    sandbox_transport,
+    series_ids,
+    stand_in_config,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_info(run_id: str) -> RunInfo:
+    moment = datetime(2026, 10, 2, tzinfo=UTC)
+    return RunInfo(
+        run_id=run_id,
+        config_path="/c.yaml",
+        config_hash="abc",
+        period_label="2026-09",
+        period_start=datetime(2026, 9, 1, tzinfo=UTC),
+        period_end=datetime(2026, 10, 1, tzinfo=UTC),
+        as_of=moment,
+        timezone="UTC",
+        tool_version="0.1",
+    )
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    Store.open(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(StoreError, match=r"schema version 2, newer than this tool's 1"):
+        Store.open(path)
+
+
+def test_a_file_that_is_not_sqlite_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    path.write_bytes(b"this is not a database at all" * 100)
+    with pytest.raises(StoreError, match="not a usable SQLite database"):
+        Store.open(path)
+
+
+def test_wal_and_reopen_keep_the_schema(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "s.sqlite"
+    with Store.open(path) as store:
+        store.begin_run(run_info("r1"))
+    with Store.open(path) as store:
+        assert [r["id"] for r in store.runs()] == ["r1"]
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_run_log(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "s.sqlite") as store:
+        store.begin_run(run_info("r1"))
+        (row,) = store.runs()
+        assert row["status"] == "running" and row["finished"] is None
+        assert row["config_hash"] == "abc" and row["period_label"] == "2026-09"
+        store.set_run_counts("r1", {"requests": 3})
+        store.finish_run("r1", status="partial")
+        (row,) = store.runs()
+        assert row["status"] == "partial" and row["finished"] and row["counts"] == {"requests": 3}
+
+
+def test_ledger(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "s.sqlite") as store:
+        assert store.ledger_sent("k", "compliance") == set()
+        store.ledger_record("k", "compliance", "a@x.io", "sent", "250 OK", "<1@x>")
+        store.ledger_record("k", "compliance", "b@x.io", "refused", "550 no such user", "<2@x>")
+        store.ledger_record("k", "managers", "c@x.io", "sent", "250 OK", "<3@x>")
+        assert store.ledger_sent("k", "compliance") == {"a@x.io"}
+        assert store.ledger_sent("other", "compliance") == set()
+        rows = store.ledger_rows()
+        assert [(r["recipient"], r["status"]) for r in rows] == [
+            ("a@x.io", "sent"),
+            ("b@x.io", "refused"),
+            ("c@x.io", "sent"),
+        ]
+        assert rows[1]["detail"] == "550 no such user" and rows[1]["message_id"] == "<2@x>"
+        with pytest.raises(ValueError):
+            store.ledger_record("k", "r", "d@x.io", "maybe", "", "")
+
+
+CHILD = """
+import asyncio, sys
+from reporting.store import Store
+from reporting.fetch import fetch_all
+from tests.test_fetch_support import *
+data = dataset(10, 250, 11)
+config = stand_in_config([{"id": s} for s in series_ids(data)])
+store = Store.open(sys.argv[1])
+client = client_for(sandbox_transport(data, "latency=40ms,rate=off"), max_concurrency=2)
+async def go():
+    async with client:
+        await fetch_all(config, store, "killed-run", client)
+asyncio.run(go())
+print("finished", flush=True)
+"""
+
+
+def _participant_pages(path: Path) -> int:
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1)
+        try:
+            return int(
+                conn.execute("SELECT count(*) FROM pages WHERE kind='participants'").fetchone()[0]
+            )
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return 0
+
+
+def test_sigkill_mid_fetch_leaves_a_store_the_next_run_resumes(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(path)], cwd=ROOT, env=env, stdout=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while _participant_pages(path) < 7:
+            assert child.poll() is None, "the child finished before it could be killed"
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.wait(timeout=10)
+    assert child.returncode == -signal.SIGKILL
+    stored_before = _participant_pages(path)
+
+    data = dataset(10, 250, 11)
+    config = stand_in_config([{"id": s} for s in series_ids(data)])
+    with Store.open(path) as store:
+        conn = sqlite3.connect(path)
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        conn.close()
+        client = client_for(sandbox_transport(data), FakeTime())
+
+        async def go() -> FetchOutcome:
+            async with client:
+                return await fetch_all(config, store, "resumed-run", client)
+
+        resumed = asyncio.run(go())
+        assert resumed.failures == []
+        stats = resumed.stats
+        assert stats.instances_reused + stats.instances_resumed > 0
+        total_pages = 3 * len(resumed.data)
+        # nothing already stored was asked again
+        assert stats.pages == total_pages - stored_before
+        fresh_store = Store.open(tmp_path / "fresh.sqlite")
+        fresh_client = client_for(sandbox_transport(data), FakeTime())
+
+        async def clean() -> FetchOutcome:
+            async with fresh_client:
+                return await fetch_all(config, fresh_store, "clean", fresh_client)
+
+        reference = asyncio.run(clean())
+        fresh_store.close()
+        assert {d.instance.id: d.records for d in resumed.data} == {
+            d.instance.id: d.records for d in reference.data
+        }
+        assert load_offline(config, store).data == resumed.data
