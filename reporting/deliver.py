@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import ssl
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.headerregistry import Address
@@ -205,7 +205,7 @@ def deliver(
     ledger: Ledger,
     *,
     ledger_key: str,
-    credentials: tuple[str, str] | None,
+    credentials: Iterable[str] | None,
     resend: bool = False,
     dry_run: bool = False,
     templates: Path | None = None,
@@ -213,15 +213,19 @@ def deliver(
 ) -> DeliverySummary:
     """Send each report to the recipients who have not had it under `ledger_key`.
 
-    `credentials` is (user, password) for SMTP login, already read from the environment;
+    `credentials` is (user, password) for SMTP login, already read from the environment
+    (a tuple, or anything that unpacks to two strings such as `config.SmtpCredentials`);
     `templates` a folder whose email templates override the shipped ones; `ssl_context`
     replaces the default (system trust store) context, e.g. for a test server.
     Raises `DeliveryError` when the transport cannot be used at all, or, after every other
     report went out, when some message could not be sent; `.summary` on the error holds
     what did happen.
     """
+    login: tuple[str, str] | None = None
     if credentials is not None:
-        register_secret(credentials[1])
+        user, password = credentials
+        login = (user, password)
+        register_secret(password)
     if email.smtp is None and email.outbox is None:
         raise DeliveryError(
             "email has neither smtp nor outbox configured", hint="set email.smtp or email.outbox"
@@ -233,7 +237,7 @@ def deliver(
     pending: list[_Pending] = []
     for report in reports:
         spec = report.input.spec
-        recipients = parse_recipients(spec.name, spec.email_to)
+        recipients = parse_recipients(spec.name, _email_to(spec))
         if not recipients:
             log.debug("report %r has no email_to; nothing to send", spec.name)
             continue
@@ -303,7 +307,7 @@ def deliver(
         return summary
 
     if sendable:
-        with _transport(email, credentials, ssl_context, ledger_key) as transport:
+        with _transport(email, login, ssl_context, ledger_key) as transport:
             for item in sendable:
                 _send_one(transport, ledger, ledger_key, email.from_addr, summary, item)
 
@@ -374,6 +378,15 @@ def _fail(summary: DeliverySummary, name: str, todo: list[Address], message: str
     for address in todo:
         summary.outcomes.append(RecipientOutcome(name, address.addr_spec, "failed", message))
     log.error("%s", message)
+
+
+def _email_to(spec: object) -> Sequence[str]:
+    # Read by name: the renderers' ReportSpecLike protocol has no `email_to`, and the
+    # config's ReportSpec (what the pipeline passes) does.
+    value = getattr(spec, "email_to", ())
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value]
 
 
 def _addr_spec(from_addr: str) -> str:

@@ -57,8 +57,9 @@ class ReportSpecLike(Protocol):
     def name(self) -> str: ...
     @property
     def audience(self) -> str: ...
-    @property
-    def email_to(self) -> Sequence[str]: ...
+
+    # `email_to` too, read by name in `reporting.deliver` (not part of this protocol so
+    # that the renderers' spec protocol, which lacks it, fits).
 
 
 class ResultLike(Protocol):
