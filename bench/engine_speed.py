@@ -133,18 +133,21 @@ def build(n_devices: int, people_per_meeting: int, seed: int = 7) -> list[Instan
 
 
 def local_iso(series: pd.Series, tz: str) -> pd.Series:
-    """ISO 8601 with offset in `tz`, vectorised: format the local wall time once and append
-    the offset text, which takes only a few distinct values."""
-    local = series.dt.tz_convert(tz)
-    naive = local.dt.tz_localize(None)
-    offset_s = ((naive - series.dt.tz_localize(None)).dt.total_seconds()).fillna(0).astype(int)
-    uniques = {
-        s: f"{'+' if s >= 0 else '-'}{abs(s) // 3600:02d}:{abs(s) % 3600 // 60:02d}"
-        for s in set(offset_s.tolist())
+    """ISO 8601 with offset in `tz`, vectorised over the distinct instants only (meeting
+    starts repeat on every row): format the local wall time, append the offset text."""
+    codes, uniques = pd.factorize(series)
+    instants = pd.DatetimeIndex(uniques)
+    local = instants.tz_convert(tz).tz_localize(None)
+    offset_s = np.asarray((local - instants.tz_localize(None)).total_seconds(), dtype=np.int64)
+    texts = {
+        o: f"{'+' if o >= 0 else '-'}{abs(o) // 3600:02d}:{abs(o) % 3600 // 60:02d}"
+        for o in set(offset_s.tolist())
     }
-    body = np.datetime_as_string(naive.to_numpy(dtype="datetime64[s]"), unit="s")
-    text = pd.Series(body, index=series.index, dtype=object) + offset_s.map(uniques)
-    return text.where(series.notna(), "")
+    body = np.datetime_as_string(local.to_numpy(dtype="datetime64[s]"), unit="s").tolist()
+    text = np.array(
+        [b + texts[o] for b, o in zip(body, offset_s.tolist(), strict=True)] + [""], dtype=object
+    )
+    return pd.Series(text[codes], index=series.index, dtype=object)
 
 
 def write_attendance_csv(frame: pd.DataFrame, path: Path) -> None:
