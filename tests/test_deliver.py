@@ -384,3 +384,48 @@ def test_server_size_limit_refuses_before_sending(
             )
         assert [r.rcpt_tos for r in server.handler.received] == [["b@example.com"]]
         assert [r[1] for r in ledger.rows] == ["small"]
+
+
+def test_the_smtp_password_never_reaches_the_log(
+    starttls_server: SmtpServer, tmp_path: Path
+) -> None:
+    import io
+    import logging
+
+    from reporting import logs
+
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved_level, saved_handlers = root.level, list(root.handlers)
+    handler = logs.setup_logging(1, "text", (), stream=stream)
+    wrong = "wrong-but-still-secret-pw"
+    try:
+        # deliver registers the password it was given before it opens a connection.
+        try:
+            deliver(
+                [make_report(tmp_path, "managers", ("a@example.com",))],
+                starttls_server.config(),
+                MemoryLedger(),
+                ledger_key=LEDGER_KEY,
+                credentials=(USER, wrong),
+                ssl_context=starttls_server.client_context(),
+            )
+        except DeliveryError as error:
+            logging.getLogger("reporting.pipeline").exception(
+                "delivery failed with %s and %r", wrong, error
+            )
+        else:
+            pytest.fail("a wrong password must fail the delivery")
+        logging.getLogger("reporting.test").info("login was %s:%s", USER, wrong)
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(saved_level)
+        for kept in saved_handlers:
+            if kept not in root.handlers:
+                root.addHandler(kept)
+        logging.captureWarnings(False)
+        logs._forget_secrets()
+    output = stream.getvalue()
+    assert "rejected the login" in output and "Traceback" in output
+    assert wrong not in output
+    assert f"login was {USER}:***" in output
