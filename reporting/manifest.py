@@ -7,10 +7,12 @@ Decisions:
 
 - File names in the manifest are relative to the output folder (POSIX separators), so the
   folder can be moved or archived as a whole and still verify.
-- ``verify_outputs`` reports files in the folder that the manifest does not list. Nothing
-  vouches for such a file, and a stale report left over from an earlier run with other
-  formats looks exactly like a current one; an auditor should hear about both. Keep
-  notes and other material outside the output folder.
+- ``verify_outputs`` reports files at the top level of the folder that the manifest does
+  not list. Nothing vouches for such a file, and a stale report left over from an earlier
+  run with other formats looks exactly like a current one; an auditor should hear about
+  both. Subfolders are not looked into: the run writes its outputs at the top level only,
+  and a subfolder is where an outbox of sent mail (the demo config puts one there) or an
+  operator's notes belong.
 - Keys are sorted and the JSON is indented, so two manifests diff cleanly.
 """
 
@@ -154,8 +156,8 @@ def verify_outputs(out_dir: Path) -> list[str]:
                 f"{name}: changed since the run (sha256 {actual}, manifest says {digest})"
             )
 
-    for path in sorted(p for p in out_dir.rglob("*") if p.is_file() or p.is_symlink()):
-        name = path.relative_to(out_dir).as_posix()
+    for path in sorted(p for p in out_dir.iterdir() if p.is_file() or p.is_symlink()):
+        name = path.name
         if name != MANIFEST_NAME and name not in listed:
             problems.append(f"{name}: not listed in the manifest")
     return problems

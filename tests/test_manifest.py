@@ -140,9 +140,15 @@ def test_missing_file_is_named(tmp_path: Path) -> None:
 
 def test_extra_file_is_named(tmp_path: Path) -> None:
     make_outputs(tmp_path)
-    (tmp_path / "old").mkdir()
-    (tmp_path / "old" / "managers.pdf").write_bytes(b"%PDF stale")
-    assert verify_outputs(tmp_path) == ["old/managers.pdf: not listed in the manifest"]
+    (tmp_path / "managers.pdf").write_bytes(b"%PDF stale, from a run with other formats")
+    assert verify_outputs(tmp_path) == ["managers.pdf: not listed in the manifest"]
+
+
+def test_subfolders_such_as_an_outbox_are_not_outputs(tmp_path: Path) -> None:
+    make_outputs(tmp_path)
+    (tmp_path / "outbox").mkdir()
+    (tmp_path / "outbox" / "2026-10_managers.eml").write_bytes(b"From: x\r\n\r\nbody")
+    assert verify_outputs(tmp_path) == []
 
 
 def test_truncated_and_appended_files_are_named(tmp_path: Path) -> None:
