@@ -172,9 +172,9 @@ class DeliverySummary:
     def describe(self) -> str:
         """One clause for the run's summary line."""
         if self.dry_run:
-            parts = [f"{len(self.would_send)} email recipient(s) would be sent to"]
+            parts = [f"would email {len(self.would_send)} recipient(s)"]
         else:
-            parts = [f"{len(self.sent)} email recipient(s) sent to"]
+            parts = [f"emailed {len(self.sent)} recipient(s)"]
         if self.already_sent:
             parts.append(f"{len(self.already_sent)} already sent earlier")
         if self.refused:

@@ -87,7 +87,7 @@ def test_dry_run_sends_and_writes_nothing(tmp_path: Path) -> None:
     assert not (tmp_path / "outbox").exists()
     assert ledger.rows == []
     assert [o.recipient for o in summary.would_send] == ["m@example.com"]
-    assert summary.describe().startswith("1 email recipient(s) would be sent to")
+    assert summary.describe() == "would email 1 recipient(s)"
     [line] = summary.lines()
     assert line.startswith("managers: ") and "m@example.com" in line and "managers.pdf" in line
 
@@ -272,7 +272,7 @@ def test_body_names_who_is_not_compliant_and_what_failed(tmp_path: Path) -> None
     assert "Bob <b>Bold</b> <bob@example.com>: Security awareness, 0 of 1 session(s)" in text
     assert "Bob <b>Bold</b> <bob@example.com>: Security awareness, 0:20:00 (LATE_JOIN)" in text
     assert "<b>Bold</b>" not in html  # autoescaped
-    assert "Completed: 1 of 3" in text
+    assert "Course completions: 1 of 3" in text
 
 
 def test_long_lists_are_cut_and_point_to_the_pdf(
