@@ -1,0 +1,245 @@
+"""The `attendance` command line: parse, call the core, turn errors into exit codes.
+
+Exit codes: 0 all done; 1 failure; 2 bad config or arguments; 3 the reports were produced
+but some meetings could not be fetched (they are listed in the reports and the manifest).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
+import click
+
+from reporting import __version__
+from reporting.errors import AttendanceError, ConfigError
+
+if TYPE_CHECKING:
+    from reporting.config import Config, Period
+    from reporting.pipeline import RunOutcome
+
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+
+def _fail(error: AttendanceError) -> NoReturn:
+    click.echo(f"error: {error}", err=True)
+    sys.exit(error.exit_code)
+
+
+def _load(
+    config_path: str, period: str | None, date_from: date | None, date_to: date | None
+) -> Config:
+    """Load the config with the period the command line asks for, if any."""
+    from reporting.config import load_config, parse_period_arg
+
+    if period is not None and (date_from or date_to):
+        raise ConfigError("use either --period or --from/--to, not both")
+    if (date_from is None) != (date_to is None):
+        raise ConfigError(
+            "--from and --to go together", hint="e.g. --from 2026-10-01 --to 2026-11-01"
+        )
+    override: Period | tuple[date, date] | None = None
+    if period is not None:
+        # Parsed as calendar dates; load_config places them at midnight in the config's zone.
+        override = parse_period_arg(period)
+    elif date_from is not None and date_to is not None:
+        override = (date_from, date_to)
+    return load_config(Path(config_path), period=override)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="attendance")
+def main() -> None:
+    """Audit who really attended mandatory trainings held on Webex."""
+
+
+@main.command()
+@click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False))
+@click.option("--period", help="Audit this calendar month instead of the config's, e.g. 2026-10.")
+@click.option(
+    "--from",
+    "date_from",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Period start (inclusive), e.g. 2026-10-01.",
+)
+@click.option(
+    "--to",
+    "date_to",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Period end (exclusive), e.g. 2026-11-01.",
+)
+@click.option(
+    "--output",
+    "output_dir",
+    type=click.Path(file_okay=False),
+    help="Write the outputs here instead of output.dir.",
+)
+@click.option("--offline", is_flag=True, help="Recompute and re-render from the store; no network.")
+@click.option("--refresh", is_flag=True, help="Fetch every meeting again even if the store has it.")
+@click.option("--no-email", is_flag=True, help="Produce the reports but send nothing.")
+@click.option(
+    "--resend", is_flag=True, help="Send again to recipients who already got this period's reports."
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Print what would be fetched, written and sent; do nothing."
+)
+@click.option(
+    "--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option(
+    "-v", "--verbose", count=True, help="More detail; -v request level, -vv HTTP library too."
+)
+def run(
+    config_path: str,
+    period: str | None,
+    date_from: object,
+    date_to: object,
+    output_dir: str | None,
+    offline: bool,
+    refresh: bool,
+    no_email: bool,
+    resend: bool,
+    dry_run: bool,
+    log_format: str,
+    verbose: int,
+) -> None:
+    """Fetch, compute, render and deliver the reports of CONFIG."""
+    from reporting.logs import setup_logging
+
+    setup_logging(verbose, log_format, secrets=())
+    try:
+        config = _load(config_path, period, _as_date(date_from), _as_date(date_to))
+        if dry_run:
+            from reporting.dry_run import describe_dry_run
+
+            click.echo(
+                describe_dry_run(
+                    config,
+                    output_dir=Path(output_dir) if output_dir else None,
+                    send_email=not no_email,
+                    resend=resend,
+                )
+            )
+            return
+        from reporting.pipeline import RunOptions
+        from reporting.pipeline import run as run_pipeline
+
+        options = RunOptions(
+            output_dir=Path(output_dir) if output_dir else None,
+            offline=offline,
+            refresh=refresh,
+            send_email=not no_email,
+            resend=resend,
+            progress=sys.stderr.isatty(),
+        )
+        outcome = run_pipeline(config, options, os.environ)
+    except AttendanceError as error:
+        _fail(error)
+    click.echo(_summary_line(outcome))
+    for failure in outcome.fetch.failures:
+        click.echo(f"not fetched: {failure.message}", err=True)
+    sys.exit(outcome.exit_code)
+
+
+@main.command()
+@click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False))
+@click.option("--period", help="Check with this calendar month, e.g. 2026-10.")
+def check(config_path: str, period: str | None) -> None:
+    """Validate CONFIG and print the resolved plan; touches no network."""
+    from reporting.check import format_plan
+
+    try:
+        config = _load(config_path, period, None, None)
+    except AttendanceError as error:
+        _fail(error)
+    click.echo(format_plan(config))
+
+
+@main.command()
+@click.argument("output_dir", metavar="DIR", type=click.Path(file_okay=False))
+def verify(output_dir: str) -> None:
+    """Re-check the SHA-256 of every output listed in DIR/manifest.json."""
+    from reporting.manifest import verify_outputs
+
+    problems = verify_outputs(Path(output_dir))
+    if problems:
+        for problem in problems:
+            click.echo(f"FAILED: {problem}", err=True)
+        sys.exit(EXIT_FAILURE)
+    click.echo(f"OK: every output in {output_dir} matches its manifest")
+
+
+@main.group()
+def sandbox() -> None:
+    """The bundled simulator of the Webex meetings API."""
+
+
+@sandbox.command()
+@click.option(
+    "--dataset",
+    type=click.Path(dir_okay=False, exists=True),
+    help="Dataset JSON (default: the demo dataset).",
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8765, show_default=True, type=int)
+@click.option(
+    "--faults", help="Fault injection, e.g. seed=7,latency=50ms,429=5%,503=5%,drop=2%,rate=300/min."
+)
+@click.option(
+    "--token",
+    "tokens",
+    multiple=True,
+    metavar="TOKEN:ROLE",
+    help="Accept TOKEN with ROLE (admin, compliance, host:EMAIL); repeatable.",
+)
+def serve(
+    dataset: str | None, host: str, port: int, faults: str | None, tokens: tuple[str, ...]
+) -> None:
+    """Serve the Webex API simulator on HOST:PORT until interrupted."""
+    from reporting.webex.sandbox import default_dataset_path
+    from reporting.webex.sandbox import serve as serve_sandbox
+
+    try:
+        serve_sandbox(
+            Path(dataset) if dataset else default_dataset_path(),
+            host=host,
+            port=port,
+            faults=faults,
+            tokens=list(tokens),
+        )
+    except AttendanceError as error:
+        _fail(error)
+
+
+@sandbox.command()
+@click.option("--meetings", required=True, type=click.IntRange(min=1))
+@click.option(
+    "--participants", required=True, type=click.IntRange(min=1), help="People per meeting."
+)
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False))
+def generate(meetings: int, participants: int, seed: int, output: str) -> None:
+    """Write a realistic dataset of MEETINGS × PARTICIPANTS under SEED."""
+    from reporting.webex.sandbox import generate_dataset, save_dataset
+
+    save_dataset(generate_dataset(meetings, participants, seed), Path(output))
+    click.echo(f"wrote {output}")
+
+
+def _as_date(value: object) -> date | None:
+    # click.DateTime gives a datetime; the period is made of calendar dates.
+    return value.date() if isinstance(value, datetime) else None
+
+
+def _summary_line(outcome: RunOutcome) -> str:
+    fetched = len(outcome.fetch.data)
+    failed = len(outcome.fetch.failures)
+    sent = f", {outcome.delivery.describe()}" if outcome.delivery is not None else ""
+    return (
+        f"{fetched} meeting instance(s) audited, {failed} failed; "
+        f"outputs in {outcome.output_dir}{sent}"
+    )

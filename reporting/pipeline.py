@@ -1,0 +1,237 @@
+"""One run: plan → fetch → compute → render → deliver.
+
+Each stage reads what the stage before it wrote; this module only wires them together and
+decides what happens to the run as a whole (its id, its clock, its exit code).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from reporting import __version__
+from reporting.attendance import compute, mask_result
+from reporting.config import Config, resolve_smtp_credentials, resolve_token
+from reporting.deliver import DeliverySummary, RenderedReport, deliver
+from reporting.fetch import FetchOutcome, fetch_all, load_offline
+from reporting.logs import register_secret
+from reporting.manifest import write_manifest
+from reporting.model import RunInfo
+from reporting.render import ReportInput, render_pdf, render_xlsx, write_csvs
+from reporting.roster import Roster, load_roster
+from reporting.store import Store
+from reporting.webex.client import WebexClient
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_PARTIAL = 3  # reports produced, but some meetings could not be fetched
+
+COMPLIANCE = "compliance"
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    output_dir: Path | None = None  # overrides config.output_dir
+    offline: bool = False
+    refresh: bool = False
+    send_email: bool = True
+    resend: bool = False
+    progress: bool = False
+    now: datetime | None = None  # the run's clock; injected by tests
+
+
+@dataclass
+class RunOutcome:
+    run: RunInfo
+    output_dir: Path
+    files: list[Path]
+    fetch: FetchOutcome
+    delivery: DeliverySummary | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_PARTIAL if self.fetch.failures else EXIT_OK
+
+
+def run(config: Config, options: RunOptions, env: Mapping[str, str]) -> RunOutcome:
+    as_of = options.now or datetime.now(UTC)
+    out_dir = options.output_dir or config.output_dir
+    run_info = RunInfo(
+        run_id=uuid.uuid4().hex[:12],
+        config_path=str(config.source),
+        config_hash=config.config_hash,
+        period_label=config.period.label,
+        period_start=config.period.start,
+        period_end=config.period.end,
+        as_of=as_of,
+        timezone=config.timezone,
+        tool_version=__version__,
+        offline=options.offline,
+    )
+    store = Store.open(config.store)
+    try:
+        store.begin_run(run_info)
+        try:
+            outcome = _run_stages(config, options, env, store, run_info, out_dir)
+        except BaseException:
+            store.finish_run(run_info.run_id, status="failed")
+            raise
+        store.finish_run(
+            run_info.run_id, status="partial" if outcome.fetch.failures else "complete"
+        )
+        return outcome
+    finally:
+        store.close()
+
+
+def _run_stages(
+    config: Config,
+    options: RunOptions,
+    env: Mapping[str, str],
+    store: Store,
+    run_info: RunInfo,
+    out_dir: Path,
+) -> RunOutcome:
+    if options.offline:
+        fetched = load_offline(config, store)
+    else:
+        fetched = _fetch(config, options, env, store, run_info)
+
+    rosters = _rosters_by_entry(config)
+    result = compute(fetched.data, config.rules, rosters, run_info.as_of)
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    csv_audience = (
+        COMPLIANCE if any(r.audience == COMPLIANCE for r in config.reports) else "summary"
+    )
+    files = write_csvs(mask_result(result, csv_audience), out_dir, config.tz)
+
+    rendered: list[RenderedReport] = []
+    page_problems = {d.instance.id: d.page_problems for d in fetched.data if d.page_problems}
+    for spec in config.reports:
+        report_input = ReportInput(
+            spec=spec,
+            run=run_info,
+            instances=fetched.instances,
+            result=mask_result(result, spec.audience),
+            failures=fetched.failures,
+            page_problems=page_problems,
+            page_size=config.pdf.page_size,
+            pdfa=config.pdf.pdfa,
+            templates=config.templates,
+        )
+        report_files = []
+        if "pdf" in spec.formats:
+            report_files.append(render_pdf(report_input, out_dir / f"{spec.name}.pdf"))
+        if "xlsx" in spec.formats:
+            report_files.append(render_xlsx(report_input, out_dir / f"{spec.name}.xlsx"))
+        files.extend(report_files)
+        rendered.append(RenderedReport(input=report_input, files=report_files))
+
+    files.append(
+        write_manifest(
+            out_dir,
+            run=run_info,
+            meetings_fetched=[d.instance.id for d in fetched.data],
+            meetings_failed=list(fetched.failures),
+            row_counts={
+                "attendance": len(result.attendance),
+                "devices": len(result.devices),
+                "courses": len(result.courses),
+            },
+            files=files,
+        )
+    )
+
+    outcome = RunOutcome(run=run_info, output_dir=out_dir, files=files, fetch=fetched)
+    if config.email is not None and options.send_email:
+        outcome.delivery = deliver(
+            rendered,
+            config.email,
+            store,
+            ledger_key=f"{config.config_hash}:{config.period.label}",
+            credentials=resolve_smtp_credentials(config, env),
+            resend=options.resend,
+            templates=config.templates,
+        )
+    return outcome
+
+
+def _fetch(
+    config: Config,
+    options: RunOptions,
+    env: Mapping[str, str],
+    store: Store,
+    run_info: RunInfo,
+) -> FetchOutcome:
+    token = resolve_token(config, env)
+    if token is not None:
+        register_secret(token)
+    with _webex_endpoint(config, token) as (base_url, effective_token):
+        if effective_token is not None:
+            register_secret(effective_token)
+
+        async def go() -> FetchOutcome:
+            async with WebexClient.from_config(config, base_url, effective_token, env) as client:
+                return await fetch_all(
+                    config,
+                    store,
+                    run_info.run_id,
+                    client,
+                    refresh=options.refresh,
+                    progress=options.progress,
+                )
+
+        return asyncio.run(go())
+
+
+@contextmanager
+def _webex_endpoint(config: Config, token: str | None) -> Iterator[tuple[str, str | None]]:
+    """The base URL and token to use: the configured API, or a bundled sandbox.
+
+    The token is None only for an OAuth integration, whose client obtains its own.
+    """
+    if config.webex.base_url != "sandbox":
+        yield config.webex.base_url, token
+        return
+    from reporting.webex.sandbox import SandboxServer
+
+    if config.webex.sandbox_dataset is None:
+        from reporting.errors import ConfigError
+
+        raise ConfigError(
+            f"{config.source}: webex.base_url is 'sandbox' but webex.sandbox_dataset is not set",
+            hint="point webex.sandbox_dataset at a dataset file, e.g. samples/demo-dataset.json",
+        )
+    with SandboxServer(config.webex.sandbox_dataset) as sandbox:
+        if token is None:
+            # Without a token in the environment the run mints one the sandbox accepts
+            # with the configured role, so the demo works on a fresh machine.
+            token = secrets.token_urlsafe(24)
+        sandbox.add_token(token, config.webex.sandbox_role)
+        log.info("using the bundled Webex sandbox at %s", sandbox.base_url)
+        yield sandbox.base_url, token
+
+
+def _rosters_by_entry(config: Config) -> dict[int, Roster | None]:
+    cache: dict[Path, Roster] = {}
+
+    def load(path: Path | None) -> Roster | None:
+        if path is None:
+            return None
+        if path not in cache:
+            cache[path] = load_roster(path)
+        return cache[path]
+
+    return {
+        index: load(entry.roster or config.roster) for index, entry in enumerate(config.meetings)
+    }

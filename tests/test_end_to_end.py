@@ -1,0 +1,298 @@
+"""`attendance run` on the demo config, end to end over a real loopback sandbox.
+
+The figures are checked against the dataset file itself: the plain reference
+implementation of the rules (tests/attendance_reference.py) is run on the raw records,
+and every output (CSV, PDF text, XLSX cells, manifest hashes, outbox) is opened and read.
+"""
+
+from __future__ import annotations
+
+import csv
+import email
+import hashlib
+import json
+import re
+from datetime import datetime
+from email import policy
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from click.testing import CliRunner, Result
+from pypdf import PdfReader
+
+from reporting.cli import main
+from reporting.config import load_config
+from reporting.model import Instance, InstanceRecords
+from reporting.roster import load_roster
+from tests.attendance_reference import reference_compute
+
+ATTENDANCE_HEADER = (
+    "meeting_id,meeting_title,meeting_start,meeting_end,meeting_seconds,person_key,"
+    "display_name,email,is_host,is_cohost,attended_seconds,main_session_seconds,"
+    "breakout_seconds,first_join,last_leave,segments,devices,status,flags"
+)
+SERIES = "d75df7ee5c1faa9f52135cb13ccc38b7"
+OCT_20 = "d75df7ee5c1faa9f52135cb13ccc38b7_I_386417399800811989"
+
+
+def run_cli(*args: str) -> Result:
+    # WEBEX_TOKEN unset: the demo mints a token for its in-process sandbox.
+    return CliRunner().invoke(main, list(args), env={"WEBEX_TOKEN": None})
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    import shutil
+
+    root = Path(__file__).resolve().parents[1]
+    tree = tmp_path_factory.mktemp("demo")
+    for folder in ("configs", "samples"):
+        shutil.copytree(root / folder, tree / folder, ignore=shutil.ignore_patterns("*.png"))
+    config_path = tree / "configs" / "demo.yaml"
+    first = run_cli("run", str(config_path))
+    out = tree / "reports" / "demo"
+    first_csv = (out / "attendance.csv").read_bytes() if out.exists() else b""
+    return {"tree": tree, "config": config_path, "out": out, "first": first, "first_csv": first_csv}
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def reference_rows(tree: Path) -> dict[tuple[str, str], dict[str, Any]]:
+    """The rules applied by the plain reference implementation to the raw dataset."""
+    config = load_config(tree / "configs" / "demo.yaml")
+    dataset = json.loads((tree / "samples" / "demo-dataset.json").read_text(encoding="utf-8"))
+    meetings = {m["id"]: m for m in dataset["meetings"]}
+    entry_of = {entry.id: index for index, entry in enumerate(config.meetings)}
+    data = []
+    for instance_id, records in dataset["participants"].items():
+        meeting = meetings[instance_id]
+        series = meeting.get("meetingSeriesId")
+        index = entry_of.get(instance_id, entry_of.get(series or "", -1))
+        start = parse_time(meeting["start"])
+        if index < 0 or not (config.period.start <= start < config.period.end):
+            continue
+        data.append(
+            InstanceRecords(
+                instance=Instance(
+                    id=instance_id,
+                    entry_index=index,
+                    entry_id=config.meetings[index].id,
+                    course=config.meetings[index].course or config.meetings[index].id,
+                    title=meeting["title"],
+                    series_id=series,
+                    start=start,
+                    end=parse_time(meeting["end"]),
+                    state=meeting["state"],
+                    host_email=meeting["hostEmail"],
+                ),
+                records=tuple(records),
+            )
+        )
+    rosters = {0: load_roster(tree / "samples" / "roster.csv")}
+    rows, _courses = reference_compute(
+        data, config.rules, rosters, datetime.fromisoformat("2026-11-02T09:00:00+00:00")
+    )
+    return {(row["meeting_id"], row["person_key"]): row for row in rows}
+
+
+def test_run_succeeds_and_writes_every_output(demo: dict[str, Any]) -> None:
+    assert demo["first"].exit_code == 0, demo["first"].output
+    names = {p.name for p in demo["out"].iterdir()}
+    expected = {
+        "attendance.csv",
+        "devices.csv",
+        "courses.csv",
+        "compliance.pdf",
+        "compliance.xlsx",
+        "managers.pdf",
+        "manifest.json",
+    }
+    assert expected <= names
+    assert "7 meeting instance(s) audited, 0 failed" in demo["first"].output
+
+
+def test_attendance_csv_figures_match_the_rules_applied_to_the_dataset(
+    demo: dict[str, Any],
+) -> None:
+    lines = (demo["out"] / "attendance.csv").read_text(encoding="utf-8").splitlines()
+    assert lines[0] == ATTENDANCE_HEADER
+    rows = read_csv(demo["out"] / "attendance.csv")
+    expected = reference_rows(demo["tree"])
+    got = {(r["meeting_id"], r["person_key"]): r for r in rows}
+    assert set(got) == set(expected)
+    for key, row in got.items():
+        want = expected[key]
+        for column in (
+            "attended_seconds",
+            "breakout_seconds",
+            "meeting_seconds",
+            "segments",
+            "devices",
+        ):
+            assert int(row[column]) == want[column], (key, column)
+        assert row["status"] == want["status"], key
+        assert row["flags"] == want["flags"], key
+
+
+def test_hand_picked_facts_of_the_demo(demo: dict[str, Any]) -> None:
+    rows = read_csv(demo["out"] / "attendance.csv")
+    series_rows = [r for r in rows if r["meeting_id"].startswith(SERIES + "_I_")]
+    # Two roster people never joined: an absent row in each of the four October sessions.
+    for person in ("simon.braun@example.com", "tanja.hartmann@example.com"):
+        mine = [r for r in series_rows if r["person_key"] == person]
+        assert len(mine) == 4
+        assert {r["status"] for r in mine} == {"absent"}
+        assert {r["attended_seconds"] for r in mine} == {"0"}
+    # A mixed-case email is one person; an alias maps onto the roster email.
+    assert not any(
+        r["person_key"] != r["person_key"].lower() for r in rows if "@" in r["person_key"]
+    )
+    assert any(r["person_key"] == "jonas.weber@example.com" for r in series_rows)
+    assert not any(r["person_key"] == "j.weber@partner-mail.example" for r in rows)
+    # The device whose durationSecond disagrees with its timestamps is flagged, not dropped.
+    ben = [
+        r
+        for r in rows
+        if r["meeting_id"] == OCT_20 and r["person_key"] == "ben.mueller@example.com"
+    ]
+    assert len(ben) == 1 and "DURATION_MISMATCH" in ben[0]["flags"].split(";")
+    # The lobby-only guest contributes nothing.
+    lobby = [r for r in rows if "LOBBY" in r["flags"].split(";")]
+    assert lobby and all(r["attended_seconds"] == "0" for r in lobby)
+    # Times are in the config zone: +02:00 before the switch to winter time, +01:00 after.
+    starts = {r["meeting_start"][-6:] for r in series_rows}
+    assert starts == {"+02:00", "+01:00"}
+
+
+def test_compliance_pdf_shows_figures_and_phone_numbers(demo: dict[str, Any]) -> None:
+    text = "\n".join(
+        page.extract_text() for page in PdfReader(demo["out"] / "compliance.pdf").pages
+    )
+    for title in (
+        "Security Awareness Training",
+        "Data Protection Basics",
+        "Fire Safety Briefing",
+        "First Aid Refresher",
+    ):
+        assert title in text
+    assert "Simon Braun" in text
+    phones = [r["phone_number"] for r in read_csv(demo["out"] / "devices.csv") if r["phone_number"]]
+    assert phones, "the demo has PSTN callers"
+    squashed = re.sub(r"\s+", "", text)
+    assert any(re.sub(r"\s+", "", p) in squashed for p in phones)
+    # A real figure: someone's attended time as h:mm:ss appears in the table.
+    row = next(
+        r for r in read_csv(demo["out"] / "attendance.csv") if int(r["attended_seconds"]) > 3600
+    )
+    seconds = int(row["attended_seconds"])
+    assert f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}" in text
+
+
+def test_managers_pdf_masks_every_phone_number(demo: dict[str, Any]) -> None:
+    text = "\n".join(page.extract_text() for page in PdfReader(demo["out"] / "managers.pdf").pages)
+    digits = re.sub(r"\D", "", text)
+    dataset = json.loads(
+        (demo["tree"] / "samples" / "demo-dataset.json").read_text(encoding="utf-8")
+    )
+    numbers = {
+        re.sub(r"\D", "", d["phoneNumber"])
+        for records in dataset["participants"].values()
+        for r in records
+        for d in r.get("devices", [])
+        if d.get("phoneNumber")
+    }
+    assert numbers
+    for number in numbers:
+        assert number not in digits
+
+
+def test_workbook_cells_agree_with_the_csv(demo: dict[str, Any]) -> None:
+    rows = read_csv(demo["out"] / "attendance.csv")
+    book = openpyxl.load_workbook(demo["out"] / "compliance.xlsx")
+    assert {"Summary", "Attendance", "Devices", "Breakouts", "Courses", "Data quality"} <= set(
+        book.sheetnames
+    )
+    sheet = book["Attendance"]
+    header = [c.value for c in next(sheet.iter_rows(max_row=1))]
+    assert sheet.freeze_panes == "A2"
+    body = [
+        dict(zip(header, row, strict=True)) for row in sheet.iter_rows(min_row=2, values_only=True)
+    ]
+    assert len(body) == len(rows)
+    by_key = {(r["Meeting id"], r["Person key"]): r for r in body}
+    for row in rows:
+        cell = by_key[(row["meeting_id"], row["person_key"])]
+        # Durations are real numbers with a duration format, read back as timedeltas.
+        assert cell["Attended"].total_seconds() == int(row["attended_seconds"])
+        assert cell["Breakouts"].total_seconds() == int(row["breakout_seconds"])
+        assert cell["Status"] == row["status"]
+        # The CSV prefixes formula-like text with ' (OWASP); the workbook stores it as text.
+        name = cell["Name"]
+        assert row["display_name"] == ("'" + name if name[0] in "=+-@" else name)
+        if row["first_join"]:
+            local = datetime.fromisoformat(row["first_join"]).replace(tzinfo=None)
+            assert cell["First join"] == local
+
+
+def test_manifest_hashes_every_output_and_verify_passes(demo: dict[str, Any]) -> None:
+    manifest = json.loads((demo["out"] / "manifest.json").read_text(encoding="utf-8"))
+    text = json.dumps(manifest)
+    assert "7" in text
+    hashed = manifest["files"]
+    for name in (
+        "attendance.csv",
+        "devices.csv",
+        "courses.csv",
+        "compliance.pdf",
+        "compliance.xlsx",
+        "managers.pdf",
+    ):
+        entry = (
+            hashed[name]
+            if isinstance(hashed, dict)
+            else next(f for f in hashed if f["name"] == name)
+        )
+        digest = entry["sha256"] if isinstance(entry, dict) else entry
+        assert digest == hashlib.sha256((demo["out"] / name).read_bytes()).hexdigest()
+    result = run_cli("verify", str(demo["out"]))
+    assert result.exit_code == 0, result.output
+
+
+def test_outbox_holds_one_message_per_report_with_the_pdf(demo: dict[str, Any]) -> None:
+    messages = sorted((demo["out"] / "outbox").glob("*.eml"))
+    assert len(messages) == 2
+    received = {}
+    for path in messages:
+        message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+        for part in message.iter_attachments():
+            received[part.get_filename()] = part.get_payload(decode=True)
+    assert received["compliance.pdf"] == (demo["out"] / "compliance.pdf").read_bytes()
+
+
+def test_rerun_offline_gives_the_same_csv_and_sends_nothing_again(demo: dict[str, Any]) -> None:
+    again = run_cli("run", str(demo["config"]), "--offline")
+    assert again.exit_code == 0, again.output
+    assert (demo["out"] / "attendance.csv").read_bytes() == demo["first_csv"]
+    assert len(list((demo["out"] / "outbox").glob("*.eml"))) == 2
+
+
+def test_tampered_output_fails_verify(demo: dict[str, Any], tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "out"
+    shutil.copytree(demo["out"], copy)
+    data = bytearray((copy / "courses.csv").read_bytes())
+    data[-2] ^= 0x01
+    (copy / "courses.csv").write_bytes(bytes(data))
+    result = run_cli("verify", str(copy))
+    assert result.exit_code == 1
+    assert "courses.csv" in result.output
