@@ -227,6 +227,24 @@ class Store:
             raise
         return cls(conn, path)
 
+    @classmethod
+    def open_readonly(cls, path: Path | str) -> Store:
+        """Open an existing store for reading only (`--dry-run` must write nothing)."""
+        path = Path(path)
+        try:
+            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0)
+            conn.row_factory = sqlite3.Row
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read the store {path}: {exc}") from exc
+        if version != SCHEMA_VERSION:
+            conn.close()
+            raise StoreError(
+                f"the store {path} has schema version {version}, this tool reads {SCHEMA_VERSION}",
+                hint="run without --dry-run once, or point `store:` at another file",
+            )
+        return cls(conn, path)
+
     def close(self) -> None:
         self._conn.close()
 

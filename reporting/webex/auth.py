@@ -14,6 +14,7 @@ from typing import Protocol
 import httpx
 
 from reporting.errors import WebexError
+from reporting.logs import register_secret
 
 # Refresh a little before the access token expires, so no request races its expiry.
 EXPIRY_MARGIN_SECONDS = 120.0
@@ -81,6 +82,14 @@ class OAuthToken:
         self._lock = asyncio.Lock()
         self.refreshes = 0
         self.new_secrets: list[str] = []  # tokens minted this run, for log redaction
+        for secret in (client_secret, refresh_token, access_token):
+            if secret:
+                register_secret(secret)
+
+    def _remember_secret(self, value: str) -> None:
+        # A token minted mid-run must be redacted from logs like the one we started with.
+        self.new_secrets.append(value)
+        register_secret(value)
 
     def __repr__(self) -> str:
         return "OAuthToken(<redacted>)"
@@ -136,10 +145,10 @@ class OAuthToken:
                     problem = f"POST {url} answered without an access_token"
                 else:
                     self._access_token = access
-                    self.new_secrets.append(access)
+                    self._remember_secret(access)
                     if body.get("refresh_token"):
                         self._refresh_token = str(body["refresh_token"])
-                        self.new_secrets.append(self._refresh_token)
+                        self._remember_secret(self._refresh_token)
                     expires_in = body.get("expires_in")
                     self._expires_at = (
                         self._clock() + float(expires_in)

@@ -24,7 +24,6 @@ import asyncio
 import json
 import logging
 import random
-import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -41,24 +40,6 @@ from reporting.webex.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
 
-
-def _skip_missing_sniffio() -> None:
-    """Make httpcore's per-request ``import sniffio`` cheap when sniffio is not installed.
-
-    httpcore asks for sniffio on every request and falls back to asyncio when the import
-    fails; a failed import searches sys.path each time, which measured ~0.7 ms a request
-    (~10 % of the client's CPU in bench/fetch_speed.py). A None entry in sys.modules makes
-    that import fail at once, exactly as it would anyway.
-    """
-    if "sniffio" in sys.modules:
-        return
-    try:
-        import sniffio  # noqa: F401
-    except ImportError:
-        sys.modules["sniffio"] = None  # type: ignore[assignment]
-
-
-_skip_missing_sniffio()
 
 PAGE_MAX = 100
 MIN_MAX = 10
