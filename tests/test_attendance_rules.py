@@ -397,7 +397,7 @@ def test_host_and_cohost_from_any_record() -> None:
 
 
 def test_worked_example_from_rules_for_users() -> None:
-    """The example of docs/RULES_FOR_USERS.md, number for number."""
+    """The worked example of the README (How attendance is computed), number for number."""
     breakouts = [{"id": "b1", "name": "Group work", "joinedTime": at(30), "leftTime": at(45)}]
     row = one(
         rec("ann@example.com", dev(2, 20), dev(10, 25, phoneNumber="+49 30 1234567")),
