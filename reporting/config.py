@@ -746,8 +746,8 @@ class SmtpConfig(BaseModel):
 class EmailConfig(BaseModel):
     """``email``: absent means nothing is sent. Exactly one of ``smtp`` (send) or
     ``outbox`` (a folder for ``.eml`` files, resolved against the config's folder).
-    Beyond DESIGN.md: ``max_message_bytes`` (default 10 MiB; larger attachments are left
-    out of the mail and named in it)."""
+    Beyond DESIGN.md: ``max_message_bytes`` (default 10 MiB): a message larger than this is
+    not sent; the run fails with an error naming the report, before any server bounces it."""
 
     model_config = _MODEL_CONFIG
 
