@@ -17,12 +17,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 
 from reporting.render.context import ResultLike, to_local
@@ -111,15 +112,163 @@ def format_cell(value: Any, column: str, tz: ZoneInfo) -> str:
     return neutralise_csv(text)
 
 
-def frame_to_csv(frame: pd.DataFrame, columns: Sequence[str], tz: ZoneInfo) -> bytes:
+# Rows are formatted and written in slices, so a large table never has every cell as a
+# Python string at once (1,000,000 devices × 10 columns would be ~10 M objects).
+_CHUNK_ROWS = 65_536
+# The only characters that make the csv module quote a field (QUOTE_MINIMAL with `,`, `"`
+# and a `\n` line end; newer Pythons also quote `\r`). A field without them is written as
+# is; a field with them is quoted by the csv module itself, so the bytes are its bytes.
+_NEEDS_QUOTING = re.compile(r'[,"\n\r]')
+# `.fff` for each millisecond, behind "" for instants without a fraction: index 0 is "no
+# fraction", index 1 + ms is the millisecond text.
+_FRACTIONS = np.array([""] + [f".{ms:03d}" for ms in range(1000)], dtype=object)
+_US_PER_S = 1_000_000
+
+# Instants whose local time is surely within the years 1-9999 (a day from either end).
+_MIN_ISO_S = int(np.datetime64("0001-01-02T00:00:00", "s").astype(np.int64))
+_MAX_ISO_S = int(np.datetime64("9999-12-30T23:59:59", "s").astype(np.int64))
+
+
+def _quoted(text: str) -> str:
+    """`text` as the csv module writes it in a row (quoted only when it must be)."""
+    if not _NEEDS_QUOTING.search(text):
+        return text
+    buffer = io.StringIO(newline="")
+    # A second field keeps the csv module from quoting a lone empty field.
+    csv.writer(buffer, lineterminator="\n").writerow([text, "x"])
+    return buffer.getvalue()[: -len(",x\n")]
+
+
+def _offset_text(seconds: int) -> str:
+    """A UTC offset as `datetime.isoformat` writes it (`+02:00`, `+00:53:28`)."""
+    zone = timezone(timedelta(seconds=seconds))
+    return datetime(2000, 1, 1, tzinfo=zone).isoformat()[len("2000-01-01T00:00:00") :]
+
+
+def iso_local_texts(series: pd.Series, tz: ZoneInfo) -> list[str]:
+    """`iso_local` of every value of a datetime column, vectorised; the same text.
+
+    The local wall time is the UTC instant plus the zone's offset at that instant (pandas
+    converts a whole column at once); the text is numpy's ISO date and time to the second,
+    then the milliseconds when the instant has a fraction, then the offset, formatted once
+    per distinct offset.
+    """
+    index = pd.DatetimeIndex(series)
+    if index.tz is None:
+        index = index.tz_localize("UTC")
+    missing = np.asarray(index.isna())
+    per_s = {"s": 1, "ms": 1000, "us": _US_PER_S, "ns": 1000 * _US_PER_S}[index.unit]
+    utc_raw = np.where(missing, 0, index.asi8)
+    utc_s = utc_raw // per_s
+    if len(utc_s) and not (utc_s.min() >= _MIN_ISO_S and utc_s.max() <= _MAX_ISO_S):
+        # Near or outside the years 1-9999 (where Python cannot make a datetime), keep
+        # the value-by-value path and whatever it does there.
+        return [iso_local(v, tz) for v in series.tolist()]
+    local_raw = index.tz_convert(tz).tz_localize(None).asi8
+    offset_s = np.where(missing, 0, (local_raw - index.tz_localize(None).asi8) // per_s)
+    # Python datetimes hold microseconds; nanoseconds are dropped (floor), as in
+    # `Timestamp.to_pydatetime`.
+    if per_s >= _US_PER_S:
+        utc_us = utc_raw // (per_s // _US_PER_S)
+    else:
+        utc_us = utc_raw * (_US_PER_S // per_s)
+    local_s, fraction_us = np.divmod(utc_us + offset_s * _US_PER_S, _US_PER_S)
+    body = np.datetime_as_string(local_s.view("datetime64[s]"), unit="s").astype(object)
+    fraction = _FRACTIONS[np.where(fraction_us != 0, 1 + fraction_us // 1000, 0)]
+    offsets, offset_index = np.unique(offset_s, return_inverse=True)
+    offset_texts = np.array([_offset_text(int(o)) for o in offsets.tolist()], dtype=object)
+    text = body + fraction + offset_texts[offset_index.reshape(-1)]
+    text[missing] = ""
+    result: list[str] = text.tolist()
+    return result
+
+
+def _is_text(series: pd.Series) -> bool:
+    """Every present value is a `str` (missing values: None, NaN, NA)."""
+    if isinstance(series.dtype, pd.StringDtype):
+        return True
+    return series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) in (
+        "string",
+        "empty",
+    )
+
+
+def _text_cells(series: pd.Series, column: str, tz: ZoneInfo) -> list[str]:
+    """`format_cell` of a text column, once per distinct value, already CSV-quoted."""
+    codes, uniques = pd.factorize(series)
+    texts = [_quoted(format_cell(u, column, tz)) for u in uniques.tolist()]
+    table = np.array([*texts, ""], dtype=object)  # code -1 (missing) takes the last
+    result: list[str] = table[codes].tolist()
+    return result
+
+
+def _column_cells(series: pd.Series | None, column: str, tz: ZoneInfo, n: int) -> list[str]:
+    """The CSV fields of one column: `format_cell` of each value, quoted as csv does.
+
+    The common dtypes of the attendance tables take vectorised paths that give the same
+    text; anything else goes through `format_cell` value by value.
+    """
+    if series is None:
+        return [""] * n
+    dtype = series.dtype
+    if column in TIME_COLUMNS:
+        if isinstance(dtype, pd.DatetimeTZDtype) or dtype.kind == "M":
+            return iso_local_texts(series, tz)
+        return [iso_local(v, tz) for v in series.tolist()]
+    if dtype == np.bool_:
+        return ["true" if v else "false" for v in series.tolist()]
+    if isinstance(dtype, np.dtype) and dtype.kind in "iu":
+        return list(map(str, series.tolist()))
+    if _is_text(series):
+        return _text_cells(series, column, tz)
+    return [_quoted(format_cell(v, column, tz)) for v in series.tolist()]
+
+
+def _csv_chunks(frame: pd.DataFrame, columns: Sequence[str], tz: ZoneInfo) -> Iterator[str]:
+    """The CSV text (header first), a slice of rows at a time."""
+    header = io.StringIO(newline="")
+    csv.writer(header, lineterminator="\n", quoting=csv.QUOTE_MINIMAL).writerow(columns)
+    yield header.getvalue()
+    if len(columns) < 2:
+        # A one-column row with an empty field is written `""`; keep the csv module's rules.
+        yield _csv_rows_plain(frame, columns, tz)
+        return
+    present = set(frame.columns)
+    for begin in range(0, len(frame), _CHUNK_ROWS):
+        part = frame.iloc[begin : begin + _CHUNK_ROWS]
+        n = len(part)
+        cells = [_column_cells(part[c] if c in present else None, c, tz, n) for c in columns]
+        yield "\n".join(map(",".join, zip(*cells, strict=True))) + "\n"
+
+
+def _csv_rows_plain(frame: pd.DataFrame, columns: Sequence[str], tz: ZoneInfo) -> str:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(columns)
-    present = [c for c in columns if c in frame.columns]
-    data = {c: frame[c].tolist() for c in present}
+    data = {c: frame[c].tolist() for c in columns if c in frame.columns}
     for i in range(len(frame)):
         writer.writerow([format_cell(data[c][i], c, tz) if c in data else "" for c in columns])
-    return buffer.getvalue().encode("utf-8")
+    return buffer.getvalue()
+
+
+def frame_to_csv(frame: pd.DataFrame, columns: Sequence[str], tz: ZoneInfo) -> bytes:
+    return "".join(_csv_chunks(frame, columns, tz)).encode("utf-8")
+
+
+def write_frame_csv(frame: pd.DataFrame, columns: Sequence[str], tz: ZoneInfo, path: Path) -> None:
+    """Write `frame` as CSV to `path`, streaming slices of rows (the bytes of
+    `frame_to_csv`)."""
+    with path.open("wb") as fh:
+        for text in _csv_chunks(frame, columns, tz):
+            fh.write(text.encode("utf-8"))
+
+
+def write_attendance_csv(result: ResultLike, out_dir: Path, tz: ZoneInfo | str) -> Path:
+    """Write attendance.csv alone into `out_dir` (what `write_csvs` writes for it)."""
+    zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "attendance.csv"
+    write_frame_csv(result.attendance, ATTENDANCE_COLUMNS, zone, path)
+    return path
 
 
 def write_csvs(result: ResultLike, out_dir: Path, tz: ZoneInfo | str) -> list[Path]:
@@ -133,6 +282,6 @@ def write_csvs(result: ResultLike, out_dir: Path, tz: ZoneInfo | str) -> list[Pa
         ("courses.csv", result.courses, COURSE_COLUMNS),
     ):
         path = out_dir / name
-        path.write_bytes(frame_to_csv(frame, columns, zone))
+        write_frame_csv(frame, columns, zone, path)
         written.append(path)
     return written
