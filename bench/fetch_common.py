@@ -7,12 +7,14 @@ client is the real WebexClient + Store + fetch_all of a run.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -36,10 +38,16 @@ def free_port() -> int:
 
 
 class Sandbox:
-    def __init__(self, data: dict[str, Any], faults: str) -> None:
-        self.dir = Path(tempfile.mkdtemp(prefix="fetch-bench-"))
-        self.path = self.dir / "dataset.json"
-        save_dataset(data, self.path)
+    """`python -m reporting sandbox serve` on a free loopback port, as its own process.
+
+    Started on ``with``, waited for until it answers (at most ``START_SECONDS``), and
+    terminated (then killed if it lingers) on exit.
+    """
+
+    START_SECONDS = 30.0
+
+    def __init__(self, data: Dataset, faults: str) -> None:
+        self.path = data.path
         self.port = free_port()
         self.faults = faults
         self.proc: subprocess.Popen[bytes] | None = None
@@ -49,72 +57,110 @@ class Sandbox:
         return f"http://127.0.0.1:{self.port}/v1"
 
     def __enter__(self) -> Sandbox:
-        code = (
-            "import sys; from reporting.webex.sandbox import serve; "
-            "serve(sys.argv[1], port=int(sys.argv[2]), faults=sys.argv[3], "
-            "tokens=[sys.argv[4] + ':compliance'])"
-        )
+        command = [
+            sys.executable,
+            "-m",
+            "reporting",
+            "sandbox",
+            "serve",
+            "--dataset",
+            str(self.path),
+            "--port",
+            str(self.port),
+            "--faults",
+            self.faults,
+            "--token",
+            f"{TOKEN}:compliance",
+        ]
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", code, str(self.path), str(self.port), self.faults, TOKEN],
+            command,
             cwd=ROOT,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
             stdout=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + self.START_SECONDS
+        headers = {"Authorization": f"Bearer {TOKEN}"}
         while True:
             try:
-                httpx.get(self.base_url + "/meetings", timeout=1)
+                httpx.get(self.base_url + "/meetings/none", headers=headers, timeout=1)
                 return self
             except httpx.HTTPError:
                 if time.monotonic() > deadline or self.proc.poll() is not None:
+                    self.__exit__()
                     raise RuntimeError("sandbox did not start") from None
                 time.sleep(0.1)
 
     def __exit__(self, *exc: object) -> None:
-        if self.proc is not None:
+        if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
-            self.proc.wait(timeout=10)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self.proc = None
 
 
-def instance_config(data: dict[str, Any], limit: int | None = None) -> Any:
+def instance_config(data: Dataset, limit: int | None = None) -> Any:
     """A stand-in config naming every meeting instance of the dataset as an entry."""
-    instances = [m for m in data["meetings"] if m["meetingType"] == "meeting"][:limit]
-    now = datetime.fromisoformat(data["now"].replace("Z", "+00:00"))
     return SimpleNamespace(
         timezone="UTC",
         period=SimpleNamespace(
-            start=now - timedelta(days=400), end=now + timedelta(days=1), label="bench"
+            start=data.now - timedelta(days=400), end=data.now + timedelta(days=1), label="bench"
         ),
         webex=SimpleNamespace(host_email=None),
-        meetings=tuple(SimpleNamespace(id=m["id"], title=None, course=None) for m in instances),
+        meetings=tuple(
+            SimpleNamespace(id=i, title=None, course=None) for i in data.instance_ids[:limit]
+        ),
     )
 
 
 def run_fetch(
     base_url: str, config: Any, *, store_path: Path | None = None, **client_args: Any
 ) -> tuple[FetchOutcome, float]:
+    """The product's fetch (real Store on a temp SQLite file); wall seconds of the loop."""
     store_path = store_path or Path(tempfile.mkdtemp(prefix="fetch-bench-")) / "s.sqlite"
+    result: list[FetchOutcome] = []
 
-    async def go() -> FetchOutcome:
+    async def go() -> None:
         with Store.open(store_path) as store:
             async with WebexClient(base_url, TOKEN, **client_args) as client:
-                return await fetch_all(config, store, "bench", client)
+                result.append(await fetch_all(config, store, "bench", client))
 
+    # The outcome is handed out of the loop, not returned by the task: on Python 3.11
+    # asyncio.run's SIGINT restore builds repr(main task), which would format every record.
     started = time.perf_counter()
-    outcome = asyncio.run(go())
-    return outcome, time.perf_counter() - started
+    asyncio.run(go())
+    return result[0], time.perf_counter() - started
 
 
 def records(outcome: FetchOutcome) -> dict[str, tuple[dict[str, Any], ...]]:
     return {d.instance.id: d.records for d in outcome.data}
 
 
-def dataset(meetings: int, participants: int, seed: int) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Dataset:
+    """A generated dataset, saved to ``path``; only what the client side needs is kept."""
+
+    path: Path
+    instance_ids: list[str]
+    now: datetime
+
+
+def dataset(meetings: int, participants: int, seed: int) -> Dataset:
+    """Generate and save a dataset (untimed). The records are not kept in this process:
+    50 000 participant dicts in the client's heap would make every full garbage
+    collection during the timed fetch walk them."""
     data = generate_dataset(meetings, participants, seed)
-    data["now"] = (
-        datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if not data.get("now") else data["now"]
-    )
-    return data
+    if not data.get("now"):
+        data["now"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    path = Path(tempfile.mkdtemp(prefix="fetch-bench-")) / "dataset.json"
+    save_dataset(data, path)
+    ids = [str(m["id"]) for m in data["meetings"] if m["meetingType"] == "meeting"]
+    now = datetime.fromisoformat(str(data["now"]).replace("Z", "+00:00"))
+    del data
+    gc.collect()
+    return Dataset(path, ids, now)
 
 
 def cpu_note() -> str:
