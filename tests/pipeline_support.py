@@ -244,3 +244,89 @@ def pdf_text(path: Path) -> str:
     from pypdf import PdfReader
 
     return "\n".join(page.extract_text() or "" for page in PdfReader(path).pages)
+
+
+# -- three runs with reports, shared by the exit-code and token-hygiene tests ------------------
+#
+# Rendering PDFs is the slow part of a run, so the runs that need them are made once per
+# test process and read by both modules.
+
+SECRET_TOKEN = "Zq7xK2pL9wR4-attendance-pipeline-secret-Vb8nM3cT6yH1"
+WRONG_TOKEN = "Jd5sF8gH2kL0-attendance-pipeline-wrong-Qw3eR7tY1uI4"
+UNKNOWN_MEETING = "0badc0de0badc0de0badc0de0badc0de_I_123456789012345678"
+REPORTED_SHAPE = {"meetings": 6, "participants": 30, "seed": 11}
+
+
+@dataclass(frozen=True)
+class ReportedRun:
+    name: str
+    folder: Path
+    config: Path
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def out(self) -> Path:
+        return self.folder / "out"
+
+    @property
+    def store(self) -> Path:
+        return self.folder / "store.sqlite"
+
+    @property
+    def outbox(self) -> Path:
+        return self.folder / "outbox"
+
+
+_reported: dict[str, ReportedRun] = {}
+
+
+def reported_runs(root: Path) -> dict[str, ReportedRun]:
+    """`ok`, `missing_meeting` (one config id unknown: 404) and `bad_token` (401).
+
+    Each run has its own folder, store, outputs (a PDF and a workbook) and outbox, and
+    logs at ``-v`` as JSON lines. Made once per process; ``root`` must outlive the tests.
+    """
+    if _reported:
+        return _reported
+    from reporting.webex.sandbox import SandboxServer
+
+    dataset = dataset_file(root, **REPORTED_SHAPE)
+    meetings = config_meetings(**REPORTED_SHAPE)
+    plans = {
+        "ok": (meetings, SECRET_TOKEN),
+        "missing_meeting": ([*meetings[:1], UNKNOWN_MEETING, *meetings[1:]], SECRET_TOKEN),
+        "bad_token": (meetings, WRONG_TOKEN),
+    }
+    with SandboxServer(dataset, tokens={SECRET_TOKEN: "compliance"}) as sandbox:
+        for name, (ids, token) in plans.items():
+            folder = root / name
+            config = write_config(
+                folder,
+                base_url=sandbox.base_url,
+                meetings=ids,
+                reports=REPORTS_PDF_XLSX,
+                email=True,
+                webex={"requests_per_minute": 100_000, "max_retries": 1},
+            )
+            result = run_cli("run", str(config), "-v", "--log-format", "json", token=token)
+            _reported[name] = ReportedRun(
+                name, folder, config, result.exit_code, result.stdout, result.stderr
+            )
+    return _reported
+
+
+def eml_blobs(path: Path) -> list[Blob]:
+    """An .eml file's bytes and every MIME part decoded."""
+    import email
+    from email import policy
+
+    data = path.read_bytes()
+    blobs = [Blob(str(path), data)]
+    message = email.message_from_bytes(data, policy=policy.default)
+    for number, part in enumerate(message.walk()):
+        payload = part.get_payload(decode=True)
+        if isinstance(payload, bytes):
+            blobs.append(Blob(f"{path}#part{number}", payload))
+    return blobs
