@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from openpyxl import load_workbook
 
@@ -57,3 +59,86 @@ def test_non_compliance_has_no_devices_sheet(tmp_path: Path) -> None:
     for ws in wb.worksheets:
         for row in ws.iter_rows(values_only=True):
             assert not any(isinstance(v, str) and "555" in v for v in row)
+
+
+def test_streamed_cells_match_openpyxl(tmp_path: Path) -> None:
+    """The big sheets' rows are built without openpyxl; they must read back as if it wrote them."""
+    from zoneinfo import ZoneInfo
+
+    import pandas as pd
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    from reporting.render.xlsx_rows import BigSheet, assemble, column_xml
+
+    texts = ["a&b<c>", " lead", "trail ", "#N/A", "=x", "", None, 1, 1.0, True, "x\ny"]
+    when = pd.Series(
+        pd.to_datetime(
+            [
+                "2026-10-05 07:00:30.250001",
+                None,
+                "1900-01-02 00:00:00",
+                "2026-03-29 01:30:00",
+                "2026-10-25 00:59:59",
+            ]
+            + [None] * 6,
+            utc=True,
+            format="ISO8601",
+        )
+    )
+    seconds = pd.Series([3300, None, 0, 59, 86401, 1, 2, 3, 4, 5, 6], dtype="float64")
+    flags = pd.Series(
+        [True, False, None, True, False, True, True, False, None, True, False], dtype=object
+    )
+    tz = ZoneInfo("Europe/Berlin")
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("fast")
+    ws.append(["header"])
+    style = WriteOnlyCell(ws)
+    style.number_format = "yyyy-mm-dd hh:mm:ss"
+    cols = [
+        column_xml(pd.Series(texts, dtype=object), 11, 1, "text", tz, None),
+        column_xml(when, 11, 2, "datetime", tz, style.style_id),
+        column_xml(seconds, 11, 3, "duration", tz, None),
+        column_xml(seconds, 11, 4, "int", tz, None),
+        column_xml(flags, 11, 5, "bool", tz, None),
+    ]
+    sheet = BigSheet(ws, cols, 11)
+    skeleton = io.BytesIO()
+    wb.save(skeleton)
+    assemble(skeleton, tmp_path / "fast.xlsx", [sheet])
+    fast = load_workbook(tmp_path / "fast.xlsx")["fast"]
+
+    local = when.dt.tz_convert(tz).dt.tz_localize(None)
+    slow_wb = Workbook(write_only=True)
+    slow_ws = slow_wb.create_sheet("slow")
+    slow_ws.append(["header"])
+    for i in range(11):
+        t = texts[i]
+        text = WriteOnlyCell(slow_ws, value=None if t is None else str(t))
+        if t is not None:
+            text.data_type = "s"
+        stamp = WriteOnlyCell(
+            slow_ws, value=None if pd.isna(local[i]) else local[i].to_pydatetime()
+        )
+        stamp.number_format = "yyyy-mm-dd hh:mm:ss"
+        s = seconds[i]
+        slow_ws.append(
+            [
+                text,
+                stamp,
+                None if pd.isna(s) else float(s) / 86400.0,
+                None if pd.isna(s) else int(s),
+                None if flags[i] is None else bool(flags[i]),
+            ]
+        )
+    slow_wb.save(tmp_path / "slow.xlsx")
+    slow = load_workbook(tmp_path / "slow.xlsx")["slow"]
+
+    def cells(ws: Any) -> list[tuple[Any, ...]]:
+        return [
+            (c.coordinate, c.value, c.data_type, c.number_format) for r in ws.iter_rows() for c in r
+        ]
+
+    assert cells(fast) == cells(slow)
