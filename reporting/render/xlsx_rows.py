@@ -54,7 +54,7 @@ def _number(value: float | int) -> str:
 def _factorize(values: pd.Series | np.ndarray) -> tuple[np.ndarray, list[Any]]:
     """Codes per row (-1 for missing) and the distinct values as Python objects."""
     codes, uniques = pd.factorize(values)
-    return np.asarray(codes, dtype=np.intp), list(uniques.tolist())
+    return np.asarray(codes, dtype=np.int32), list(uniques.tolist())
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ def column_xml(
     missing = f'{styled} t="n"/>' if style_id is not None else ""
     if series is None or n == 0:
         return ColumnXml(
-            letter, np.array([missing], dtype=object), np.zeros(n, np.intp), not styled
+            letter, np.array([missing], dtype=object), np.zeros(n, np.int32), not styled
         )
     if kind == "datetime":
         ts = pd.to_datetime(series, utc=True, errors="coerce")
