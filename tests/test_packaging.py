@@ -17,8 +17,18 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     # No build isolation: tests run offline, and hatchling is a dev dependency.
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-         "-q", "-w", str(out), str(ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(out),
+            str(ROOT),
+        ],
         check=True,
     )
     (built,) = out.glob("*.whl")
@@ -44,7 +54,11 @@ def test_installed_wheel_finds_templates_from_another_folder(wheel: Path, tmp_pa
     )
     done = subprocess.run(
         [sys.executable, "-c", probe],
-        cwd=elsewhere, env={"PYTHONPATH": str(target)}, capture_output=True, text=True, check=True,
+        cwd=elsewhere,
+        env={"PYTHONPATH": str(target)},
+        capture_output=True,
+        text=True,
+        check=True,
     )
     module_file, templates = done.stdout.splitlines()
     assert module_file.startswith(str(target))
