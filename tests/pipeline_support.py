@@ -95,7 +95,13 @@ def write_config(
 ) -> Path:
     """A config file in ``folder``; paths in it are relative to ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
-    webex_section: dict[str, Any] = {"base_url": base_url, "token_env": TOKEN_ENV}
+    # Client-side pacing (300/min by default) is not what these tests are about; lifting
+    # it keeps them fast. A test may set it back through ``webex``.
+    webex_section: dict[str, Any] = {
+        "base_url": base_url,
+        "token_env": TOKEN_ENV,
+        "requests_per_minute": 100_000,
+    }
     if sandbox_dataset is not None:
         webex_section["sandbox_dataset"] = str(sandbox_dataset)
     webex_section.update(webex or {})
