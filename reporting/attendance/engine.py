@@ -65,7 +65,7 @@ would expect; the tests name each reading.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
@@ -77,7 +77,7 @@ import pandas as pd
 
 from reporting.attendance import flags as F
 from reporting.attendance.intervals import NO_TIME, union_by_group
-from reporting.attendance.records import Flat, flatten
+from reporting.attendance.records import Flat, breakout_fields, device_fields, flatten
 from reporting.attendance.timeparse import parse_times
 from reporting.model import InstanceRecords
 from reporting.roster import Roster, RosterEntry
@@ -176,14 +176,40 @@ class RulesLike(Protocol):
     def sessions_required(self) -> int | None: ...
 
 
-@dataclass(frozen=True)
 class AttendanceResult:
-    """The computed tables; datetimes are tz-aware UTC, durations integer seconds."""
+    """The computed tables; datetimes are tz-aware UTC, durations integer seconds.
 
-    attendance: pd.DataFrame
-    devices: pd.DataFrame
-    breakouts: pd.DataFrame
-    courses: pd.DataFrame
+    `devices` and `breakouts` may be given as functions that build the table: it is then
+    built on first use and kept. attendance.csv and the course figures need neither, and
+    the devices table (one row per device entry, several columns of text) costs about as
+    much as the attendance rows themselves.
+    """
+
+    __slots__ = ("_breakouts", "_devices", "attendance", "courses")
+
+    def __init__(
+        self,
+        attendance: pd.DataFrame,
+        devices: pd.DataFrame | Callable[[], pd.DataFrame],
+        breakouts: pd.DataFrame | Callable[[], pd.DataFrame],
+        courses: pd.DataFrame,
+    ) -> None:
+        self.attendance = attendance
+        self._devices = devices
+        self._breakouts = breakouts
+        self.courses = courses
+
+    @property
+    def devices(self) -> pd.DataFrame:
+        if not isinstance(self._devices, pd.DataFrame):
+            self._devices = self._devices()
+        return self._devices
+
+    @property
+    def breakouts(self) -> pd.DataFrame:
+        if not isinstance(self._breakouts, pd.DataFrame):
+            self._breakouts = self._breakouts()
+        return self._breakouts
 
 
 def to_ms(moment: datetime) -> int:
@@ -353,10 +379,13 @@ def compute(
     rows = rows.with_rosters(inst_roster, n_inst)
 
     attendance, person_pos = _attendance_frame(data, rows, win, rules)
-    devices = _devices_frame(data, flat, rec_pid, person_pos, dj, djk, dl, dlk)
-    breakouts = _breakouts_frame(data, flat, rec_pid, person_pos, bj, bjk, bl, blk)
     courses = _courses_frame(data, attendance, rules)
-    return AttendanceResult(attendance, devices, breakouts, courses)
+    return AttendanceResult(
+        attendance,
+        devices=lambda: _devices_frame(data, flat, rec_pid, person_pos, dj, djk, dl, dlk),
+        breakouts=lambda: _breakouts_frame(data, flat, rec_pid, person_pos, bj, bjk, bl, blk),
+        courses=courses,
+    )
 
 
 def _windows(
@@ -692,15 +721,16 @@ def _devices_frame(
         if n
         else pd.array([], dtype="Int64")
     )
+    correlation_id, device_type, audio_type, call_type, phone_number = device_fields(flat)
     frame = pd.DataFrame(
         {
             "meeting_id": _strings(ids[flat.rec_inst[flat.dev_rec]]),
             "person_key": _strings(keys[flat.dev_rec]),
-            "correlation_id": _strings(flat.dev_correlation_id),
-            "device_type": _strings(flat.dev_device_type),
-            "audio_type": _strings(flat.dev_audio_type),
-            "call_type": _strings(flat.dev_call_type),
-            "phone_number": _strings(flat.dev_phone_number),
+            "correlation_id": _strings(correlation_id),
+            "device_type": _strings(device_type),
+            "audio_type": _strings(audio_type),
+            "call_type": _strings(call_type),
+            "phone_number": _strings(phone_number),
             "joined": _utc(dj, djk),
             "left": _utc(dl, dlk),
             "duration_seconds": pd.Series(duration, dtype="Int64"),
@@ -728,12 +758,13 @@ def _breakouts_frame(
     both = bjk & blk
     duration = pd.array(np.where(both, (bl - bj) // 1000, 0), dtype="Int64")
     duration[~both] = pd.NA
+    breakout_id, breakout_name = breakout_fields(flat)
     frame = pd.DataFrame(
         {
             "meeting_id": _strings(ids[flat.rec_inst[flat.bo_rec]]),
             "person_key": _strings(keys[flat.bo_rec]),
-            "breakout_id": _strings(flat.bo_id),
-            "breakout_name": _strings(flat.bo_name),
+            "breakout_id": _strings(breakout_id),
+            "breakout_name": _strings(breakout_name),
             "joined": _utc(bj, bjk),
             "left": _utc(bl, blk),
             "duration_seconds": pd.Series(duration, dtype="Int64"),

@@ -18,7 +18,6 @@ What is masked, beyond ``devices.phone_number``:
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 import pandas as pd
 
@@ -85,10 +84,10 @@ def mask_result(result: AttendanceResult, audience: str) -> AttendanceResult:
             df["phone_number"] = _map_column(df["phone_number"], mask_phone)
         return df
 
-    return replace(
-        result,
+    # The devices and breakouts tables are masked when (and if) they are first used.
+    return AttendanceResult(
         attendance=frame(result.attendance),
-        devices=frame(result.devices),
-        breakouts=frame(result.breakouts),
+        devices=lambda: frame(result.devices),
+        breakouts=lambda: frame(result.breakouts),
         courses=frame(result.courses),
     )

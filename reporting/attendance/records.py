@@ -51,20 +51,32 @@ class Flat:
     rec_left: Obj
     # one entry per device
     dev_rec: I64
-    dev_correlation_id: Obj  # as received (NaN when missing); made text in the frame
-    dev_device_type: Obj  # as received (NaN when missing); made text in the frame
-    dev_audio_type: Obj  # as received (NaN when missing); made text in the frame
-    dev_call_type: Obj  # as received (NaN when missing); made text in the frame
-    dev_phone_number: Obj  # as received (NaN when missing); made text in the frame
     dev_joined: Obj
     dev_left: Obj
     dev_duration: F64  # NaN when missing or not a number
+    dev_items: list[dict[str, Any]]  # the device entries themselves, for `device_fields`
     # one entry per attended breakout session
     bo_rec: I64
-    bo_id: Obj  # as received (NaN when missing); made text in the frame
-    bo_name: Obj  # as received (NaN when missing); made text in the frame
     bo_joined: Obj
     bo_left: Obj
+    bo_items: list[dict[str, Any]]  # the breakout entries themselves, for `breakout_fields`
+
+
+DEVICE_FIELDS = ["correlationId", "deviceType", "audioType", "callType", "phoneNumber"]
+BREAKOUT_FIELDS = ["id", "name"]
+
+
+def device_fields(flat: Flat) -> list[Obj]:
+    """The DEVICE_FIELDS columns of the device entries, as received (NaN when missing).
+
+    Only the devices table needs them, so they are read when it is built, not with the
+    times every attendance row needs."""
+    return _table(flat.dev_items, DEVICE_FIELDS)
+
+
+def breakout_fields(flat: Flat) -> list[Obj]:
+    """The BREAKOUT_FIELDS columns of the breakout entries (NaN when missing)."""
+    return _table(flat.bo_items, BREAKOUT_FIELDS)
 
 
 def _items(value: object) -> list[dict[str, Any]]:
@@ -166,17 +178,8 @@ _REC = [
     "devices",
     "breakoutSessionsAttended",
 ]
-_DEV = [
-    "correlationId",
-    "deviceType",
-    "audioType",
-    "callType",
-    "phoneNumber",
-    "joinedTime",
-    "leftTime",
-    "durationSecond",
-]
-_BO = ["id", "name", "joinedTime", "leftTime"]
+_DEV = ["joinedTime", "leftTime", "durationSecond"]
+_BO = ["joinedTime", "leftTime"]
 
 
 def flatten(data: Sequence[InstanceRecords], rosters: Mapping[int, Roster | None]) -> Flat:
@@ -209,8 +212,8 @@ def flatten(data: Sequence[InstanceRecords], rosters: Mapping[int, Roster | None
     devs = list(chain.from_iterable(dev_lists))
     bos = list(chain.from_iterable(bo_lists))
     rec_index = np.arange(len(recs), dtype=np.int64)
-    d_corr, d_type, d_audio, d_call, d_phone, d_joined, d_left, d_dur = _table(devs, _DEV)
-    b_id, b_name, b_joined, b_left = _table(bos, _BO)
+    d_joined, d_left, d_dur = _table(devs, _DEV)
+    b_joined, b_left = _table(bos, _BO)
 
     return Flat(
         rec_inst=rec_inst,
@@ -223,17 +226,12 @@ def flatten(data: Sequence[InstanceRecords], rosters: Mapping[int, Roster | None
         rec_joined=joined,
         rec_left=left,
         dev_rec=np.repeat(rec_index, dev_counts),
-        dev_correlation_id=d_corr,
-        dev_device_type=d_type,
-        dev_audio_type=d_audio,
-        dev_call_type=d_call,
-        dev_phone_number=d_phone,
         dev_joined=d_joined,
         dev_left=d_left,
         dev_duration=_durations(d_dur),
+        dev_items=devs,
         bo_rec=np.repeat(rec_index, bo_counts),
-        bo_id=b_id,
-        bo_name=b_name,
         bo_joined=b_joined,
         bo_left=b_left,
+        bo_items=bos,
     )
