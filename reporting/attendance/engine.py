@@ -69,7 +69,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -85,6 +85,7 @@ from reporting.roster import Roster, RosterEntry
 I64 = npt.NDArray[np.int64]
 Mask = npt.NDArray[np.bool_]
 Obj = npt.NDArray[np.object_]
+_G = TypeVar("_G", bound=np.generic)
 
 ATTENDANCE_COLUMNS: tuple[str, ...] = (
     "meeting_id",
@@ -241,12 +242,15 @@ def compute(
     flat = flatten(data, rosters)
     n_rec, n_dev, n_bo = len(flat.rec_key), len(flat.dev_rec), len(flat.bo_rec)
 
-    times = parse_times(
-        np.concatenate(
-            (flat.rec_joined, flat.rec_left, flat.dev_joined, flat.dev_left, flat.bo_joined)
-            + (flat.bo_left,)
-        )
-    )
+    raw_times = [
+        flat.rec_joined,
+        flat.rec_left,
+        flat.dev_joined,
+        flat.dev_left,
+        flat.bo_joined,
+        flat.bo_left,
+    ]
+    times = parse_times(np.concatenate(raw_times))
     cuts = np.cumsum([0, n_rec, n_rec, n_dev, n_dev, n_bo, n_bo])
 
     def part(k: int) -> tuple[I64, Mask, Mask]:
@@ -626,10 +630,17 @@ def _instance_rank(data: Sequence[InstanceRecords], win: _Windows) -> I64:
     return rank
 
 
+def _strings_from_codes(distinct: Obj | Sequence[object], codes: I64) -> pd.Series:
+    """The text column `distinct[codes]`, checked as text once per distinct value (a
+    column built value by value checks every row)."""
+    return pd.Series(_strings(distinct).array.take(codes))
+
+
 def _flag_strings(masks: I64) -> pd.Series:
+    """Flag text once per distinct bit mask."""
     uniques, inverse = np.unique(masks, return_inverse=True)
-    texts = np.array([F.flags_text(int(m)) for m in uniques.tolist()], dtype=object)
-    return _strings(texts[inverse.reshape(-1)])
+    texts = [F.flags_text(int(m)) for m in uniques.tolist()]
+    return _strings_from_codes(texts, inverse.reshape(-1))
 
 
 def _attendance_frame(
@@ -646,7 +657,6 @@ def _attendance_frame(
     breakout = rows.breakout_ms // 1000
     meets = meets_threshold(attended, meeting_seconds, rules.min_attendance)
     some = attended > 0
-    status = np.where(some & meets, COMPLETE, np.where(some, PARTIAL, ABSENT)).astype(object)
 
     flags = rows.flags.copy()
     inferred = win.inferred[inst]
@@ -670,35 +680,44 @@ def _attendance_frame(
     position = np.empty(len(order), dtype=np.int64)
     position[order] = np.arange(len(order))
 
-    ids = np.array([d.instance.id for d in data], dtype=object)
-    titles = np.array([d.instance.title for d in data], dtype=object)
-    courses = np.array([d.instance.course for d in data], dtype=object)
+    # Every column is taken into row order before it becomes a Series (taking a finished
+    # frame copies every text column a second time); per-meeting text is made once per
+    # meeting and taken by the rows' meeting index.
+    ids = [d.instance.id for d in data]
+    titles = [d.instance.title for d in data]
+    courses = [d.instance.course for d in data]
+    inst_o = inst[order]
+    statuses = [COMPLETE, PARTIAL, ABSENT]
+    status_codes = np.where(some & meets, 0, np.where(some, 1, 2))
+
+    def by_row(values: npt.NDArray[_G]) -> npt.NDArray[_G]:
+        return values[order]
+
     columns = {
-        "meeting_id": _strings(ids[inst]),
-        "meeting_title": _strings(titles[inst]),
-        "meeting_start": _utc(ws, wsk),
-        "meeting_end": _utc(we, wek),
-        "meeting_seconds": pd.Series(meeting_seconds, dtype=np.int64),
-        "person_key": _strings(rows.key),
-        "display_name": _strings(rows.name),
-        "email": _strings(rows.email),
-        "is_host": pd.Series(rows.host, dtype=bool),
-        "is_cohost": pd.Series(rows.cohost, dtype=bool),
-        "attended_seconds": pd.Series(attended, dtype=np.int64),
-        "main_session_seconds": pd.Series(attended - breakout, dtype=np.int64),
-        "breakout_seconds": pd.Series(breakout, dtype=np.int64),
-        "first_join": _utc(rows.first, has_union),
-        "last_leave": _utc(rows.last, has_union),
-        "segments": pd.Series(rows.segments, dtype=np.int64),
-        "devices": pd.Series(rows.devices, dtype=np.int64),
-        "status": _strings(status),
-        "flags": _flag_strings(flags),
-        "course": _strings(courses[inst]),
-        "roster_name": _strings(rows.roster_name),
-        "department": _strings(rows.department),
+        "meeting_id": _strings_from_codes(ids, inst_o),
+        "meeting_title": _strings_from_codes(titles, inst_o),
+        "meeting_start": _utc(by_row(ws), by_row(wsk)),
+        "meeting_end": _utc(by_row(we), by_row(wek)),
+        "meeting_seconds": pd.Series(by_row(meeting_seconds), dtype=np.int64),
+        "person_key": _strings(by_row(rows.key)),
+        "display_name": _strings(by_row(rows.name)),
+        "email": _strings(by_row(rows.email)),
+        "is_host": pd.Series(by_row(rows.host), dtype=bool),
+        "is_cohost": pd.Series(by_row(rows.cohost), dtype=bool),
+        "attended_seconds": pd.Series(by_row(attended), dtype=np.int64),
+        "main_session_seconds": pd.Series(by_row(attended - breakout), dtype=np.int64),
+        "breakout_seconds": pd.Series(by_row(breakout), dtype=np.int64),
+        "first_join": _utc(by_row(rows.first), by_row(has_union)),
+        "last_leave": _utc(by_row(rows.last), by_row(has_union)),
+        "segments": pd.Series(by_row(rows.segments), dtype=np.int64),
+        "devices": pd.Series(by_row(rows.devices), dtype=np.int64),
+        "status": _strings_from_codes(statuses, by_row(status_codes)),
+        "flags": _flag_strings(by_row(flags)),
+        "course": _strings_from_codes(courses, inst_o),
+        "roster_name": _strings(by_row(rows.roster_name)),
+        "department": _strings(by_row(rows.department)),
     }
-    frame = pd.DataFrame(columns).take(order).reset_index(drop=True)
-    return frame, position
+    return pd.DataFrame(columns), position
 
 
 def _devices_frame(

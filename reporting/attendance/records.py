@@ -144,12 +144,10 @@ def _table(rows: list[dict[str, Any]], columns: list[str]) -> list[Obj]:
 def _lists(values: Obj) -> list[list[dict[str, Any]]]:
     """Per record, its list of entries; the well-formed case costs two type scans."""
     raw = values.tolist()
-    kinds = set(map(type, raw))
-    if kinds <= {list, float, type(None)}:
-        lists = raw if kinds == {list} else [v if type(v) is list else [] for v in raw]
-        if all(type(v) is list or _is_missing(v) for v in raw) if kinds != {list} else True:
-            if set(map(type, chain.from_iterable(lists))) <= {dict}:
-                return lists
+    # Anything but a list carries no entries (what `_items` says too).
+    lists = [v if type(v) is list else [] for v in raw]
+    if set(map(type, chain.from_iterable(lists))) <= {dict}:
+        return lists
     return [_items(v) for v in raw]
 
 
