@@ -614,10 +614,13 @@ def _strings(values: Obj | Sequence[object]) -> pd.Series:
 
 
 def _fold_codes(names: Obj) -> I64:
-    """Sort codes of case-folded names; empty names sort last."""
-    folded = np.array([n.casefold() if n else "\U0010ffff" for n in names.tolist()], dtype=object)
-    codes, _ = pd.factorize(folded, sort=True)
-    return codes.astype(np.int64)
+    """Sort codes of case-folded names; empty names sort last. Names repeat (a person's
+    name in every meeting), so each distinct name is folded once."""
+    codes, distinct = pd.factorize(names)  # a missing name → -1
+    folded = [n.casefold() if n else "\U0010ffff" for n in distinct.tolist()]
+    folded_codes, _ = pd.factorize(np.array([*folded, "\U0010ffff"], dtype=object), sort=True)
+    result: I64 = folded_codes.astype(np.int64)[codes]  # -1 takes the last: empty
+    return result
 
 
 def _instance_rank(data: Sequence[InstanceRecords], win: _Windows) -> I64:

@@ -151,10 +151,6 @@ def _lists(values: Obj) -> list[list[dict[str, Any]]]:
     return [_items(v) for v in raw]
 
 
-def _is_missing(value: object) -> bool:
-    return value is None or (type(value) is float and value != value)
-
-
 def _durations(values: Obj) -> F64:
     """`durationSecond` as float; NaN when missing or not a number (true/false included)."""
     if pd.api.types.infer_dtype(values, skipna=True) in ("integer", "floating", "empty"):

@@ -45,7 +45,10 @@ def parse_times(values: Sequence[object] | npt.NDArray[np.object_]) -> ParsedTim
     # timestamp here, so anything else is blanked first (and later found to be bad).
     if pd.api.types.infer_dtype(array, skipna=True) not in ("string", "empty"):
         array[:] = [v if type(v) is str else None for v in array.tolist()]
-    parsed = pd.to_datetime(pd.Series(array), utc=True, format="ISO8601", errors="coerce")
+    # dtype=object: left to itself pandas would first copy the strings into a text column.
+    parsed = pd.to_datetime(
+        pd.Series(array, dtype=object), utc=True, format="ISO8601", errors="coerce"
+    )
     # The resolution pandas picks depends on the input; pin it so the arithmetic is exact.
     as_us = parsed.astype("datetime64[us, UTC]")
     nat = as_us.isna().to_numpy()
