@@ -3,7 +3,7 @@
 Target: the client, configured to the same 1200 requests/minute, sustains ≥ 90 % of the
 limit with < 1 % of its requests answered 429.
 
-    .venv/bin/python bench/fetch_ratelimit.py [--meetings 80]
+    .venv/bin/python bench/fetch_ratelimit.py [--meetings 180]  (~720 requests: a window of ~38 s)
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ LIMIT_PER_SECOND = 20
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--meetings", type=int, default=120)
+    parser.add_argument("--meetings", type=int, default=180)
     parser.add_argument("--participants", type=int, default=250)
     parser.add_argument("--headroom", type=float, default=None, help="override the default")
     args = parser.parse_args()

@@ -6,6 +6,7 @@ No test sleeps: FakeTime stands in for the clock and sleep of the client and its
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import random
@@ -382,3 +383,65 @@ def test_get_meeting_quotes_the_id_and_parses_an_object() -> None:
     assert seen[0].url.raw_path == b"/v1/meetings/a%2Fb"
     assert page.json()["id"] == "a/b" and page.problem is None
     assert json.loads(page.body)["meetingType"] == "meeting"
+
+
+class YieldingTime(FakeTime):
+    """FakeTime whose sleep lets other tasks run, so limiter waiters really queue up."""
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        await asyncio.sleep(0)
+        self.now += seconds
+
+
+def test_rate_limiter_queued_callers_keep_the_spacing_and_do_not_oversleep() -> None:
+    fake = YieldingTime()
+    limiter = RateLimiter(600, headroom=1.0, clock=fake.clock, sleep=fake.sleep)
+    released: list[float] = []
+
+    async def one() -> None:
+        await limiter.acquire()
+        released.append(fake.now)
+
+    async def go() -> None:
+        await asyncio.gather(*(one() for _ in range(8)))
+
+    run(go())
+    gaps = [b - a for a, b in itertools.pairwise(released)]
+    assert gaps == pytest.approx([0.1] * 7)
+
+
+def test_rate_limiter_pause_holds_back_a_caller_already_waiting_for_its_slot() -> None:
+    fake = YieldingTime()
+    limiter = RateLimiter(600, headroom=1.0, clock=fake.clock, sleep=fake.sleep)
+    released: list[float] = []
+
+    async def one() -> None:
+        await limiter.acquire()
+        released.append(fake.now)
+
+    async def go() -> None:
+        await limiter.acquire()  # the first slot: at once
+        start = fake.now
+        waiter = asyncio.ensure_future(one())
+        await asyncio.sleep(0)  # the waiter reserved its slot and sleeps towards it
+        limiter.pause(5)  # a 429 arrives meanwhile
+        await waiter
+        assert released[0] == pytest.approx(start + 5)
+
+    run(go())
+
+
+def test_rate_limiter_late_wake_up_takes_back_at_most_a_tenth_of_an_interval() -> None:
+    fake = FakeTime()
+    limiter = RateLimiter(600, headroom=1.0, clock=fake.clock, sleep=fake.sleep)
+
+    async def go() -> None:
+        await limiter.acquire()
+        fake.now += 0.1 + 0.05  # the next caller comes half an interval late
+        await limiter.acquire()  # released at once, late
+        await limiter.acquire()
+
+    run(go())
+    # The third waits 0.1 - 0.01 (catch-up capped at 10 %), not 0.1 - 0.05.
+    assert fake.sleeps == pytest.approx([0.09])

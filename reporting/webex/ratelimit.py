@@ -1,14 +1,21 @@
 """The client-side rate limiter every request of a run goes through.
 
 Webex limits requests per user over a sliding window ("around 300 requests per minute").
-A token bucket would let a burst through at the start and then run into that window, so
-this limiter *spaces* requests evenly instead (GCRA: each request reserves the next free
-slot). It paces at ``headroom`` × the configured rate, because arrivals at the server jitter
-by a few milliseconds and evenly spaced requests at exactly the server's rate would
-collide with its window about half of the time.
+A token bucket with a large burst would let a burst through at the start and then run into
+that window, so this limiter *spaces* requests evenly instead: a bucket of one token
+refilled at ``headroom`` × the configured rate (GCRA). It paces below the server's rate
+because arrivals at the server jitter by a few milliseconds, and evenly spaced requests at
+exactly the server's rate would collide with its window about half of the time.
+
+Callers are released one at a time, in arrival order, each at its slot: the slot after a
+release is ``interval`` later, or (when the event loop woke the caller late) ``interval``
+after the release less at most ``CATCH_UP`` × ``interval``. So a late wake-up neither
+costs throughput for good nor lets a bunch of requests out together: any N + 1
+consecutive requests span at least N × ``interval`` − ``CATCH_UP`` × ``interval``.
 
 A 429 is a signal about the shared per-user budget, not about one request, so
-`pause(seconds)` holds back every request of the run, not only the one that was refused.
+`pause(seconds)` holds back every request of the run, including those already waiting for
+their slot: a waiter looks at the pause again when it wakes up.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
 DEFAULT_HEADROOM = 0.95
+CATCH_UP = 0.1  # share of an interval a late release may take back from the next one
 
 
 class RateLimiter:
@@ -40,10 +48,13 @@ class RateLimiter:
     ) -> None:
         rate = (requests_per_minute or 0) * headroom
         self.interval = 60.0 / rate if rate > 0 else 0.0
+        self._catch_up = self.interval * CATCH_UP
         self._clock = clock
         self._sleep = sleep
         self._next_slot = 0.0
         self._paused_until = 0.0
+        self._lock: asyncio.Lock | None = None
+        self._lock_loop: asyncio.AbstractEventLoop | None = None
         self.waited_seconds = 0.0
 
     @property
@@ -55,19 +66,41 @@ class RateLimiter:
         self._paused_until = max(self._paused_until, self._clock() + seconds)
 
     def delay(self) -> float:
-        """Reserve the next slot; returns how long the caller must wait for it.
-
-        Reserving before sleeping keeps the slots of concurrent callers distinct without
-        a lock: the event loop runs this method atomically.
-        """
+        """Reserve the next slot without waiting; returns how long until it comes."""
         now = self._clock()
         slot = max(now, self._next_slot, self._paused_until)
         self._next_slot = slot + self.interval
         return slot - now
 
+    def _fifo(self) -> asyncio.Lock:
+        # One lock per event loop: a client (and its limiter) may outlive an asyncio.run.
+        loop = asyncio.get_running_loop()
+        if self._lock is None or self._lock_loop is not loop:
+            self._lock = asyncio.Lock()
+            self._lock_loop = loop
+        return self._lock
+
     async def acquire(self) -> float:
-        wait = self.delay()
-        if wait > 0:
-            self.waited_seconds += wait
-            await self._sleep(wait)
-        return wait
+        """Wait for this caller's slot (and any pause); returns the seconds waited."""
+        now = self._clock()
+        if not self.interval and now >= self._paused_until:
+            return 0.0
+        waited = 0.0
+        async with self._fifo():
+            now = self._clock()  # the lock may have been waited for
+            while True:
+                slot = max(self._next_slot, self._paused_until)
+                if slot <= now:
+                    break
+                wait = slot - now
+                waited += wait
+                self.waited_seconds += wait
+                await self._sleep(wait)
+                now = self._clock()  # a 429 meanwhile moved the pause: look again
+            if self.interval:
+                # Busy (the slot came within an interval): a late wake-up takes back up to
+                # CATCH_UP of the next interval. Idle: the next slot counts from now.
+                busy = slot > now - self.interval
+                base = max(slot, now - self._catch_up) if busy else now
+                self._next_slot = base + self.interval
+        return waited
