@@ -26,7 +26,7 @@ import logging
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Protocol
@@ -143,11 +143,15 @@ def clean_url(url: str | httpx.URL) -> str:
     parts = urlsplit(str(url))
     netloc = parts.netloc.rpartition("@")[2]
     query = parts.query
-    if query:
+    if query and _may_hold_secret(query.lower()):
         pairs = parse_qsl(query, keep_blank_values=True)
         if any(k.lower() in SECRET_PARAMS for k, _ in pairs):
             query = urlencode([(k, v) for k, v in pairs if k.lower() not in SECRET_PARAMS])
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def _may_hold_secret(query: str) -> bool:
+    return any(name in query for name in SECRET_PARAMS)
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -362,7 +366,7 @@ class WebexClient:
             if page.problem is not None:
                 self.stats.bad_pages += 1
                 log.warning("%s: unusable page from %s (%s); asking again", what, url, page.problem)
-                yield Page(**{**page.__dict__, "superseded": True})
+                yield replace(page, superseded=True)
                 page = await self.get(url, what=what, expect_items=True)
                 if page.problem is not None:
                     self.stats.bad_pages += 1
@@ -373,9 +377,9 @@ class WebexClient:
         """GET ``url`` with every retry rule; returns a 200 page or raises WebexRequestError."""
         attempt = _Attempt(url, what)
         while True:
-            outcome = await self._once(attempt)
+            outcome = await self._once(attempt, expect_items)
             if isinstance(outcome, Page):
-                return _with_body_check(outcome, expect_items)
+                return outcome
             reason, wait = outcome
             if wait is None:
                 continue  # retry at once (token refreshed)
@@ -398,7 +402,9 @@ class WebexClient:
         ceiling = min(BACKOFF_CAP, base * 2.0**retries)
         return float(ceiling * (0.5 + self._rng.random() / 2))
 
-    async def _once(self, attempt: _Attempt) -> Page | tuple[str, float | None]:
+    async def _once(
+        self, attempt: _Attempt, expect_items: bool = False
+    ) -> Page | tuple[str, float | None]:
         """One request. A Page on 200; (reason, wait) to retry; raises to give up."""
         http = self.http
         token = await self.tokens.token(http, self.base_url)
@@ -422,18 +428,21 @@ class WebexClient:
             log.info("GET %s: %s; will retry", clean_url(attempt.url), problem)
             return problem, self._backoff(attempt.retries)
         status = response.status_code
-        log.debug("GET %s -> %s", clean_url(attempt.url), status)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("GET %s -> %s", clean_url(attempt.url), status)
         if status == 200:
+            items, problem = _read_body(body, expect_items)
+            kept = response.headers
             return Page(
                 method="GET",
                 url=clean_url(attempt.url),
                 status=status,
-                headers={k: response.headers[k] for k in KEPT_HEADERS if k in response.headers},
+                headers={k: kept[k] for k in KEPT_HEADERS if k in kept},
                 body=body,
                 fetched_at=started,
                 next_url=_next_link(response),
-                items=None,
-                problem=None,
+                items=items,
+                problem=problem,
             )
         attempt.history.append(str(status))
         tracking = response.headers.get("trackingid")
@@ -495,18 +504,25 @@ def _next_link(response: httpx.Response) -> str | None:
     return str(response.url.join(target))
 
 
-def _with_body_check(page: Page, expect_items: bool) -> Page:
+def _read_body(body: bytes, expect_items: bool) -> tuple[list[dict[str, Any]] | None, str | None]:
+    """(items, problem) of a 200 body: parsed once, here; the raw bytes are what is stored."""
     try:
-        data = json.loads(page.body)
+        data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
-        return Page(**{**page.__dict__, "problem": "body is not valid JSON"})
+        return None, "body is not valid JSON"
     if not expect_items:
         if not isinstance(data, dict):
-            return Page(**{**page.__dict__, "problem": "body is not a JSON object"})
-        return page
+            return None, "body is not a JSON object"
+        return None, None
     if not isinstance(data, dict) or not isinstance(data.get("items"), list):
-        return Page(**{**page.__dict__, "problem": "body has no 'items' list"})
+        return None, "body has no 'items' list"
     items = data["items"]
     if not all(isinstance(item, dict) for item in items):
-        return Page(**{**page.__dict__, "problem": "'items' holds something other than objects"})
-    return Page(**{**page.__dict__, "items": items})
+        return None, "'items' holds something other than objects"
+    return items, None
+
+
+def _with_body_check(page: Page, expect_items: bool) -> Page:
+    """``page`` with its body read (items or problem), as `WebexClient.get` returns it."""
+    items, problem = _read_body(page.body, expect_items)
+    return replace(page, items=items, problem=problem)
