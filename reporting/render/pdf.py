@@ -1,7 +1,7 @@
 """The PDF report, through Jinja templates and WeasyPrint.
 
-Large reports are cut into parts of at most `CHUNK_ROWS` table rows, rendered by up to two
-worker processes (WeasyPrint's layout costs ~6 ms and ~0.2 MiB per table row, so one pass
+Large reports are cut into balanced parts of at most `CHUNK_ROWS` table rows, rendered by
+two worker processes (WeasyPrint's layout costs ~6 ms and ~0.2 MiB per table row, so one pass
 over 10,000 rows takes about a minute and over a gigabyte) and joined page by page.
 
 "Page X of Y" must be right across parts, but a part only learns its page count by
@@ -113,6 +113,21 @@ class Column:
     header: str
     width: float  # share of the table width
     align: str = "left"
+    # Text from Webex or the config (names, titles, messages): any script, any length,
+    # line breaks. Its cells get `dir="auto"`, `white-space: pre-line` and
+    # `overflow-wrap: anywhere`; the tool's own values (times, figures, status, flag
+    # names) do not need them, and WeasyPrint lays out plain cells measurably faster.
+    free_text: bool = True
+
+    @property
+    def css(self) -> str:
+        """Classes of the column's cells: `text` (free text), `right`, `status`."""
+        classes = (
+            "text" if self.free_text else "",
+            "" if self.align == "left" else self.align,
+            "status" if self.key == "status" else "",
+        )
+        return " ".join(c for c in classes if c)
 
 
 @dataclass
@@ -143,13 +158,13 @@ class Page:
 
 ATTENDANCE_COLUMNS = (
     Column("person", "Person", 0.27),
-    Column("attended", "Attended", 0.075, "right"),
-    Column("share", "Share", 0.065, "right"),
-    Column("breakout", "Breakout", 0.075, "right"),
-    Column("first_join", "First join", 0.085),
-    Column("last_leave", "Last leave", 0.085),
-    Column("status", "Status", 0.075),
-    Column("flags", "Flags", 0.27),
+    Column("attended", "Attended", 0.075, "right", free_text=False),
+    Column("share", "Share", 0.065, "right", free_text=False),
+    Column("breakout", "Breakout", 0.075, "right", free_text=False),
+    Column("first_join", "First join", 0.085, free_text=False),
+    Column("last_leave", "Last leave", 0.085, free_text=False),
+    Column("status", "Status", 0.075, free_text=False),
+    Column("flags", "Flags", 0.27, free_text=False),
 )
 ABSENT_COLUMNS = (
     Column("person", "Person", 0.45),
@@ -162,27 +177,27 @@ DEVICE_COLUMNS = (
     Column("audio_type", "Audio", 0.09),
     Column("call_type", "Call type", 0.09),
     Column("phone_number", "Phone number", 0.14),
-    Column("joined", "Join", 0.11),
-    Column("left", "Leave", 0.11),
-    Column("duration", "Duration", 0.12, "right"),
+    Column("joined", "Join", 0.11, free_text=False),
+    Column("left", "Leave", 0.11, free_text=False),
+    Column("duration", "Duration", 0.12, "right", free_text=False),
 )
 BREAKOUT_COLUMNS = (
     Column("person", "Person", 0.30),
     Column("breakout", "Breakout", 0.30),
-    Column("joined", "Join", 0.14),
-    Column("left", "Leave", 0.14),
-    Column("duration", "Duration", 0.12, "right"),
+    Column("joined", "Join", 0.14, free_text=False),
+    Column("left", "Leave", 0.14, free_text=False),
+    Column("duration", "Duration", 0.12, "right", free_text=False),
 )
 COURSE_COLUMNS = (
     Column("course", "Course", 0.46),
-    Column("sessions", "Sessions", 0.12, "right"),
-    Column("people", "People", 0.12, "right"),
-    Column("completed", "Completed", 0.12, "right"),
-    Column("share", "Completion", 0.18, "right"),
+    Column("sessions", "Sessions", 0.12, "right", free_text=False),
+    Column("people", "People", 0.12, "right", free_text=False),
+    Column("completed", "Completed", 0.12, "right", free_text=False),
+    Column("share", "Completion", 0.18, "right", free_text=False),
 )
 FLAG_COLUMNS = (
-    Column("flag", "Flag", 0.22),
-    Column("rows", "Rows", 0.08, "right"),
+    Column("flag", "Flag", 0.22, free_text=False),
+    Column("rows", "Rows", 0.08, "right", free_text=False),
     Column("explanation", "What it means", 0.70),
 )
 PROBLEM_COLUMNS = (
@@ -639,11 +654,24 @@ def _render_part(job: PartJob) -> tuple[bytes, int, list[str]]:
 
 
 def _part_ranges(pages: Sequence[Page]) -> list[tuple[int, int]]:
-    """Contiguous page ranges of at most CHUNK_ROWS table rows (a page is never split)."""
-    ranges, start, rows = [], 0, 0
+    """Contiguous page ranges of at most CHUNK_ROWS table rows (a page is never split).
+
+    The parts are balanced and their number is a multiple of MAX_WORKERS, so both
+    workers stay busy to the end instead of one finishing a long last part alone.
+    """
+    total = sum(page.rows for page in pages)
+    count = max(1, -(-total // CHUNK_ROWS))
+    if count > 1:
+        count = -(-count // MAX_WORKERS) * MAX_WORKERS
+    target = total / count
+    ranges: list[tuple[int, int]] = []
+    start = rows = done = 0
     for i, page in enumerate(pages):
-        if i > start and rows + page.rows > CHUNK_ROWS:
+        over = rows + page.rows > CHUNK_ROWS
+        reached = done + rows + page.rows / 2 > target * (len(ranges) + 1)
+        if i > start and (over or reached):
             ranges.append((start, i))
+            done += rows
             start, rows = i, 0
         rows += page.rows
     ranges.append((start, len(pages)))
@@ -672,6 +700,9 @@ def render_html(
 
 def render_pdf(inp: ReportInput, path: Path) -> Path:
     """Write the report PDF to `path` and return it."""
+    res = inp.result
+    if len(res.attendance) + len(res.breakouts) + len(res.devices) > CHUNK_ROWS:
+        _start_fork_server()  # imports WeasyPrint in the background while we plan
     pages, meta = build_pages(inp)
     ranges = _part_ranges(pages)
     counts = [end - start for start, end in ranges]
@@ -681,7 +712,7 @@ def render_pdf(inp: ReportInput, path: Path) -> Path:
         for attempt in (1, 2):
             total = sum(counts)
             offsets = [sum(counts[:i]) for i in range(len(counts))]
-            jobs = [
+            jobs = (
                 PartJob(
                     render_html(inp, pages[s:e], meta, first_page=off + 1, total_pages=total),
                     base_url,
@@ -690,8 +721,8 @@ def render_pdf(inp: ReportInput, path: Path) -> Path:
                     inp.pdf_variant,
                 )
                 for (s, e), off, n in zip(ranges, offsets, counts, strict=True)
-            ]
-            results = _run_jobs(jobs)
+            )
+            results = _run_jobs(jobs, len(ranges))
             actual = [n for _, n, _ in results]
             for _, _, blocked in results:
                 for url in blocked:
@@ -711,14 +742,27 @@ def render_pdf(inp: ReportInput, path: Path) -> Path:
     return path
 
 
-def _run_jobs(jobs: Sequence[PartJob]) -> list[tuple[bytes, int, list[str]]]:
-    if len(jobs) == 1:
-        return [_render_part(jobs[0])]
+_PRELOAD = ["weasyprint", "reporting.render.pdf"]
+
+
+def _start_fork_server() -> None:
+    """Start the fork server now; it imports WeasyPrint once for all workers (~1 s)."""
+    from multiprocessing import forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload(_PRELOAD)
+    forkserver.ensure_running()
+
+
+def _run_jobs(jobs: Iterable[PartJob], count: int) -> list[tuple[bytes, int, list[str]]]:
+    """Render the parts in order; each is submitted as soon as its HTML is ready."""
+    if count == 1:
+        return [_render_part(job) for job in jobs]
     ctx = multiprocessing.get_context("forkserver")
     # The fork server imports WeasyPrint once; each worker then starts warm.
-    ctx.set_forkserver_preload(["weasyprint", "reporting.render.pdf"])
-    with ProcessPoolExecutor(max_workers=min(MAX_WORKERS, len(jobs)), mp_context=ctx) as pool:
-        return list(pool.map(_render_part, jobs))
+    ctx.set_forkserver_preload(_PRELOAD)
+    with ProcessPoolExecutor(max_workers=min(MAX_WORKERS, count), mp_context=ctx) as pool:
+        futures = [pool.submit(_render_part, job) for job in jobs]
+        return [f.result() for f in futures]
 
 
 def _join(parts: Sequence[bytes], inp: ReportInput) -> bytes:
