@@ -113,6 +113,10 @@ def error_body(status: int, description: str, tracking_id: str) -> bytes:
     ).encode()
 
 
+# One encoder for every participant view: json.dumps with a keyword builds a new one per call.
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+
+
 @lru_cache(maxsize=512)
 def _zone(name: str) -> ZoneInfo | None:
     """None for UTC (timestamps stay as stored); raises ApiError for unknown names."""
@@ -202,7 +206,7 @@ class Sandbox:
             if not ended and webinar and not (record.get("_panelist") or record.get("_unmuted")):
                 continue
             view = self.participant_view(record, meeting, zone, compliance)
-            page.items.append(json.dumps(view, ensure_ascii=False).encode())
+            page.items.append(_ENCODE(view).encode())
             page.ids.append(str(record.get("id", "")))
             page.joins.append(_join_stamp(record))
             page.breakouts.append(
@@ -220,7 +224,7 @@ class Sandbox:
     ) -> Json:
         """What a caller may see of a stored record, timestamps in ``zone``."""
         ended = meeting.get("state") != "inProgress"
-        view = {k: v for k, v in record.items() if not k.startswith("_")}
+        view = {k: v for k, v in record.items() if k[:1] != "_"}
         if ended:
             view.pop("orgId", None)
         else:
