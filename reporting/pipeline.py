@@ -180,18 +180,26 @@ def _fetch(
         if effective_token is not None:
             register_secret(effective_token)
 
-        async def go() -> FetchOutcome:
+        outcomes: list[FetchOutcome] = []
+
+        async def go() -> None:
             async with WebexClient.from_config(config, base_url, effective_token, env) as client:
-                return await fetch_all(
-                    config,
-                    store,
-                    run_info.run_id,
-                    client,
-                    refresh=options.refresh,
-                    progress=options.progress,
+                outcomes.append(
+                    await fetch_all(
+                        config,
+                        store,
+                        run_info.run_id,
+                        client,
+                        refresh=options.refresh,
+                        progress=options.progress,
+                    )
                 )
 
-        return asyncio.run(go())
+        # The outcome leaves through a list, not asyncio.run's return value: on 3.11 the
+        # finished task is formatted as text on the way out, which took seconds for a
+        # large month's records.
+        asyncio.run(go())
+        return outcomes[0]
 
 
 @contextmanager
