@@ -20,6 +20,7 @@ from reporting import __version__
 from reporting.attendance import compute, mask_result
 from reporting.config import Config, resolve_smtp_credentials, resolve_token
 from reporting.deliver import DeliverySummary, RenderedReport, deliver
+from reporting.errors import WebexError
 from reporting.fetch import FetchOutcome, fetch_all, load_offline
 from reporting.logs import register_secret
 from reporting.manifest import write_manifest
@@ -105,6 +106,13 @@ def _run_stages(
         fetched = load_offline(config, store)
     else:
         fetched = _fetch(config, options, env, store, run_info)
+    if fetched.failures and not fetched.data:
+        # Reports of nobody would look like an audit that found no attendees.
+        raise WebexError(
+            f"no meeting could be fetched ({len(fetched.failures)} failed); first: "
+            f"{fetched.failures[0].message}",
+            hint="nothing was written or sent; fix the cause and run again",
+        )
 
     rosters = _rosters_by_entry(config)
     result = compute(fetched.data, config.rules, rosters, run_info.as_of)

@@ -12,6 +12,7 @@ import io
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -34,7 +35,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ReportedRun]:
     return reported_runs(tmp_path_factory.mktemp("reported"))
 
 
-def _manifest(run: ReportedRun) -> dict[str, object]:
+def _manifest(run: ReportedRun) -> Any:
     return json.loads((run.out / "manifest.json").read_text(encoding="utf-8"))
 
 
@@ -43,8 +44,8 @@ def test_exit_0_when_everything_was_fetched(runs: dict[str, ReportedRun]) -> Non
     assert ok.exit_code == 0, ok.stderr
     assert "5 meeting instance(s) audited, 0 failed" in ok.stdout
     manifest = _manifest(ok)
-    assert manifest["meetings"]["failed"] == []  # type: ignore[index]
-    assert len(manifest["meetings"]["fetched"]) == 5  # type: ignore[index]
+    assert manifest["meetings"]["failed"] == []
+    assert len(manifest["meetings"]["fetched"]) == 5
     assert "not fetched" not in ok.stderr
 
 
@@ -56,7 +57,7 @@ def test_exit_3_names_the_unfetched_meeting_and_reports_the_others(
     assert "5 meeting instance(s) audited, 1 failed" in run.stdout
     assert re.search(rf"^not fetched: .*{UNKNOWN_MEETING}.*404", run.stderr, re.MULTILINE)
 
-    failed = _manifest(run)["meetings"]["failed"]  # type: ignore[index]
+    failed = _manifest(run)["meetings"]["failed"]
     assert [f["entry_id"] for f in failed] == [UNKNOWN_MEETING]
     assert "404" in failed[0]["message"]
 
@@ -135,12 +136,6 @@ def test_exit_1_when_the_store_is_not_sqlite(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.xfail(
-    reason="a run where every meeting failed (401: the token was refused) exits 3 and emails "
-    "an empty report; README says exit 1 is 'nothing trustworthy was produced' "
-    "(reporting/pipeline.py:62, RunOutcome.exit_code)",
-    strict=True,
-)
 def test_a_run_that_fetched_nothing_is_a_failure(runs: dict[str, ReportedRun]) -> None:
     run = runs["bad_token"]
     assert run.exit_code == 1
