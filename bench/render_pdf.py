@@ -6,7 +6,8 @@ The PDF is laid out by worker processes started from a fork server, which are no
 process's children (so `RUSAGE_CHILDREN` never sees them). `TreeMemory` samples /proc
 every 20 ms for this process and all its descendants and keeps the peak of the *sum*:
 RSS (counts pages shared after fork in every process: an upper bound) and PSS (shared
-pages split between the processes sharing them: the real total).
+pages split between the processes sharing them: the real total). It also sums the CPU
+time of the tree: on a shared machine wall time depends on the neighbours, CPU time less.
 """
 
 from __future__ import annotations
@@ -22,11 +23,13 @@ from pathlib import Path
 from reporting.render import render_pdf
 from reporting.render.sample import sample_input
 
-PAGE = os.sysconf("SC_PAGE_SIZE")
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def _children() -> dict[int, list[int]]:
+def _children() -> tuple[dict[int, list[int]], dict[int, float]]:
+    """Children of every process, and every process's CPU seconds (user + system)."""
     tree: dict[int, list[int]] = {}
+    cpu: dict[int, float] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -35,19 +38,20 @@ def _children() -> dict[int, list[int]]:
                 stat = fh.read()
         except OSError:
             continue
-        ppid = int(stat[stat.rindex(b")") + 2 :].split()[1])
-        tree.setdefault(ppid, []).append(int(entry))
-    return tree
+        fields = stat[stat.rindex(b")") + 2 :].split()
+        tree.setdefault(int(fields[1]), []).append(int(entry))
+        cpu[int(entry)] = (int(fields[11]) + int(fields[12])) / TICKS
+    return tree, cpu
 
 
-def _tree(root: int) -> list[int]:
-    tree = _children()
+def _tree(root: int) -> tuple[list[int], dict[int, float]]:
+    tree, cpu = _children()
     out, todo = [], [root]
     while todo:
         pid = todo.pop()
         out.append(pid)
         todo.extend(tree.get(pid, ()))
-    return out
+    return out, cpu
 
 
 def _rss_pss(pid: int) -> tuple[int, int]:
@@ -66,13 +70,15 @@ class TreeMemory:
         self.interval = interval
         self.peak_rss = self.peak_pss = 0
         self.peak_procs = 0
+        self._cpu: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def sample(self) -> tuple[int, int]:
-        pids = _tree(os.getpid())
+        pids, cpu = _tree(os.getpid())
         rss = pss = 0
         for pid in pids:
+            self._cpu[pid] = cpu.get(pid, 0.0)
             r, p = _rss_pss(pid)
             rss += r
             pss += p
@@ -80,6 +86,11 @@ class TreeMemory:
         self.peak_pss = max(self.peak_pss, pss)
         self.peak_procs = max(self.peak_procs, len(pids))
         return rss, pss
+
+    @property
+    def cpu_seconds(self) -> float:
+        """CPU time of every process seen in the tree (last sample of each)."""
+        return sum(self._cpu.values())
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
@@ -107,6 +118,7 @@ def main() -> None:
     inp = sample_input(meetings=10, people=rows // 10, show_devices=False)
     before = TreeMemory()
     before.sample()
+    cpu_before = before.cpu_seconds
     with tempfile.TemporaryDirectory() as tmp, TreeMemory() as mem:
         start = time.perf_counter()
         path = render_pdf(inp, Path(tmp) / "bench.pdf")
@@ -114,7 +126,8 @@ def main() -> None:
         size = path.stat().st_size
     main_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     print(
-        f"pdf rows={rows} wall={wall:.1f}s size={size / 2**20:.1f}MiB "
+        f"pdf rows={rows} wall={wall:.1f}s cpu={mem.cpu_seconds - cpu_before:.1f}s "
+        f"size={size / 2**20:.1f}MiB "
         f"tree_peak_pss={mib(mem.peak_pss)} tree_peak_rss={mib(mem.peak_rss)} "
         f"(up to {mem.peak_procs} processes; input built: {mib(before.peak_pss)}; "
         f"main process peak {mib(main_peak)}) load={os.getloadavg()[0]:.2f}"

@@ -1,7 +1,7 @@
 """The PDF report, through Jinja templates and WeasyPrint.
 
 Large reports are cut into balanced parts of at most `CHUNK_ROWS` table rows, rendered by
-two worker processes (WeasyPrint's layout costs ~6 ms and ~0.2 MiB per table row, so one pass
+two worker processes (WeasyPrint's layout costs ~5 ms and ~0.2 MiB per table row, so one pass
 over 10,000 rows takes about a minute and over a gigabyte) and joined page by page.
 
 "Page X of Y" must be right across parts, but a part only learns its page count by
@@ -56,7 +56,7 @@ from reporting.resources import templates_dir
 
 log = logging.getLogger(__name__)
 
-CHUNK_ROWS = 1500  # table rows per WeasyPrint document (bounds a worker's memory)
+CHUNK_ROWS = 1000  # table rows per WeasyPrint document: ~250 MiB per worker at most
 MAX_WORKERS = 2
 CONFIDENTIAL = "Confidential — contains personal data; for the named recipients only."
 
