@@ -135,10 +135,12 @@ REPORTS_PDF_XLSX: tuple[dict[str, Any], ...] = (
 )
 
 
-def run_cli(*args: str, token: str | None = None, env: Mapping[str, str | None] = ()) -> Result:
+def run_cli(
+    *args: str, token: str | None = None, env: Mapping[str, str | None] | None = None
+) -> Result:
     """`attendance ARGS` in process; ``token`` goes into the config's token variable."""
     environment: dict[str, str | None] = {TOKEN_ENV: token}
-    environment.update(dict(env))
+    environment.update(env or {})
     return CliRunner().invoke(main, list(args), env=environment)
 
 
