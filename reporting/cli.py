@@ -6,6 +6,7 @@ but some meetings could not be fetched (they are listed in the reports and the m
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from datetime import date, datetime
@@ -25,9 +26,18 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 
 
-def _fail(error: AttendanceError) -> NoReturn:
-    click.echo(f"error: {error}", err=True)
+def _fail(error: AttendanceError, log_format: str = "text") -> NoReturn:
+    _tell(f"error: {error}", log_format, level=logging.ERROR)
     sys.exit(error.exit_code)
+
+
+def _tell(message: str, log_format: str, *, level: int) -> None:
+    """One line for the operator on stderr; with --log-format json, a JSON log line."""
+    if log_format == "json":
+        # A log collector expects one JSON object per line, nothing in between.
+        logging.getLogger("reporting.cli").log(level, "%s", message)
+    else:
+        click.echo(message, err=True)
 
 
 def _load(
@@ -138,10 +148,10 @@ def run(
         )
         outcome = run_pipeline(config, options, os.environ)
     except AttendanceError as error:
-        _fail(error)
+        _fail(error, log_format)
     click.echo(_summary_line(outcome))
     for failure in outcome.fetch.failures:
-        click.echo(f"not fetched: {failure.message}", err=True)
+        _tell(f"not fetched: {failure.message}", log_format, level=logging.WARNING)
     sys.exit(outcome.exit_code)
 
 

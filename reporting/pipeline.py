@@ -20,7 +20,7 @@ from reporting import __version__
 from reporting.attendance import compute, mask_result
 from reporting.config import Config, resolve_smtp_credentials, resolve_token
 from reporting.deliver import DeliverySummary, RenderedReport, deliver
-from reporting.errors import WebexError
+from reporting.errors import StoreError, WebexError
 from reporting.fetch import FetchOutcome, fetch_all, load_offline
 from reporting.logs import register_secret
 from reporting.manifest import write_manifest
@@ -78,6 +78,11 @@ def run(config: Config, options: RunOptions, env: Mapping[str, str]) -> RunOutco
         tool_version=__version__,
         offline=options.offline,
     )
+    if options.offline and not config.store.exists():
+        raise StoreError(
+            f"there is no store at {config.store} to run --offline from",
+            hint="run once without --offline, or point `store:` at the right file",
+        )
     store = Store.open(config.store)
     try:
         store.begin_run(run_info)
