@@ -55,7 +55,10 @@ def test_exit_3_names_the_unfetched_meeting_and_reports_the_others(
     run = runs["missing_meeting"]
     assert run.exit_code == 3, run.stderr
     assert "5 meeting instance(s) audited, 1 failed" in run.stdout
-    assert re.search(rf"^not fetched: .*{UNKNOWN_MEETING}.*404", run.stderr, re.MULTILINE)
+    # JSON logging: the operator's line is a log record too, one JSON object per line.
+    records = [json.loads(line) for line in run.stderr.splitlines() if line.startswith("{")]
+    assert any(re.search(rf"^not fetched: .*{UNKNOWN_MEETING}.*404", r["message"]) for r in records)
+    assert all(line.startswith("{") for line in run.stderr.splitlines() if line.strip())
 
     failed = _manifest(run)["meetings"]["failed"]
     assert [f["entry_id"] for f in failed] == [UNKNOWN_MEETING]

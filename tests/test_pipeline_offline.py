@@ -10,6 +10,9 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+import pytest
+
+from reporting.store import Store
 from reporting.webex.sandbox import SandboxServer
 from tests.pipeline_support import (
     CSVS,
@@ -85,7 +88,12 @@ def test_offline_reproduces_the_csvs_without_touching_the_network(tmp_path: Path
     assert runs == [(0, "complete"), (1, "complete")]
 
 
-def test_offline_on_an_empty_store_fails_with_a_clear_message(tmp_path: Path) -> None:
+@pytest.mark.parametrize("store_exists", [True, False], ids=["empty-store", "no-store"])
+def test_offline_on_an_empty_store_fails_with_a_clear_message(
+    tmp_path: Path, store_exists: bool
+) -> None:
+    if store_exists:
+        Store.open(tmp_path / "store.sqlite").close()
     trap = _trap()
     try:
         config = write_config(
@@ -104,7 +112,11 @@ def test_offline_on_an_empty_store_fails_with_a_clear_message(tmp_path: Path) ->
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("error: ")
-    assert "holds nothing for period 2026-09" in lines[0]
+    if store_exists:
+        assert "holds nothing for period 2026-09" in lines[0]
+    else:
+        assert "there is no store at" in lines[0]
+        assert not (tmp_path / "store.sqlite").exists(), "--offline created a store"
     assert "without --offline" in lines[0]
     assert result.stdout == ""
     assert not (tmp_path / "out").exists()
