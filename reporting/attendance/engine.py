@@ -69,6 +69,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
+from itertools import chain
 from typing import Protocol, TypeVar
 
 import numpy as np
@@ -250,7 +251,7 @@ def compute(
         flat.bo_joined,
         flat.bo_left,
     ]
-    times = parse_times(np.concatenate(raw_times))
+    times = parse_times(list(chain.from_iterable(raw_times)))
     cuts = np.cumsum([0, n_rec, n_rec, n_dev, n_dev, n_bo, n_bo])
 
     def part(k: int) -> tuple[I64, Mask, Mask]:

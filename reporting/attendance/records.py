@@ -1,8 +1,10 @@
 """Flatten the stored participant records into column arrays, once per run.
 
 The records are the API's JSON items, untouched; anything may be missing or of the wrong
-type. The common case (well-formed dicts and lists) goes through list comprehensions that
-touch each device once per field; odd values are normalised on the way instead of raising.
+type. One pass over the records reads every field the attendance rows need, checking each
+value's type once where it is read; odd values are normalised on the way instead of
+raising. The text fields of devices and breakouts are read later, only when their tables
+are built.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,7 @@ _dicts_to_array: Callable[[list[dict[str, Any]], list[str]], Obj] | None = getat
 )
 
 _EMPTY: dict[str, Any] = {}
+_NAN = float("nan")
 _DIGITS = frozenset("0123456789")
 
 
@@ -47,19 +49,19 @@ class Flat:
     rec_host: Mask
     rec_cohost: Mask
     rec_lobby: Mask
-    rec_joined: Obj
-    rec_left: Obj
+    rec_joined: list[object]  # timestamps as received; None when missing
+    rec_left: list[object]
     # one entry per device
     dev_rec: I64
-    dev_joined: Obj
-    dev_left: Obj
+    dev_joined: list[object]
+    dev_left: list[object]
     dev_duration: F64  # NaN when missing or not a number
-    dev_items: list[dict[str, Any]]  # the device entries themselves, for `device_fields`
+    dev_lists: list[list[object]]  # the records' device lists, for `device_fields`
     # one entry per attended breakout session
     bo_rec: I64
-    bo_joined: Obj
-    bo_left: Obj
-    bo_items: list[dict[str, Any]]  # the breakout entries themselves, for `breakout_fields`
+    bo_joined: list[object]
+    bo_left: list[object]
+    bo_lists: list[list[object]]  # the records' breakout lists, for `breakout_fields`
 
 
 DEVICE_FIELDS = ["correlationId", "deviceType", "audioType", "callType", "phoneNumber"]
@@ -71,22 +73,24 @@ def device_fields(flat: Flat) -> list[Obj]:
 
     Only the devices table needs them, so they are read when it is built, not with the
     times every attendance row needs."""
-    return _table(flat.dev_items, DEVICE_FIELDS)
+    return _table(_entries(flat.dev_lists), DEVICE_FIELDS)
 
 
 def breakout_fields(flat: Flat) -> list[Obj]:
     """The BREAKOUT_FIELDS columns of the breakout entries (NaN when missing)."""
-    return _table(flat.bo_items, BREAKOUT_FIELDS)
+    return _table(_entries(flat.bo_lists), BREAKOUT_FIELDS)
+
+
+def _entries(lists: list[list[object]]) -> list[dict[str, Any]]:
+    """The entries of every list in order; a non-object entry still counts as an entry (the
+    devices count is of entries) but carries no data."""
+    return [v if type(v) is dict else _EMPTY for entries in lists for v in entries]
 
 
 def _items(value: object) -> list[dict[str, Any]]:
     if type(value) is not list:
         return []
-    if all(type(v) is dict for v in value):
-        return value
-    # A non-object entry still counts as an entry (the devices count is of entries), but
-    # carries no data.
-    return [v if type(v) is dict else _EMPTY for v in value]
+    return _entries([value])
 
 
 def phone_digits(value: object) -> str:
@@ -141,16 +145,6 @@ def _table(rows: list[dict[str, Any]], columns: list[str]) -> list[Obj]:
     return out
 
 
-def _lists(values: Obj) -> list[list[dict[str, Any]]]:
-    """Per record, its list of entries; the well-formed case costs two type scans."""
-    raw = values.tolist()
-    # Anything but a list carries no entries (what `_items` says too).
-    lists = [v if type(v) is list else [] for v in raw]
-    if set(map(type, chain.from_iterable(lists))) <= {dict}:
-        return lists
-    return [_items(v) for v in raw]
-
-
 def _durations(values: Obj) -> F64:
     """`durationSecond` as float; NaN when missing or not a number (true/false included)."""
     if pd.api.types.infer_dtype(values, skipna=True) in ("integer", "floating", "empty"):
@@ -161,71 +155,138 @@ def _durations(values: Obj) -> F64:
     return out
 
 
-_REC = [
-    "email",
-    "displayName",
-    "host",
-    "coHost",
-    "state",
-    "joinedTime",
-    "leftTime",
-    "devices",
-    "breakoutSessionsAttended",
-]
-_DEV = ["joinedTime", "leftTime", "durationSecond"]
-_BO = ["joinedTime", "leftTime"]
-
-
 def flatten(data: Sequence[InstanceRecords], rosters: Mapping[int, Roster | None]) -> Flat:
-    recs: list[dict[str, Any]] = []
-    rec_inst_list: list[int] = []
-    for i, item in enumerate(data):
-        good = [r for r in item.records if type(r) is dict]
-        recs.extend(good)
-        rec_inst_list.extend([i] * len(good))
-    rec_inst = np.asarray(rec_inst_list, dtype=np.int64)
-    email, name, host, cohost, state, joined, left, devices, breakouts = _table(recs, _REC)
-
-    # The email path is the common one; only records without an email go through the
-    # full rule. Roster aliases apply per instance (rosters belong to config entries).
-    email_list = email.tolist()
-    folded = [e.strip().lower() if type(e) is str else "" for e in email_list]
-    maps = []
+    """Every record, device and breakout entry of `data` as aligned columns."""
+    columns = _Columns()
     for item in data:
         roster = rosters.get(item.instance.entry_index)
-        maps.append(roster.email_map if roster is not None else {})
-    rec_key = [
-        maps[i].get(e, e) if "@" in e else person_key(r, maps[i])
-        for e, r, i in zip(folded, recs, rec_inst_list, strict=True)
-    ]
+        # Roster aliases apply per instance (rosters belong to config entries).
+        columns.read_instance(item.records, roster.email_map if roster is not None else {})
+    return columns.finish()
 
-    dev_lists = _lists(devices)
-    bo_lists = _lists(breakouts)
-    dev_counts = np.array([len(x) for x in dev_lists], dtype=np.int64)
-    bo_counts = np.array([len(x) for x in bo_lists], dtype=np.int64)
-    devs = list(chain.from_iterable(dev_lists))
-    bos = list(chain.from_iterable(bo_lists))
-    rec_index = np.arange(len(recs), dtype=np.int64)
-    d_joined, d_left, d_dur = _table(devs, _DEV)
-    b_joined, b_left = _table(bos, _BO)
 
-    return Flat(
-        rec_inst=rec_inst,
-        rec_email=[e.strip() if type(e) is str and "@" in e else None for e in email_list],
-        rec_name=[(n.strip() or None) if type(n) is str else None for n in name.tolist()],
-        rec_key=rec_key,
-        rec_host=np.array([v is True for v in host.tolist()], dtype=np.bool_),
-        rec_cohost=np.array([v is True for v in cohost.tolist()], dtype=np.bool_),
-        rec_lobby=np.array([v == "lobby" for v in state.tolist()], dtype=np.bool_),
-        rec_joined=joined,
-        rec_left=left,
-        dev_rec=np.repeat(rec_index, dev_counts),
-        dev_joined=d_joined,
-        dev_left=d_left,
-        dev_duration=_durations(d_dur),
-        dev_items=devs,
-        bo_rec=np.repeat(rec_index, bo_counts),
-        bo_joined=b_joined,
-        bo_left=b_left,
-        bo_items=bos,
-    )
+class _Columns:
+    """The columns of `Flat` as plain lists, filled by one pass over the records.
+
+    The pass appends through local names (no dict row per record, no second pass per
+    field) and checks each value's type once, where it is read. Entries that are not
+    objects count as entries but carry no data; values of the wrong type are read as
+    missing or false, exactly as the rules' readings say."""
+
+    def __init__(self) -> None:
+        self.records_per_instance: list[int] = []
+        self.email: list[str | None] = []
+        self.name: list[str | None] = []
+        self.key: list[str] = []
+        self.host: list[bool] = []
+        self.cohost: list[bool] = []
+        self.lobby: list[bool] = []
+        self.joined: list[object] = []
+        self.left: list[object] = []
+        self.devices_per_record: list[int] = []
+        self.device_lists: list[list[object]] = []
+        self.dev_joined: list[object] = []
+        self.dev_left: list[object] = []
+        self.dev_duration: list[object] = []
+        self.breakouts_per_record: list[int] = []
+        self.breakout_lists: list[list[object]] = []
+        self.bo_joined: list[object] = []
+        self.bo_left: list[object] = []
+
+    def read_instance(self, records: Sequence[object], email_map: Mapping[str, str]) -> None:
+        # Bound once per instance: the loop below runs once per record and device.
+        add_email, add_name, add_key = self.email.append, self.name.append, self.key.append
+        add_host, add_cohost = self.host.append, self.cohost.append
+        add_lobby, add_joined, add_left = self.lobby.append, self.joined.append, self.left.append
+        add_dev_count, add_dev_list = self.devices_per_record.append, self.device_lists.append
+        add_dj, add_dl = self.dev_joined.append, self.dev_left.append
+        add_dd = self.dev_duration.append
+        add_bo_count, add_bo_list = self.breakouts_per_record.append, self.breakout_lists.append
+        add_bj, add_bl = self.bo_joined.append, self.bo_left.append
+        nan = _NAN
+        count = 0
+        for record in records:
+            if type(record) is not dict:
+                continue  # not a record at all: no row, no entries
+            count += 1
+            get = record.get
+            email = get("email")
+            if type(email) is str and "@" in email:  # trimming and lower-casing keep "@"
+                trimmed = email.strip()
+                folded = trimmed.lower()
+                add_key(email_map.get(folded, folded))
+                add_email(trimmed)
+            else:
+                add_key(person_key(record, email_map))
+                add_email(None)
+            name = get("displayName")
+            add_name((name.strip() or None) if type(name) is str else None)
+            add_host(get("host") is True)
+            add_cohost(get("coHost") is True)
+            add_lobby(get("state") == "lobby")
+            add_joined(get("joinedTime"))
+            add_left(get("leftTime"))
+
+            devices = get("devices")
+            if type(devices) is list:
+                add_dev_count(len(devices))
+                add_dev_list(devices)
+                for device in devices:
+                    if type(device) is dict:
+                        field = device.get
+                        add_dj(field("joinedTime"))
+                        add_dl(field("leftTime"))
+                        add_dd(field("durationSecond", nan))
+                    else:
+                        add_dj(None)
+                        add_dl(None)
+                        add_dd(nan)
+            else:
+                add_dev_count(0)
+
+            breakouts = get("breakoutSessionsAttended")
+            if type(breakouts) is list:
+                add_bo_count(len(breakouts))
+                add_bo_list(breakouts)
+                for breakout in breakouts:
+                    if type(breakout) is dict:
+                        field = breakout.get
+                        add_bj(field("joinedTime"))
+                        add_bl(field("leftTime"))
+                    else:
+                        add_bj(None)
+                        add_bl(None)
+            else:
+                add_bo_count(0)
+        self.records_per_instance.append(count)
+
+    def finish(self) -> Flat:
+        n_inst = len(self.records_per_instance)
+        n_rec = len(self.key)
+        rec_index = np.arange(n_rec, dtype=np.int64)
+        return Flat(
+            rec_inst=np.repeat(np.arange(n_inst, dtype=np.int64), self.records_per_instance),
+            rec_email=self.email,
+            rec_name=self.name,
+            rec_key=self.key,
+            rec_host=np.array(self.host, dtype=np.bool_).reshape(n_rec),
+            rec_cohost=np.array(self.cohost, dtype=np.bool_).reshape(n_rec),
+            rec_lobby=np.array(self.lobby, dtype=np.bool_).reshape(n_rec),
+            rec_joined=self.joined,
+            rec_left=self.left,
+            dev_rec=np.repeat(rec_index, self.devices_per_record),
+            dev_joined=self.dev_joined,
+            dev_left=self.dev_left,
+            dev_duration=_durations(_objects(self.dev_duration)),
+            dev_lists=self.device_lists,
+            bo_rec=np.repeat(rec_index, self.breakouts_per_record),
+            bo_joined=self.bo_joined,
+            bo_left=self.bo_left,
+            bo_lists=self.breakout_lists,
+        )
+
+
+def _objects(values: list[object]) -> Obj:
+    """A 1-D object array of `values` (np.array would make a text or 2-D array)."""
+    # fromiter stores each value as it is, even a list (slice assignment would unpack it).
+    return np.fromiter(values, dtype=object, count=len(values))

@@ -39,8 +39,8 @@ def parse_times(values: Sequence[object] | npt.NDArray[np.object_]) -> ParsedTim
     of the same millisecond compare equal.
     """
     n = len(values)
-    array = np.empty(n, dtype=object)
-    array[:] = values
+    # fromiter stores each value as it is, even a list (slice assignment would unpack it).
+    array = np.fromiter(values, dtype=object, count=n)
     # pandas would read a number as seconds or nanoseconds since the epoch; only text is a
     # timestamp here, so anything else is blanked first (and later found to be bad).
     if pd.api.types.infer_dtype(array, skipna=True) not in ("string", "empty"):
