@@ -28,51 +28,14 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from reporting.columns import ATTENDANCE_CSV_COLUMNS, COURSE_CSV_COLUMNS, DEVICE_CSV_COLUMNS
 from reporting.render.context import ResultLike, to_local
 from reporting.render.safety import FORMULA_PREFIXES, neutralise_csv
 
-ATTENDANCE_COLUMNS = (
-    "meeting_id",
-    "meeting_title",
-    "meeting_start",
-    "meeting_end",
-    "meeting_seconds",
-    "person_key",
-    "display_name",
-    "email",
-    "is_host",
-    "is_cohost",
-    "attended_seconds",
-    "main_session_seconds",
-    "breakout_seconds",
-    "first_join",
-    "last_leave",
-    "segments",
-    "devices",
-    "status",
-    "flags",
-)
-DEVICE_COLUMNS = (
-    "meeting_id",
-    "person_key",
-    "correlation_id",
-    "device_type",
-    "audio_type",
-    "call_type",
-    "phone_number",
-    "joined",
-    "left",
-    "duration_seconds",
-)
-COURSE_COLUMNS = (
-    "course",
-    "person_key",
-    "display_name",
-    "email",
-    "sessions_total",
-    "sessions_complete",
-    "completed",
-)
+# Re-exported under the names the renderers and tests use.
+ATTENDANCE_COLUMNS = ATTENDANCE_CSV_COLUMNS
+DEVICE_COLUMNS = DEVICE_CSV_COLUMNS
+COURSE_COLUMNS = COURSE_CSV_COLUMNS
 # A phone number in its usual spellings cannot call a function, so it stays as written.
 _PHONE = re.compile(r"^\+?[0-9 ().\-]+$")
 TIME_COLUMNS = frozenset(

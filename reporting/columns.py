@@ -1,0 +1,46 @@
+"""The CSV column contracts of DESIGN.md, in order: other programs read these files."""
+
+from __future__ import annotations
+
+ATTENDANCE_CSV_COLUMNS: tuple[str, ...] = (
+    "meeting_id",
+    "meeting_title",
+    "meeting_start",
+    "meeting_end",
+    "meeting_seconds",
+    "person_key",
+    "display_name",
+    "email",
+    "is_host",
+    "is_cohost",
+    "attended_seconds",
+    "main_session_seconds",
+    "breakout_seconds",
+    "first_join",
+    "last_leave",
+    "segments",
+    "devices",
+    "status",
+    "flags",
+)
+DEVICE_CSV_COLUMNS: tuple[str, ...] = (
+    "meeting_id",
+    "person_key",
+    "correlation_id",
+    "device_type",
+    "audio_type",
+    "call_type",
+    "phone_number",
+    "joined",
+    "left",
+    "duration_seconds",
+)
+COURSE_CSV_COLUMNS: tuple[str, ...] = (
+    "course",
+    "person_key",
+    "display_name",
+    "email",
+    "sessions_total",
+    "sessions_complete",
+    "completed",
+)
