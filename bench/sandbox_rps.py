@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/sandbox_rps.py [--requests 3000] [--seconds 20] [--concurrency 16]
 
-Starts a real uvicorn SandboxServer (rate limit off, no faults) and drives it with one
+Starts `attendance sandbox serve` in its own process (rate limit off, no faults: the
+server's CPU is not shared with the client's interpreter) and drives it with one
 concurrent httpx.AsyncClient asking `GET /meetingParticipants?max=100` of a 250-person
 meeting (alternating pages and time zones, so both cached rendering paths are hit). Stops
 at the request count or the time budget, whichever comes first.
@@ -15,14 +16,13 @@ import asyncio
 import time
 
 import httpx
-
-from reporting.webex.sandbox import SandboxServer, generate_dataset
+from fetch_common import TOKEN, Sandbox, dataset
 
 
 async def drive(
     base_url: str, meeting_id: str, total: int, seconds: float, concurrency: int
 ) -> tuple[int, int, float]:
-    headers = {"Authorization": "Bearer sandbox-admin-token"}
+    headers = {"Authorization": f"Bearer {TOKEN}"}
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     done = failed = 0
     started = time.perf_counter()
@@ -60,11 +60,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args()
-    data = generate_dataset(2, 250, 1)
-    meeting_id = next(
-        m["id"] for m in data["meetings"] if m["meetingType"] == "meeting" and m["state"] == "ended"
-    )
-    with SandboxServer(data, faults="rate=off") as server:
+    data = dataset(2, 250, 1)
+    meeting_id = data.instance_ids[0]
+    with Sandbox(data, faults="rate=off") as server:
         done, failed, elapsed = asyncio.run(
             drive(server.base_url, meeting_id, args.requests, args.seconds, args.concurrency)
         )
