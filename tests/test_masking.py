@@ -8,7 +8,7 @@ import pandas as pd
 from attendance_reference import Rules
 
 from reporting.attendance import compute, mask_phone, mask_result
-from reporting.attendance.masking import looks_like_phone, mask_key
+from reporting.attendance.masking import mask_key, mask_name
 from reporting.model import Instance, InstanceRecords
 
 T0 = datetime(2026, 10, 5, 9, tzinfo=UTC)
@@ -78,8 +78,12 @@ def test_other_audiences_see_masked_numbers_keys_and_phone_names() -> None:
     )
 
 
-def test_names_with_letters_are_not_phone_numbers() -> None:
-    assert looks_like_phone("+49 (30) 123-4567")
-    assert not looks_like_phone("Ann 2nd")
-    assert not looks_like_phone("1234")  # too short to be a number worth hiding
+def test_phone_numbers_inside_names_are_masked_where_they_stand() -> None:
+    assert mask_name("+49 (30) 123-4567") == "•••••••4567"
+    assert mask_name("Call-in 14085550100") == "Call-in •••••••0100"
+    assert mask_name("Tel. 030/5550199 (mobile)") == "Tel. ••••••0199 (mobile)"
+    assert mask_key("name:call-in 14085550100") == "name:call-in •••••••0100"
+    # Short numbers are not phone numbers worth hiding; names without digits are kept.
+    assert mask_name("Ann 2nd") == "Ann 2nd"
+    assert mask_name("Room 1234") == "Room 1234"
     assert mask_key("ann@x.com") == "ann@x.com"

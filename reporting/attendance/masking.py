@@ -8,11 +8,12 @@ entirely, since showing "the last four" would show all of it.
 What is masked, beyond ``devices.phone_number``:
 
 - ``tel:`` person keys (``tel:14085550199`` → ``tel:•••••••0199``) in every table;
-- display names that are just a phone number. PSTN callers often appear in Webex with
-  their number as their name, which would leak it in full; a name counts as "just a phone
-  number" when it has at least five digits and nothing but digits, spaces and
-  ``+ - ( ) . /``. The same goes for the name part of ``name:`` person keys derived
-  from such names. Names with letters in them are left alone.
+- phone numbers inside display names (and the name part of ``name:`` person keys).
+  PSTN callers often appear in Webex with their number as their name ("+49 89 5550002",
+  "Call-in 14085550100"), which would leak it in full. Any run of at least five digits,
+  with the usual phone punctuation (spaces, ``+ - ( ) . /``) inside it, is masked where
+  it stands; the rest of the name is kept. A name with an unrelated long number in it is
+  masked too: over-masking a name is the safe side of rule 9.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from reporting.attendance.engine import AttendanceResult
 COMPLIANCE = "compliance"
 MASK = "•"
 
-_PHONE_LIKE = re.compile(r"^[\d\s+\-().\/]*$")
+# A digit, then digits and phone punctuation, ending in a digit; at least five digits
+# (checked in _mask_run) make it a phone number.
+_PHONE_RUN = re.compile(r"\+?\(?\d[\d\s\-().\/]*\d")
 _MIN_DIGITS = 5
 
 
@@ -37,24 +40,27 @@ def mask_phone(value: str) -> str:
     return MASK * (len(digits) - shown) + "".join(digits[len(digits) - shown :])
 
 
-def looks_like_phone(value: str) -> bool:
-    """True for a text that is nothing but a phone number (see the module docstring)."""
-    if not _PHONE_LIKE.match(value):
-        return False
-    return sum("0" <= c <= "9" for c in value) >= _MIN_DIGITS
+def _mask_run(match: re.Match[str]) -> str:
+    run = match.group(0)
+    if sum("0" <= c <= "9" for c in run) < _MIN_DIGITS:
+        return run
+    # Keep the separator that ended the run (e.g. the space before a following word).
+    trailing = run[len(run.rstrip(" ")) :]
+    return mask_phone(run) + trailing
+
+
+def mask_name(name: str) -> str:
+    """A name with every phone-number-like run of digits in it masked."""
+    return _PHONE_RUN.sub(_mask_run, name)
 
 
 def mask_key(key: str) -> str:
     """A person key with any phone number in it masked."""
     if key.startswith("tel:"):
         return "tel:" + mask_phone(key[4:])
-    if key.startswith("name:") and looks_like_phone(key[5:]):
-        return "name:" + mask_phone(key[5:])
+    if key.startswith("name:"):
+        return "name:" + mask_name(key[5:])
     return key
-
-
-def mask_name(name: str) -> str:
-    return mask_phone(name) if looks_like_phone(name) else name
 
 
 def _map_column(series: pd.Series, fn: object) -> pd.Series:
