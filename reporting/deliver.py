@@ -2,8 +2,9 @@
 
 `deliver` builds one message per report (subject, text and HTML bodies from the email
 templates, the report's PDFs attached), then sends it over SMTP or writes it to the outbox
-folder. The ledger in the store remembers, per ``ledger_key`` (``"{config_hash}:{period}"``),
-report and recipient, whether the server accepted the message:
+folder. The ledger in the store remembers, per ``ledger_key`` (the period and the audited
+meetings, see ``pipeline.ledger_key``), report and recipient, whether the server accepted
+the message:
 
 - a recipient the server accepted (or an outbox file written for) is never sent this
   report for this key again, unless ``resend=True``;
@@ -307,7 +308,9 @@ def deliver(
         return summary
 
     if sendable:
-        with _transport(email, login, ssl_context, ledger_key) as transport:
+        # Outbox files are named by the period of the reports they carry.
+        period = reports[0].input.run.period_label
+        with _transport(email, login, ssl_context, period) as transport:
             for item in sendable:
                 _send_one(transport, ledger, ledger_key, email.from_addr, summary, item)
 
@@ -397,10 +400,9 @@ def _transport(
     email: EmailConfigLike,
     credentials: tuple[str, str] | None,
     ssl_context: ssl.SSLContext | None,
-    ledger_key: str,
+    period: str,
 ) -> Transport:
     if email.smtp is not None:
         return SmtpTransport(email.smtp, credentials, ssl_context=ssl_context)
     assert email.outbox is not None
-    period = ledger_key.rsplit(":", 1)[-1]
     return OutboxTransport(email.outbox, prefix=period)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from reporting.check import format_plan
 from reporting.config import Config
+from reporting.pipeline import ledger_key
 from reporting.store import Store
 
 
@@ -64,7 +65,7 @@ def _send_lines(
     if not send_email:
         return ["Would send nothing: --no-email."]
     how = "SMTP" if config.email.smtp is not None else f"the outbox {config.email.outbox}"
-    key = f"{config.config_hash}:{config.period.label}"
+    key = ledger_key(config)
     lines = [f"Would send through {how}:"]
     for spec in config.reports:
         if "pdf" not in spec.formats or not spec.email_to:

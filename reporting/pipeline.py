@@ -7,6 +7,7 @@ decides what happens to the run as a whole (its id, its clock, its exit code).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import secrets
 import uuid
@@ -171,7 +172,7 @@ def _run_stages(
             rendered,
             config.email,
             store,
-            ledger_key=f"{config.config_hash}:{config.period.label}",
+            ledger_key=ledger_key(config),
             credentials=resolve_smtp_credentials(config, env),
             resend=options.resend,
             templates=config.templates,
@@ -241,6 +242,16 @@ def _webex_endpoint(config: Config, token: str | None) -> Iterator[tuple[str, st
         sandbox.add_token(token, config.webex.sandbox_role)
         log.info("using the bundled Webex sandbox at %s", sandbox.base_url)
         yield sandbox.base_url, token
+
+
+def ledger_key(config: Config) -> str:
+    """What makes two runs the same audit for the send ledger: the period and the meetings.
+
+    Not the config file's bytes: fixing a comment, a path or a threshold and rerunning must
+    not email every recipient again. Auditing other meetings is another audit.
+    """
+    meetings = "\n".join(sorted(entry.id for entry in config.meetings))
+    return f"{config.period.label}:{hashlib.sha256(meetings.encode()).hexdigest()[:16]}"
 
 
 def _rosters_by_entry(config: Config) -> dict[int, Roster | None]:

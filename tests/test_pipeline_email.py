@@ -91,3 +91,31 @@ def test_each_period_is_emailed_once_unless_resent(tmp_path: Path) -> None:
         ("managers", "lead-b@example.com", "sent"),
     ]
     assert sorted(ledger) == sorted(expected_once * 2)
+
+
+def test_editing_the_config_does_not_resend_but_other_meetings_are_another_audit(
+    tmp_path: Path,
+) -> None:
+    dataset = dataset_file(tmp_path)
+    with SandboxServer(dataset, tokens={TOKEN: "compliance"}) as sandbox:
+        meetings = config_meetings()
+        config = write_config(
+            tmp_path, base_url=sandbox.base_url, meetings=meetings, reports=REPORTS, email=True
+        )
+        assert run_cli("run", str(config), token=TOKEN).exit_code == 0
+        assert len(_outbox(tmp_path)) == 2
+
+        # A comment and a threshold change: the same audit, nothing is sent again.
+        text = config.read_text(encoding="utf-8").replace("80%", "75%")
+        config.write_text(text + "\n# reviewed by the compliance team\n", encoding="utf-8")
+        again = run_cli("run", str(config), token=TOKEN)
+        assert again.exit_code == 0, again.output
+        assert len(_outbox(tmp_path)) == 2
+
+        # Auditing fewer meetings is another audit: its reports go out.
+        config = write_config(
+            tmp_path, base_url=sandbox.base_url, meetings=meetings[:-1], reports=REPORTS, email=True
+        )
+        other = run_cli("run", str(config), token=TOKEN)
+        assert other.exit_code == 0, other.output
+        assert len(_outbox(tmp_path)) == 4
