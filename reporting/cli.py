@@ -1,7 +1,8 @@
 """The `attendance` command line: parse, call the core, turn errors into exit codes.
 
 Exit codes: 0 all done; 1 failure; 2 bad config or arguments; 3 the reports were produced
-but some meetings could not be fetched (they are listed in the reports and the manifest).
+but some meetings, or some pages of participants, could not be fetched (they are listed
+in the reports and the manifest).
 """
 
 from __future__ import annotations
@@ -152,6 +153,11 @@ def run(
     click.echo(_summary_line(outcome))
     for failure in outcome.fetch.failures:
         _tell(f"not fetched: {failure.message}", log_format, level=logging.WARNING)
+    for data in outcome.fetch.data:
+        for problem in data.page_problems:
+            _tell(
+                f"unusable page: {data.instance.id}: {problem}", log_format, level=logging.WARNING
+            )
     sys.exit(outcome.exit_code)
 
 

@@ -51,6 +51,7 @@ def write_manifest(
     meetings_failed: Sequence[FetchFailure],
     row_counts: Mapping[str, int],
     files: Sequence[Path],
+    page_problems: Mapping[str, Sequence[str]] | None = None,
 ) -> Path:
     """Write `out_dir/manifest.json` describing the run and hashing every file in `files`.
 
@@ -91,6 +92,8 @@ def write_manifest(
                 {"entry_id": f.entry_id, "instance_id": f.instance_id, "message": f.message}
                 for f in meetings_failed
             ],
+            # Instances fetched with pages that could not be used: their rows may be short.
+            "page_problems": {k: list(v) for k, v in sorted((page_problems or {}).items())},
         },
         "row_counts": dict(row_counts),
         "files": entries,

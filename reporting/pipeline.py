@@ -34,7 +34,7 @@ from reporting.webex.client import WebexClient
 log = logging.getLogger(__name__)
 
 EXIT_OK = 0
-EXIT_PARTIAL = 3  # reports produced, but some meetings could not be fetched
+EXIT_PARTIAL = 3  # reports produced, but some meetings (or pages) could not be fetched
 
 COMPLIANCE = "compliance"
 
@@ -60,8 +60,13 @@ class RunOutcome:
     notes: list[str] = field(default_factory=list)
 
     @property
+    def incomplete(self) -> bool:
+        """Some meeting could not be fetched, or some page of one could not be used."""
+        return bool(self.fetch.failures) or any(d.page_problems for d in self.fetch.data)
+
+    @property
     def exit_code(self) -> int:
-        return EXIT_PARTIAL if self.fetch.failures else EXIT_OK
+        return EXIT_PARTIAL if self.incomplete else EXIT_OK
 
 
 def run(config: Config, options: RunOptions, env: Mapping[str, str]) -> RunOutcome:
@@ -92,9 +97,7 @@ def run(config: Config, options: RunOptions, env: Mapping[str, str]) -> RunOutco
         except BaseException:
             store.finish_run(run_info.run_id, status="failed")
             raise
-        store.finish_run(
-            run_info.run_id, status="partial" if outcome.fetch.failures else "complete"
-        )
+        store.finish_run(run_info.run_id, status="partial" if outcome.incomplete else "complete")
         return outcome
     finally:
         store.close()
@@ -163,6 +166,7 @@ def _run_stages(
                 "courses": len(result.courses),
             },
             files=files,
+            page_problems=page_problems,
         )
     )
 

@@ -76,6 +76,7 @@ def test_manifest_describes_the_run(tmp_path: Path) -> None:
                 "message": "Fire safety: 404 Not Found",
             }
         ],
+        "page_problems": {},
     }
     assert document["row_counts"] == {"attendance": 1, "courses": 1, "devices": 0}
     assert set(document["files"]) == set(CONTENTS)
