@@ -280,7 +280,8 @@ def _compute(
         flat.bo_joined,
         flat.bo_left,
     ]
-    times = parse_times(list(chain.from_iterable(raw_times)))
+    n_times = 2 * (n_rec + n_dev + n_bo)
+    times = parse_times(np.fromiter(chain.from_iterable(raw_times), dtype=object, count=n_times))
     cuts = np.cumsum([0, n_rec, n_rec, n_dev, n_dev, n_bo, n_bo])
 
     def part(k: int) -> tuple[I64, Mask, Mask]:

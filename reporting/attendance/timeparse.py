@@ -39,15 +39,20 @@ def parse_times(values: Sequence[object] | npt.NDArray[np.object_]) -> ParsedTim
     of the same millisecond compare equal.
     """
     n = len(values)
-    # fromiter stores each value as it is, even a list (slice assignment would unpack it).
-    array = np.fromiter(values, dtype=object, count=n)
+    if isinstance(values, np.ndarray) and values.dtype == object:
+        array = values  # read, never written: the originals decide missing vs bad below
+    else:
+        # fromiter stores each value as it is, even a list (slice assignment would unpack it).
+        array = np.fromiter(values, dtype=object, count=n)
+    texts = array
     # pandas would read a number as seconds or nanoseconds since the epoch; only text is a
     # timestamp here, so anything else is blanked first (and later found to be bad).
     if pd.api.types.infer_dtype(array, skipna=True) not in ("string", "empty"):
-        array[:] = [v if type(v) is str else None for v in array.tolist()]
+        blanked = (v if type(v) is str else None for v in array.tolist())
+        texts = np.fromiter(blanked, dtype=object, count=n)
     # dtype=object: left to itself pandas would first copy the strings into a text column.
     parsed = pd.to_datetime(
-        pd.Series(array, dtype=object), utc=True, format="ISO8601", errors="coerce"
+        pd.Series(texts, dtype=object), utc=True, format="ISO8601", errors="coerce"
     )
     # The resolution pandas picks depends on the input; pin it so the arithmetic is exact.
     as_us = parsed.astype("datetime64[us, UTC]")
@@ -60,7 +65,7 @@ def parse_times(values: Sequence[object] | npt.NDArray[np.object_]) -> ParsedTim
     # Only the values that failed to parse need a closer look (missing vs garbage); they
     # are few, so a plain loop over them is cheap.
     for i in np.flatnonzero(nat).tolist():
-        bad[i] = not _is_missing(values[i])
+        bad[i] = not _is_missing(array[i])
     return ParsedTimes(ms=ms, known=known, bad=bad)
 
 
