@@ -755,7 +755,8 @@ def _attendance_frame(
         "roster_name": _strings(by_row(rows.roster_name)),
         "department": _strings(by_row(rows.department)),
     }
-    return pd.DataFrame(columns), position
+    # copy=False: the columns were made for this frame alone; a copy would only cost time.
+    return pd.DataFrame(columns, copy=False), position
 
 
 def _devices_frame(
@@ -793,6 +794,7 @@ def _devices_frame(
             "duration_seconds": pd.Series(duration, dtype="Int64"),
         },
         columns=list(DEVICE_COLUMNS),
+        copy=False,  # made for this frame alone, and `take` below copies anyway
     )
     return frame.take(order).reset_index(drop=True)
 
@@ -827,6 +829,7 @@ def _breakouts_frame(
             "duration_seconds": pd.Series(duration, dtype="Int64"),
         },
         columns=list(BREAKOUT_COLUMNS),
+        copy=False,  # made for this frame alone, and `take` below copies anyway
     )
     return frame.take(order).reset_index(drop=True)
 
