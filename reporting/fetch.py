@@ -23,6 +23,7 @@ entries are still being planned. A failure of one entry or instance becomes a
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import sys
 import time
@@ -236,8 +237,6 @@ def records_from_store(store: Store, fetch: FetchState) -> _Result:
                 _problem_text(fetch.instance_id, page.seq, page.url, page.problem, tracking)
             )
             continue
-        import json
-
         records.extend(json.loads(page.body)["items"])
     return _Result(tuple(records), tuple(problems))
 

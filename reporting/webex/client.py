@@ -520,9 +520,3 @@ def _read_body(body: bytes, expect_items: bool) -> tuple[list[dict[str, Any]] | 
     if not all(isinstance(item, dict) for item in items):
         return None, "'items' holds something other than objects"
     return items, None
-
-
-def _with_body_check(page: Page, expect_items: bool) -> Page:
-    """``page`` with its body read (items or problem), as `WebexClient.get` returns it."""
-    items, problem = _read_body(page.body, expect_items)
-    return replace(page, items=items, problem=problem)
