@@ -11,8 +11,9 @@ Fetching, per instance, against the store:
 
 - an ended instance with a complete stored fetch is not asked again (``refresh`` forces it);
 - an ended instance with a partial fetch resumes from that fetch's stored next link (the
-  cursor committed with its last page); if Webex refuses the stored cursor (400), the
-  partial fetch is abandoned and the instance restarts cleanly from its first page;
+  cursor committed with its last page); if Webex refuses the stored cursor (400), or it
+  points to another host than the client's (the token must not go there), the partial
+  fetch is abandoned and the instance restarts cleanly from its first page;
 - in-progress (or not looked-up) instances are always fetched afresh: their data changes.
 
 Each entry is planned and its instances fetched as one task, so fetching starts while other
@@ -357,6 +358,9 @@ class _Fetcher:
                 return records_from_store(self.store, done)
         partial = self.store.resumable_fetch(instance.id) if ended and not self.refresh else None
         try:
+            if partial is not None and partial.pages > 0 and not self._own_cursor(partial):
+                self.store.abandon_fetch(partial.id)
+                partial = None
             if partial is not None and partial.pages > 0:
                 self.stats.instances_resumed += 1
                 try:
@@ -378,6 +382,17 @@ class _Fetcher:
         self.stats.instances_fetched += 1
         self.progress.instance_done(instance.id, ok=True, reused=False)
         return result
+
+    def _own_cursor(self, fetch: FetchState) -> bool:
+        """Whether a stored cursor may be followed (it is on the client's own origin)."""
+        if fetch.next_url is None or self.client.is_own_url(fetch.next_url):
+            return True
+        log.warning(
+            "meeting %s: the stored next-page link points to another host; not followed, so "
+            "the token is not sent there; restarting the meeting from its first page",
+            fetch.instance_id,
+        )
+        return False
 
     async def _walk(self, fetch: FetchState, instance: Instance, start_url: str | None) -> _Result:
         what = f"meeting {instance.id}"

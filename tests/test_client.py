@@ -445,3 +445,58 @@ def test_rate_limiter_late_wake_up_takes_back_at_most_a_tenth_of_an_interval() -
     run(go())
     # The third waits 0.1 - 0.01 (catch-up capped at 10 %), not 0.1 - 0.05.
     assert fake.sleeps == pytest.approx([0.09])
+
+
+@pytest.mark.parametrize(
+    ("link", "origin"),
+    [
+        ("https://evil.example/steal", "https://evil.example"),
+        ("//evil.example/v1/meetingParticipants?cursor=2", "http://evil.example"),
+        (f"{BASE.replace('http:', 'https:')}/meetingParticipants?cursor=2", "https://sandbox"),
+        ("http://sandbox.test:8080/v1/meetingParticipants?cursor=2", "http://sandbox.test:8080"),
+    ],
+)
+def test_next_link_to_another_origin_is_refused_before_the_token_goes_there(
+    link: str, origin: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    handler, seen = scripted(ok([{"id": "a"}], link), ok([{"id": "b"}]))
+    client = client_for(httpx.MockTransport(handler))
+    with pytest.raises(WebexRequestError) as info:
+        run(collect(client, meetingId="M1"))
+    assert [r.url.host for r in seen] == ["sandbox.test"]  # the link was never requested
+    text = str(info.value)
+    assert text.startswith("meeting M1: the API's next-page link points to another host (")
+    assert origin in text and "not followed, so the token is not sent there" in text
+    assert "steal" not in text and "cursor" not in text  # the origin only
+    blob = text + repr(info.value) + "\n".join(r.getMessage() for r in caplog.records)
+    assert SECRET not in blob
+
+
+def test_next_link_on_the_same_origin_with_default_port_and_case_is_followed() -> None:
+    handler, seen = scripted(
+        ok([{"id": "a"}], "HTTP://Sandbox.TEST:80/v1/meetingParticipants?cursor=2"),
+        ok([{"id": "b"}]),
+    )
+    pages = run(collect(client_for(httpx.MockTransport(handler)), meetingId="M1"))
+    assert [p.items for p in pages] == [[{"id": "a"}], [{"id": "b"}]] and len(seen) == 2
+
+
+def test_stored_start_url_to_another_host_is_refused_without_a_request() -> None:
+    handler, seen = scripted(ok([]))
+    client = client_for(httpx.MockTransport(handler))
+
+    async def go() -> None:
+        async with client:
+            async for _page in client.pages(
+                "meetingParticipants",
+                {"meetingId": "M1"},
+                start_url="https://evil.example/steal?cursor=2",
+                what="meeting M1",
+            ):
+                pass
+
+    with pytest.raises(WebexRequestError, match=r"meeting M1: the stored next-page link points"):
+        run(go())
+    assert seen == []
+    assert not client.is_own_url("https://evil.example/v1") and client.is_own_url(BASE + "/x")

@@ -284,3 +284,82 @@ def test_token_appears_in_no_store_row(store: Store) -> None:
             )
             assert SECRET not in blob, table
     conn.close()
+
+
+# -- the token goes to the API's host only --------------------------------------------------
+
+
+def _recording(inner: httpx.AsyncBaseTransport, seen: list[httpx.URL]) -> httpx.MockTransport:
+    async def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url)
+        if request.url.host != "sandbox.test":
+            return httpx.Response(200, json={"items": [{"stolen": request.headers.get("auth")}]})
+        return await inner.handle_async_request(request)
+
+    return httpx.MockTransport(handler)
+
+
+def test_next_link_to_another_host_fails_the_meeting_and_the_next_run_restarts_it(
+    store: Store,
+) -> None:
+    data = dataset()
+    config = stand_in_config([{"id": series_ids(data)[1]}])  # one ended instance, 3 pages
+    good = sandbox_transport(data)
+
+    async def hostile(request: httpx.Request) -> httpx.Response:
+        response = await good.handle_async_request(request)
+        first_page = "cursor=" not in str(request.url)
+        if first_page and request.url.path.endswith("/meetingParticipants"):
+            await response.aread()
+            headers = dict(response.headers)
+            headers["link"] = '<https://evil.example/steal?cursor=2>; rel="next"'
+            return httpx.Response(200, content=response.content, headers=headers)
+        return response
+
+    seen: list[httpx.URL] = []
+    outcome, _ = fetch(config, store, _recording(httpx.MockTransport(hostile), seen), "r1")
+    assert {u.host for u in seen} == {"sandbox.test"}
+    (failure,) = outcome.failures
+    assert f"meeting {failure.instance_id}" in failure.message
+    assert "next-page link points to another host (https://evil.example)" in failure.message
+    assert SECRET not in failure.message and outcome.data == []
+
+    # the stored cursor now points at that host: the next run restarts the meeting
+    seen.clear()
+    again, _ = fetch(config, store, _recording(good, seen), "r2")
+    assert {u.host for u in seen} == {"sandbox.test"}
+    assert again.failures == [] and again.stats.instances_resumed == 0
+    assert [f["abandoned"] for f in store.table_rows("fetches")] == [1, 0]
+    clean, _ = fetch(config, store, sandbox_transport(data), "r3", refresh=True)
+    assert by_instance(again) == by_instance(clean)
+
+
+def test_tampered_stored_cursor_to_another_host_is_not_followed(store: Store) -> None:
+    data = dataset()
+    config = stand_in_config([{"id": series_ids(data)[1]}])
+    good = sandbox_transport(data)
+    calls = {"n": 0}
+
+    async def flaky(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/meetingParticipants"):
+            calls["n"] += 1
+            if calls["n"] == 2:
+                return httpx.Response(503)
+        return await good.handle_async_request(request)
+
+    fetch(config, store, httpx.MockTransport(flaky), "r1", max_retries=0)
+    conn = sqlite3.connect(store.path)
+    with conn:
+        conn.execute("UPDATE fetches SET next_url = 'https://evil.example/steal?cursor=2'")
+    conn.close()
+
+    seen: list[httpx.URL] = []
+    outcome, _ = fetch(config, store, _recording(good, seen), "r2")
+    assert {u.host for u in seen} == {"sandbox.test"}
+    assert outcome.failures == [] and outcome.stats.instances_resumed == 0
+    assert [(f["abandoned"], f["complete"]) for f in store.table_rows("fetches")] == [
+        (1, 0),
+        (0, 1),
+    ]
+    (instance_data,) = outcome.data
+    assert len(instance_data.records) == len(data["participants"][instance_data.instance.id])

@@ -13,9 +13,10 @@ concurrency), the shared client-side `RateLimiter`, and the retry loop:
 - 400 / 403 / 404 and the rest: fail at once with the likely cause.
 
 Token hygiene: the token is only ever put into the ``Authorization`` header of an outgoing
-request. Request headers are never logged, stored or put into messages, and httpx
-exceptions are reduced to their type name and never chained (their repr can carry the
-request).
+request to the client's own origin (scheme, host and port of ``base_url``): a next-page link,
+fresh or stored, that points elsewhere is refused before any request. Request headers are
+never logged, stored or put into messages, and httpx exceptions are reduced to their type
+name and never chained (their repr can carry the request).
 """
 
 from __future__ import annotations
@@ -247,6 +248,23 @@ class WebexClient:
     def __repr__(self) -> str:
         return f"WebexClient({self.base_url!r})"
 
+    def is_own_url(self, url: str) -> bool:
+        """Whether ``url`` has the scheme, host and port of ``base_url`` (gets the token)."""
+        return _origin(url) == _origin(self.base_url)
+
+    def _refuse_foreign(self, url: str, what: str, link: str) -> None:
+        """Raise unless ``url`` is on the client's origin: the token must not go elsewhere."""
+        if self.is_own_url(url):
+            return
+        origin = _origin_text(url)
+        log.warning("%s: %s points to another host (%s); not followed", what, link, origin)
+        raise WebexRequestError(
+            f"{what}: {link} points to another host ({origin}); not followed, so the "
+            "token is not sent there",
+            url=origin,
+            hint=f"only {_origin_text(self.base_url)} is asked; report this to the API's owner",
+        )
+
     @classmethod
     def from_config(
         cls,
@@ -359,7 +377,12 @@ class WebexClient:
         unusable is asked for once more; if it is still unusable it is yielded with its
         ``problem`` (the caller records it) and the walk continues along its Link header.
         ``start_url`` resumes a walk from a stored next link.
+
+        A next link (or ``start_url``) whose scheme, host or port differs from ``base_url``
+        raises `WebexRequestError` before any request: the token is only sent to the API.
         """
+        if start_url is not None:
+            self._refuse_foreign(start_url, what, "the stored next-page link")
         url: str | None = start_url or self.url(path, {"max": PAGE_MAX, **params})
         while url is not None:
             page = await self.get(url, what=what, expect_items=True)
@@ -372,9 +395,15 @@ class WebexClient:
                     self.stats.bad_pages += 1
             yield page
             url = page.next_url
+            if url is not None:
+                self._refuse_foreign(url, what, "the API's next-page link")
 
     async def get(self, url: str, *, what: str, expect_items: bool) -> Page:
-        """GET ``url`` with every retry rule; returns a 200 page or raises WebexRequestError."""
+        """GET ``url`` with every retry rule; returns a 200 page or raises WebexRequestError.
+
+        ``url`` must be on the client's origin (the token goes with it).
+        """
+        self._refuse_foreign(url, what, "the URL")
         attempt = _Attempt(url, what)
         while True:
             outcome = await self._once(attempt, expect_items)
@@ -493,6 +522,23 @@ class WebexClient:
         raise WebexRequestError(
             detail, status=status, url=clean_url(attempt.url), tracking_id=tracking, hint=cause
         )
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) of ``url``, normalised (lower case, default port None)."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError, ValueError):
+        return ("", "", None)
+    return (parsed.scheme.lower(), parsed.host.lower(), parsed.port)
+
+
+def _origin_text(url: str) -> str:
+    """``scheme://host[:port]`` of ``url``: never its userinfo, path or query."""
+    scheme, host, port = _origin(url)
+    if not host:
+        return "an unreadable URL"
+    return f"{scheme}://{host}" + (f":{port}" if port is not None else "")
 
 
 def _next_link(response: httpx.Response) -> str | None:
