@@ -14,6 +14,9 @@ Fetching, per instance, against the store:
   cursor committed with its last page); if Webex refuses the stored cursor (400), or it
   points to another host than the client's (the token must not go there), the partial
   fetch is abandoned and the instance restarts cleanly from its first page;
+- a fetch that reached its end with an unusable page (still bad after one retry) is not
+  complete: this run reports its records and ``page_problems``, the next run fetches the
+  instance again from its first page;
 - in-progress (or not looked-up) instances are always fetched afresh: their data changes.
 
 Each entry is planned and its instances fetched as one task, so fetching starts while other
@@ -222,7 +225,8 @@ def _problem_text(instance_id: str, seq: int, url: str, problem: str, tracking: 
     where = f"TrackingId {tracking}" if tracking else url
     return (
         f"meeting {instance_id}: participant page {seq + 1} ({where}) {problem}; the page "
-        "is kept in the store, its records are not counted"
+        "is kept in the store, its records are not counted; the meeting is fetched again "
+        "on the next run"
     )
 
 
@@ -559,7 +563,7 @@ def load_offline(config: FetchConfig, store: Store) -> FetchOutcome:
                 continue
             result = records_from_store(store, fetch)
             problems = result.problems
-            if not fetch.complete:
+            if not fetch.finished:
                 problems += (
                     f"meeting {instance.id}: only {fetch.pages} participant page(s) are in "
                     "the store (the fetch was interrupted); rerun online to complete it",

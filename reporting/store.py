@@ -10,7 +10,10 @@ Schema (``PRAGMA user_version`` = 1)::
                   failure (text, when the entry could not be planned)
     fetches       one walk through the participant pages of one instance: instance_id,
                   run_id (that started it), state (the instance's state then), next_url
-                  (the cursor: where the walk continues), pages, complete, abandoned
+                  (the cursor: where the walk continues), pages, complete (walked to the
+                  end with every page usable), abandoned. A walk that reached the end with
+                  an unusable page is left incomplete with next_url NULL ("finished"): its
+                  pages are read for this run, and the next run fetches it again
     pages         every response body as received: run_id, fetch_id (participant pages)
                   or NULL (lookups), subject (instance or entry id), kind (participants |
                   meeting | meetings), seq, method, url (no secrets), status, headers (the
@@ -20,7 +23,8 @@ Schema (``PRAGMA user_version`` = 1)::
     ledger        key, report, recipient, status (sent | refused), detail, message_id, at
 
 Crash safety: each participant page is inserted in the same transaction that moves its
-fetch's cursor (``next_url``) and, on the last page, marks the fetch complete. Killing the
+fetch's cursor (``next_url``) and, on the last page, marks the fetch complete (unless one of
+its pages is unusable). Killing the
 process at any moment leaves either the page and its cursor or neither, so the next run
 resumes a partial fetch from its stored next link (see `reporting.fetch`).
 """
@@ -153,6 +157,13 @@ class FetchState:
     next_url: str | None
     pages: int
     complete: bool
+    started: str = ""
+    updated: str = ""
+
+    @property
+    def finished(self) -> bool:
+        """Walked to its last page: complete, or with unusable pages (not reusable)."""
+        return self.complete or (self.pages > 0 and self.next_url is None)
 
 
 @dataclass(frozen=True)
@@ -410,6 +421,8 @@ class Store:
             next_url=row["next_url"],
             pages=row["pages"],
             complete=bool(row["complete"]),
+            started=row["started"],
+            updated=row["updated"],
         )
 
     def complete_fetch(self, instance_id: str) -> FetchState | None:
@@ -422,13 +435,17 @@ class Store:
         return self._fetch_state(row)
 
     def resumable_fetch(self, instance_id: str) -> FetchState | None:
-        """The newest unfinished fetch of an ended instance, if it is the newest fetch."""
+        """The newest unfinished fetch of an ended instance, if it is the newest fetch.
+
+        A fetch that walked to its end with unusable pages is not resumable: there is no
+        cursor left, and the instance is fetched again from its first page.
+        """
         row = self._conn.execute(
             "SELECT * FROM fetches WHERE instance_id = ? ORDER BY id DESC LIMIT 1",
             (instance_id,),
         ).fetchone()
         state = self._fetch_state(row)
-        if state is None or state.complete or state.state != "ended" or row["abandoned"]:
+        if state is None or state.finished or state.state != "ended" or row["abandoned"]:
             return None
         return state
 
@@ -450,7 +467,7 @@ class Store:
                 (instance_id, run_id, now, now, state),
             )
         assert cursor.lastrowid is not None
-        return FetchState(cursor.lastrowid, instance_id, state, None, 0, False)
+        return FetchState(cursor.lastrowid, instance_id, state, None, 0, False, now, now)
 
     def abandon_fetch(self, fetch_id: int) -> None:
         """Give up a partial fetch (its cursor no longer works); its pages stay for audit."""
@@ -469,15 +486,28 @@ class Store:
         cursor: str | None,
         last: bool,
     ) -> int:
-        """Store a participant page and move its fetch's cursor, in one transaction."""
+        """Store a participant page and move its fetch's cursor, in one transaction.
+
+        ``last``: the walk ends with this page. The fetch is then marked complete only if
+        none of its pages is unusable (a superseded page was asked again and does not
+        count); otherwise it stays incomplete with no cursor, so it is never reused.
+        """
         with self._tx() as tx:
             row = tx.execute("SELECT pages FROM fetches WHERE id = ?", (fetch_id,)).fetchone()
             seq = int(row["pages"]) if row is not None else 0
             self._insert_page(tx, run_id, fetch_id, instance_id, "participants", seq, page)
+            complete = last
+            if last:
+                bad = tx.execute(
+                    "SELECT 1 FROM pages WHERE fetch_id = ? AND problem IS NOT NULL"
+                    " AND superseded = 0 LIMIT 1",
+                    (fetch_id,),
+                ).fetchone()
+                complete = bad is None
             tx.execute(
                 "UPDATE fetches SET next_url = ?, pages = pages + 1, complete = ?, updated = ?"
                 " WHERE id = ?",
-                (cursor, int(last), _now(), fetch_id),
+                (cursor, int(complete), _now(), fetch_id),
             )
         return seq
 

@@ -363,3 +363,39 @@ def test_tampered_stored_cursor_to_another_host_is_not_followed(store: Store) ->
     ]
     (instance_data,) = outcome.data
     assert len(instance_data.records) == len(data["participants"][instance_data.instance.id])
+
+
+# -- an unusable page is asked for again on the next run ------------------------------------
+
+
+def test_unusable_pages_leave_the_fetch_incomplete_so_the_next_run_asks_again(
+    store: Store,
+) -> None:
+    data = dataset()
+    config = stand_in_config([{"id": series_ids(data)[1]}])
+    good = sandbox_transport(data)
+
+    async def corrupt(request: httpx.Request) -> httpx.Response:
+        response = await good.handle_async_request(request)
+        if "/meetingParticipants" in str(request.url) and "cursor=" in str(request.url):
+            await response.aread()
+            return httpx.Response(200, content=b"{truncated", headers=response.headers)
+        return response
+
+    bad, _ = fetch(config, store, httpx.MockTransport(corrupt), "r1")
+    (bad_data,) = bad.data
+    assert len(bad_data.records) == 100 and len(bad_data.page_problems) == 2
+    assert "fetched again on the next run" in bad_data.page_problems[0]
+    (row,) = store.table_rows("fetches")
+    assert row["complete"] == 0 and row["next_url"] is None and row["pages"] == 5
+    assert load_offline(config, store).data == bad.data  # offline: the same records + problems
+
+    fixed, _ = fetch(config, store, good, "r2")
+    assert fixed.stats.instances_reused == 0 and fixed.stats.instances_resumed == 0
+    assert fixed.stats.instances_fetched == 1 and fixed.stats.pages == 3
+    (fixed_data,) = fixed.data
+    assert fixed_data.page_problems == ()
+    assert len(fixed_data.records) == len(data["participants"][fixed_data.instance.id])
+    assert load_offline(config, store).data == fixed.data
+    third, _ = fetch(config, store, good, "r3")
+    assert third.stats.instances_reused == 1 and third.stats.pages == 0

@@ -184,3 +184,38 @@ def test_sigkill_mid_fetch_leaves_a_store_the_next_run_resumes(tmp_path: Path) -
             d.instance.id: d.records for d in reference.data
         }
         assert load_offline(config, store).data == resumed.data
+
+
+class _Page:
+    def __init__(self, problem: str | None = None, superseded: bool = False) -> None:
+        self.method, self.url, self.status = "GET", "http://sandbox.test/v1/p", 200
+        self.headers: dict[str, str] = {}
+        self.body = b"{bad" if problem else b'{"items": []}'
+        self.fetched_at = datetime(2026, 10, 2, tzinfo=UTC)
+        self.problem, self.superseded = problem, superseded
+
+
+def test_a_walk_ending_with_an_unusable_page_is_finished_but_never_complete(
+    tmp_path: Path,
+) -> None:
+    with Store.open(tmp_path / "s.sqlite") as store:
+        # asked again and fine the second time: complete
+        good = store.start_fetch("r1", "A_I_1", "ended")
+        store.add_page("r1", good.id, "A_I_1", _Page("bad", True), cursor="u", last=False)
+        store.add_page("r1", good.id, "A_I_1", _Page(), cursor=None, last=True)
+        assert store.complete_fetch("A_I_1") is not None
+
+        # still unusable after the retry: the walk ends, the fetch is not complete
+        bad = store.start_fetch("r1", "B_I_1", "ended")
+        store.add_page("r1", bad.id, "B_I_1", _Page("bad", True), cursor="u", last=False)
+        store.add_page("r1", bad.id, "B_I_1", _Page("bad"), cursor="n", last=False)
+        store.add_page("r1", bad.id, "B_I_1", _Page(), cursor=None, last=True)
+        assert store.complete_fetch("B_I_1") is None
+        assert store.resumable_fetch("B_I_1") is None  # no cursor: fetched from scratch
+        latest = store.latest_fetch("B_I_1")
+        assert latest is not None and latest.finished and not latest.complete
+        assert latest.pages == 3 and latest.next_url is None
+
+        # a fetch with no page yet is neither finished nor complete, and resumable
+        empty = store.start_fetch("r1", "C_I_1", "ended")
+        assert not empty.finished and store.resumable_fetch("C_I_1") == empty
