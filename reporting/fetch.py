@@ -513,7 +513,19 @@ async def fetch_all(
 
 
 def load_offline(config: FetchConfig, store: Store) -> FetchOutcome:
-    """The FetchOutcome of the newest stored plan and pages, without any request."""
+    """The FetchOutcome of the newest stored plan and pages, without any request.
+
+    Each entry's newest plan is expanded as online. Per instance, its newest fetch that was
+    not abandoned decides:
+
+    - finished (complete, or walked to its end with unusable pages): its records and
+      ``page_problems``, unless a failure was recorded for the instance after that fetch;
+    - unfinished (no page at all, or interrupted with pages missing), none, or followed by
+      a failure: a `FetchFailure` with the stored failure message, as the online run
+      reported it. Partial records are never passed on as if they were all.
+
+    Raises `StoreError` when the store holds no plan at all for the period.
+    """
     period = (config.period.start, config.period.end)
     host_email = config.webex.host_email
     stats = FetchStats(offline=True)
@@ -553,27 +565,36 @@ def load_offline(config: FetchConfig, store: Store) -> FetchOutcome:
                     title=entry.title,
                 )
             outcome.instances.append(instance)
-            fetch = store.latest_fetch(instance.id)
-            if fetch is None:
-                message = store.last_failure(instance.id) or (
-                    f"meeting {instance.id}: no participant pages in the store"
-                )
+            failed = _offline_failure(store, instance.id)
+            if failed is not None:
                 stats.instances_failed += 1
-                outcome.failures.append(FetchFailure(entry.id, instance.id, message))
+                outcome.failures.append(FetchFailure(entry.id, instance.id, failed))
                 continue
+            fetch = store.latest_fetch(instance.id)
+            assert fetch is not None  # _offline_failure said it is finished
             result = records_from_store(store, fetch)
-            problems = result.problems
-            if not fetch.finished:
-                problems += (
-                    f"meeting {instance.id}: only {fetch.pages} participant page(s) are in "
-                    "the store (the fetch was interrupted); rerun online to complete it",
-                )
             stats.instances_reused += 1
             stats.pages += fetch.pages
-            outcome.data.append(InstanceRecords(instance, result.records, problems))
+            outcome.data.append(InstanceRecords(instance, result.records, result.problems))
     if not planned_any and config.meetings:
         raise StoreError(
             f"the store {store.path} holds nothing for period {config.period.label}",
             hint="run once without --offline to fetch the meetings",
         )
     return outcome
+
+
+def _offline_failure(store: Store, instance_id: str) -> str | None:
+    """Why the store cannot stand for an instance's participants; None when it can."""
+    fetch = store.latest_fetch(instance_id)
+    if fetch is None:
+        return store.last_failure(instance_id) or (
+            f"meeting {instance_id}: no participant pages in the store; run once without --offline"
+        )
+    if not fetch.finished:
+        # The failure that stopped this fetch (recorded after it started), if any.
+        return store.last_failure(instance_id, since=fetch.started) or (
+            f"meeting {instance_id}: only {fetch.pages} participant page(s) are in the store "
+            "(the fetch was interrupted); rerun without --offline to complete it"
+        )
+    return store.last_failure(instance_id, since=fetch.updated)

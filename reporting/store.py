@@ -450,10 +450,10 @@ class Store:
         return state
 
     def latest_fetch(self, instance_id: str) -> FetchState | None:
-        """For offline runs: the newest complete fetch, else the newest one at all."""
+        """For offline runs: the newest fetch that was not abandoned, finished or not."""
         row = self._conn.execute(
             "SELECT * FROM fetches WHERE instance_id = ? AND abandoned = 0"
-            " ORDER BY complete DESC, id DESC LIMIT 1",
+            " ORDER BY id DESC LIMIT 1",
             (instance_id,),
         ).fetchone()
         return self._fetch_state(row)
@@ -529,10 +529,12 @@ class Store:
                 (run_id, entry_id, instance_id, message, _now()),
             )
 
-    def last_failure(self, instance_id: str) -> str | None:
+    def last_failure(self, instance_id: str, *, since: str | None = None) -> str | None:
+        """The newest failure message of an instance (recorded at or after ``since``)."""
         row = self._conn.execute(
-            "SELECT message FROM failures WHERE instance_id = ? ORDER BY id DESC LIMIT 1",
-            (instance_id,),
+            "SELECT message FROM failures WHERE instance_id = ? AND at >= ?"
+            " ORDER BY id DESC LIMIT 1",
+            (instance_id, since or ""),
         ).fetchone()
         return str(row["message"]) if row is not None else None
 

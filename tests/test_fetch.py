@@ -160,7 +160,8 @@ def test_partial_fetch_resumes_from_its_stored_cursor(store: Store) -> None:
     broken, _ = fetch(config, store, httpx.MockTransport(flaky), "r1", max_retries=0)
     assert len(broken.failures) == 1 and "gave up" in broken.failures[0].message
     offline = load_offline(config, store)
-    assert "interrupted" in offline.data[0].page_problems[0]
+    # offline says what the online run said: partial records are not passed on as all
+    assert offline.data == [] and offline.failures == broken.failures
 
     seen: list[str] = []
 
@@ -363,6 +364,51 @@ def test_tampered_stored_cursor_to_another_host_is_not_followed(store: Store) ->
     ]
     (instance_data,) = outcome.data
     assert len(instance_data.records) == len(data["participants"][instance_data.instance.id])
+
+
+# -- offline never hides a failed fetch -----------------------------------------------------
+
+
+def _participants_fail(data: dict[str, Any]) -> httpx.MockTransport:
+    good = sandbox_transport(data)
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/meetingParticipants"):
+            return httpx.Response(503)
+        return await good.handle_async_request(request)
+
+    return httpx.MockTransport(handler)
+
+
+def test_offline_reports_a_fetch_whose_first_page_failed_as_that_failure(store: Store) -> None:
+    data = dataset()
+    config = stand_in_config([{"id": series_ids(data)[1]}])
+    online, _ = fetch(config, store, _participants_fail(data), max_retries=0)
+    assert online.data == [] and len(online.failures) == 1
+    offline = load_offline(config, store)
+    assert offline.data == [] and offline.failures == online.failures
+    assert "gave up" in offline.failures[0].message
+    assert offline.stats.instances_failed == 1 and offline.stats.instances_reused == 0
+
+
+def test_offline_reports_a_failure_newer_than_the_complete_fetch(store: Store) -> None:
+    data = dataset()
+    config = stand_in_config([{"id": series_ids(data)[1]}])
+    first, _ = fetch(config, store, sandbox_transport(data), "r1")
+    assert load_offline(config, store).data == first.data
+    # a refresh whose first request fails: offline must not fall back to the older fetch
+    refreshed, _ = fetch(config, store, _participants_fail(data), "r2", refresh=True)
+    assert refreshed.data == [] and refreshed.failures
+    offline = load_offline(config, store)
+    assert offline.data == [] and offline.failures == refreshed.failures
+
+    # a failure recorded after the newest (complete) fetch wins over it as well
+    third, _ = fetch(config, store, sandbox_transport(data), "r3", refresh=True)
+    assert load_offline(config, store).data == third.data
+    instance_id = third.data[0].instance.id
+    store.record_failure("r4", config.meetings[0].id, instance_id, f"meeting {instance_id}: x")
+    (failure,) = load_offline(config, store).failures
+    assert failure.message == f"meeting {instance_id}: x"
 
 
 # -- an unusable page is asked for again on the next run ------------------------------------
