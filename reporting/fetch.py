@@ -19,6 +19,10 @@ Fetching, per instance, against the store:
   instance again from its first page;
 - in-progress (or not looked-up) instances are always fetched afresh: their data changes.
 
+An instance that several config entries yield (a series and one of its instances) is
+audited once, under the first entry in config order; the later entries skip it with a
+warning and a note in `FetchOutcome.notes`. `load_offline` applies the same rule.
+
 Each entry is planned and its instances fetched as one task, so fetching starts while other
 entries are still being planned. A failure of one entry or instance becomes a
 `FetchFailure`; the others complete.
@@ -206,6 +210,8 @@ class FetchOutcome:
     data: list[InstanceRecords]
     failures: list[FetchFailure]
     stats: FetchStats = field(default_factory=FetchStats)
+    # Things the reports should say about the plan (an instance named by two entries).
+    notes: list[str] = field(default_factory=list)
 
 
 # -- online ------------------------------------------------------------------------------
@@ -500,13 +506,40 @@ async def fetch_all(
     stats.rate_wait_seconds = client.limiter.waited_seconds - waited_before
     stats.seconds = time.monotonic() - started
     outcome = FetchOutcome([], [], [], stats)
-    for instances, data, failures in results:
-        outcome.instances.extend(instances)
-        outcome.data.extend(data)
-        outcome.failures.extend(failures)
+    owners = _Owners(outcome.notes)
+    for (index, entry), (instances, data, failures) in zip(
+        enumerate(config.meetings), results, strict=True
+    ):
+        kept = {i.id for i in instances if owners.claim(i.id, index, entry.id)}
+        outcome.instances.extend(i for i in instances if i.id in kept)
+        outcome.data.extend(d for d in data if d.instance.id in kept)
+        outcome.failures.extend(
+            f for f in failures if f.instance_id is None or f.instance_id in kept
+        )
     store.set_run_counts(run_id, stats.as_dict())
     log.info("fetch: %s", stats.summary())
     return outcome
+
+
+class _Owners:
+    """The first config entry (in config order) that yields an instance owns it."""
+
+    def __init__(self, notes: list[str]) -> None:
+        self._owner: dict[str, tuple[int, str]] = {}
+        self._notes = notes
+
+    def claim(self, instance_id: str, index: int, entry_id: str) -> bool:
+        owner_index, owner_id = self._owner.setdefault(instance_id, (index, entry_id))
+        if owner_index == index:
+            return True
+        note = (
+            f"meeting instance {instance_id} is named by meetings[{owner_index}] ({owner_id}) "
+            f"and meetings[{index}] ({entry_id}); it is audited once, under "
+            f"meetings[{owner_index}], and skipped for meetings[{index}]"
+        )
+        log.warning("%s", note)
+        self._notes.append(note)
+        return False
 
 
 # -- offline -------------------------------------------------------------------------------
@@ -515,8 +548,9 @@ async def fetch_all(
 def load_offline(config: FetchConfig, store: Store) -> FetchOutcome:
     """The FetchOutcome of the newest stored plan and pages, without any request.
 
-    Each entry's newest plan is expanded as online. Per instance, its newest fetch that was
-    not abandoned decides:
+    Each entry's newest plan is expanded as online (an instance several entries yield is
+    kept under the first, with a note). Per instance, its newest fetch that was not
+    abandoned decides:
 
     - finished (complete, or walked to its end with unusable pages): its records and
       ``page_problems``, unless a failure was recorded for the instance after that fetch;
@@ -530,6 +564,7 @@ def load_offline(config: FetchConfig, store: Store) -> FetchOutcome:
     host_email = config.webex.host_email
     stats = FetchStats(offline=True)
     outcome = FetchOutcome([], [], [], stats)
+    owners = _Owners(outcome.notes)
     planned_any = False
     for index, entry in enumerate(config.meetings):
         plan = store.latest_plan(entry.id, period, host_email)
@@ -564,6 +599,8 @@ def load_offline(config: FetchConfig, store: Store) -> FetchOutcome:
                     course=entry.course,
                     title=entry.title,
                 )
+            if not owners.claim(instance.id, index, entry.id):
+                continue
             outcome.instances.append(instance)
             failed = _offline_failure(store, instance.id)
             if failed is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -445,3 +446,30 @@ def test_unusable_pages_leave_the_fetch_incomplete_so_the_next_run_asks_again(
     assert load_offline(config, store).data == fixed.data
     third, _ = fetch(config, store, good, "r3")
     assert third.stats.instances_reused == 1 and third.stats.pages == 0
+
+
+# -- an instance named by two entries is audited once -----------------------------------------
+
+
+def test_instance_named_by_two_entries_is_audited_once_under_the_first(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="reporting.fetch")
+    data = dataset()
+    series = series_ids(data)
+    one = next(m for m in instances_of(data, series[0]) if m["state"] == "ended")
+    config = stand_in_config([{"id": series[0]}, {"id": series[1]}, {"id": one["id"]}])
+    outcome, _ = fetch(config, store, sandbox_transport(data))
+    ids = [d.instance.id for d in outcome.data]
+    assert len(ids) == len(set(ids)) and one["id"] in ids
+    assert sorted(i.id for i in outcome.instances) == sorted(ids)
+    owner = next(d.instance for d in outcome.data if d.instance.id == one["id"])
+    assert owner.entry_index == 0 and owner.entry_id == series[0]
+    (note,) = outcome.notes
+    assert one["id"] in note and "meetings[0]" in note and "meetings[2]" in note
+    assert any(note in r.getMessage() for r in caplog.records)
+    assert outcome.failures == []
+
+    offline = load_offline(config, store)
+    assert offline.instances == outcome.instances and offline.data == outcome.data
+    assert offline.notes == outcome.notes
