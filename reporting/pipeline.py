@@ -124,7 +124,7 @@ def _run_stages(
         )
 
     rosters = _rosters_by_entry(config)
-    result = compute(fetched.data, config.rules, rosters, run_info.as_of)
+    result = compute(fetched.data, config.rules, rosters, run_info.as_of, planned=fetched.instances)
 
     out_dir.mkdir(parents=True, exist_ok=True)
     csv_audience = (

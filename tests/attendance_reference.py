@@ -45,7 +45,7 @@ def parse(value: Any) -> tuple[int | None, bool]:
         return None, True
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    if moment == EPOCH:
+    if to_ms(moment) == 0:  # the epoch at millisecond resolution
         return None, False
     return to_ms(moment), False
 
@@ -312,7 +312,11 @@ def reference_compute(
                 assert ws is not None and we is not None
                 if row["first_join"] > ws + rules.late_grace_seconds * 1000:
                     flags.add("LATE_JOIN")
-                if row["last_leave"] < we - rules.early_leave_grace_seconds * 1000:
+                # A running meeting has no end yet to leave early from.
+                if (
+                    not in_progress
+                    and row["last_leave"] < we - rules.early_leave_grace_seconds * 1000
+                ):
                     flags.add("EARLY_LEAVE")
             if row.pop("not_on_roster"):
                 flags.add("NOT_ON_ROSTER")

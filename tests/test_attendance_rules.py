@@ -105,6 +105,7 @@ def test_offsets_other_than_utc_are_converted() -> None:
         "1970-01-01T00:00:00.000Z",
         "1970-01-01T00:00:00+00:00",
         "1970-01-01T01:00:00+01:00",
+        "1970-01-01T00:00:00.0004Z",  # the epoch at millisecond resolution (rule 1)
         None,
         "",
         "  ",
@@ -245,6 +246,14 @@ def test_flag_in_progress() -> None:
     assert row["meeting_seconds"] == 30 * 60
     assert row["meeting_end"] == pd.Timestamp(as_of)
     assert flags(row) == {"IN_PROGRESS", "LATE_JOIN"}
+
+
+def test_no_early_leave_while_the_meeting_runs() -> None:
+    # Left at 10 of a meeting still running at 30: no end yet to leave early from.
+    as_of = T0 + timedelta(minutes=30)
+    row = one(rec("a@x.com", dev(0, 10)), end=None, as_of=as_of)
+    assert row["attended_seconds"] == 600
+    assert flags(row) == {"IN_PROGRESS"}
 
 
 def test_in_progress_meeting_flags_every_row() -> None:
@@ -485,6 +494,15 @@ def test_courses_group_entries_by_label_and_count_sessions() -> None:
     assert c.loc[("sec", "b@x.com"), "sessions_complete"] == 0
     assert c.loc[("other", "b@x.com"), "completed"]
     assert result.courses["course"].tolist()[:2] == ["sec", "sec"]
+
+
+def test_a_planned_session_that_was_not_fetched_counts_as_not_completed() -> None:
+    fetched = meeting(rec("a@x.com", dev(0, 60)), mid="s1", course="c")
+    missing = meeting(mid="s2", course="c").instance
+    result = compute([fetched], Rules(), {}, AS_OF, planned=[fetched.instance, missing])
+    course = result.courses.iloc[0]
+    assert (course["sessions_total"], course["sessions_complete"]) == (2, 1)
+    assert not course["completed"]
 
 
 def test_course_completion_with_sessions_required() -> None:

@@ -42,7 +42,8 @@ would expect; the tests name each reading.
 8. *In-progress meetings.* The window ends at the as-of time: ``meeting_end`` is the
    as-of time and ``meeting_seconds`` = as-of − start. Every row of such a meeting
    carries ``IN_PROGRESS`` (its figures are provisional), not only rows with an open
-   connection. A looked-up instance with no ``end`` is in progress.
+   connection. A looked-up instance with no ``end`` is in progress. ``EARLY_LEAVE``
+   is not raised while the meeting runs: it has no end yet to leave early from.
 9. *Inferred window.* Used when the instance could not be looked up (or has no start):
    earliest known join to latest known leave over records, devices and breakouts of
    admitted records, before clipping. If nothing is known, the window is empty
@@ -53,10 +54,13 @@ would expect; the tests name each reading.
 11. *Person keys.* ``tel:`` uses the first device that has a phone number with digits.
     A record with no email, phone, name or id gets the key ``id:`` (empty id).
     Timestamps without an offset are read as UTC (the API's default zone).
-12. *Courses.* ``sessions_total`` counts the course's instances in the data given to
-    ``compute`` (fetched ones). With ``sessions_required`` larger than that, nobody
-    completes. A course row's ``display_name`` is the roster name when the person is on a
-    roster in any of the course's instances, else the name of their earliest row.
+12. *Courses.* ``sessions_total`` counts the course's instances in the period: those
+    fetched and, given ``planned``, those planned but not fetched. A session that could
+    not be fetched therefore counts as not completed by anyone, so nobody completes a
+    course on the strength of the sessions that happened to be fetched. With
+    ``sessions_required`` larger than ``sessions_total``, nobody completes. A course
+    row's ``display_name`` is the roster name when the person is on a roster in any of
+    the course's instances, else the name of their earliest row.
 13. *Row order.* attendance: meeting start (unknown last), meeting id, display name
     (case-folded, empty last), person key. devices/breakouts: the attendance order of
     their person, then join time (unknown last), then API order. courses: course (by the
@@ -82,7 +86,7 @@ from reporting.attendance import flags as F
 from reporting.attendance.intervals import NO_TIME, union_by_group
 from reporting.attendance.records import Flat, breakout_fields, device_fields, flatten
 from reporting.attendance.timeparse import parse_times
-from reporting.model import InstanceRecords
+from reporting.model import Instance, InstanceRecords
 from reporting.roster import Roster, RosterEntry
 
 I64 = npt.NDArray[np.int64]
@@ -238,10 +242,16 @@ def compute(
     rules: RulesLike,
     rosters: Mapping[int, Roster | None],
     as_of: datetime,
+    *,
+    planned: Sequence[Instance] = (),
 ) -> AttendanceResult:
-    """Apply ATTENDANCE_RULES.md to every instance (see the module docstring)."""
+    """Apply ATTENDANCE_RULES.md to every instance (see the module docstring).
+
+    ``planned`` lists every instance of the period, fetched or not; courses count the
+    ones missing from ``data`` as sessions nobody completed (reading 12).
+    """
     with _cyclic_gc_paused():
-        return _compute(data, rules, rosters, as_of)
+        return _compute(data, rules, rosters, as_of, planned)
 
 
 @contextmanager
@@ -266,6 +276,7 @@ def _compute(
     rules: RulesLike,
     rosters: Mapping[int, Roster | None],
     as_of: datetime,
+    planned: Sequence[Instance],
 ) -> AttendanceResult:
     as_of_ms = to_ms(as_of)
     n_inst = len(data)
@@ -414,7 +425,7 @@ def _compute(
     rows = rows.with_rosters(inst_roster, n_inst)
 
     attendance, person_pos = _attendance_frame(data, rows, win, rules)
-    courses = _courses_frame(data, attendance, rules)
+    courses = _courses_frame(data, planned, attendance, rules)
     return AttendanceResult(
         attendance,
         devices=lambda: _devices_frame(data, flat, rec_pid, person_pos, dj, djk, dl, dlk),
@@ -700,12 +711,14 @@ def _attendance_frame(
     inferred = win.inferred[inst]
     checked = some & ~inferred
     late = checked & wsk & (rows.first > ws + rules.late_grace_seconds * 1000)
-    early = checked & wek & (rows.last < we - rules.early_leave_grace_seconds * 1000)
+    running = win.in_progress[inst]
+    # A running meeting has no end yet to leave early from; IN_PROGRESS says so instead.
+    early = checked & wek & ~running & (rows.last < we - rules.early_leave_grace_seconds * 1000)
     flags[late] |= F.BIT[F.LATE_JOIN]
     flags[early] |= F.BIT[F.EARLY_LEAVE]
     flags[rows.on_roster_applies & ~rows.on_roster] |= F.BIT[F.NOT_ON_ROSTER]
     flags[inferred] |= F.BIT[F.MEETING_WINDOW_INFERRED]
-    flags[win.in_progress[inst]] |= F.BIT[F.IN_PROGRESS]
+    flags[running] |= F.BIT[F.IN_PROGRESS]
 
     has_union = rows.first != NO_TIME
     order = np.lexsort(
@@ -835,15 +848,21 @@ def _breakouts_frame(
 
 
 def _courses_frame(
-    data: Sequence[InstanceRecords], attendance: pd.DataFrame, rules: RulesLike
+    data: Sequence[InstanceRecords],
+    planned: Sequence[Instance],
+    attendance: pd.DataFrame,
+    rules: RulesLike,
 ) -> pd.DataFrame:
     """Rule 8: one row per (course, person) over the attendance rows, in their order."""
     total_by_course: dict[str, int] = {}
     first_entry: dict[str, int] = {}
-    for d in data:
-        c = d.instance.course
+    instances = {d.instance.id: d.instance for d in data}
+    for instance in planned:
+        instances.setdefault(instance.id, instance)
+    for inst in instances.values():
+        c = inst.course
         total_by_course[c] = total_by_course.get(c, 0) + 1
-        first_entry[c] = min(first_entry.get(c, d.instance.entry_index), d.instance.entry_index)
+        first_entry[c] = min(first_entry.get(c, inst.entry_index), inst.entry_index)
     course_order = sorted(total_by_course, key=lambda c: (first_entry[c], c))
     course_rank = {c: i for i, c in enumerate(course_order)}
 

@@ -58,7 +58,8 @@ def parse_times(values: Sequence[object] | npt.NDArray[np.object_]) -> ParsedTim
     as_us = parsed.astype("datetime64[us, UTC]")
     nat = as_us.isna().to_numpy()
     raw = as_us.to_numpy(dtype="datetime64[us]").view(np.int64)
-    epoch = ~nat & (raw == 0)
+    # Rule 1 computes at millisecond resolution, so 00:00:00.0004Z is the epoch too.
+    epoch = ~nat & (np.floor_divide(raw, 1000) == 0)
     known = ~nat & ~epoch
     ms = np.where(known, np.floor_divide(raw, 1000), 0).astype(np.int64)
     bad = np.zeros(n, dtype=np.bool_)
