@@ -153,6 +153,8 @@ def run(
     click.echo(_summary_line(outcome))
     for failure in outcome.fetch.failures:
         _tell(f"not fetched: {failure.message}", log_format, level=logging.WARNING)
+    for note in outcome.fetch.notes:
+        _tell(f"note: {note}", log_format, level=logging.WARNING)
     for data in outcome.fetch.data:
         for problem in data.page_problems:
             _tell(

@@ -52,6 +52,7 @@ def write_manifest(
     row_counts: Mapping[str, int],
     files: Sequence[Path],
     page_problems: Mapping[str, Sequence[str]] | None = None,
+    notes: Sequence[str] = (),
 ) -> Path:
     """Write `out_dir/manifest.json` describing the run and hashing every file in `files`.
 
@@ -97,6 +98,8 @@ def write_manifest(
         },
         "row_counts": dict(row_counts),
         "files": entries,
+        # What planning decided that a reader should know (e.g. an instance two entries named).
+        "notes": list(notes),
     }
     text = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     _write_atomically(target, text.encode("utf-8"))

@@ -167,6 +167,7 @@ def _run_stages(
             },
             files=files,
             page_problems=page_problems,
+            notes=fetched.notes,
         )
     )
 
