@@ -67,6 +67,12 @@ FILL = 0.86  # share of the page height the planner fills; the rest absorbs mise
 FONT_PT = 7.5
 LINE_PT = FONT_PT * 1.3
 CELL_PAD_PT = 4.0
+FLOW_SEP = "\u00a0· "  # between entries of a flowing list: the dot stays with its entry
+# Layout work in row units (one 8-cell table row): a page (margin boxes, ~11 ms), a table
+# cell, a line of flowing text (measured with bench/render_pdf.py).
+PAGE_WEIGHT = 2.0
+CELL_WEIGHT = 1 / 8
+FLOW_LINE_WEIGHT = 0.25
 
 
 # --------------------------------------------------------------------------- estimating
@@ -143,7 +149,7 @@ class TableBlock:
 
 @dataclass
 class Block:
-    kind: str  # heading | facts | chart | note | list
+    kind: str  # heading | facts | chart | note | flow
     data: dict[str, Any]
     height: float
 
@@ -152,40 +158,27 @@ class Block:
 class Page:
     blocks: list[Block | TableBlock] = field(default_factory=list)
     used: float = 0.0
-    rows: int = 0
+    # Layout work on the page in "row units" (one 8-cell table row, ~5 ms); parts are
+    # cut and balanced by it.
+    rows: float = PAGE_WEIGHT
     section: str = ""
 
 
+# Few cells per row: WeasyPrint's cost is per box (cell), not per character, so related
+# figures share a cell (attended time and share; first join and last leave).
 ATTENDANCE_COLUMNS = (
-    Column("person", "Person", 0.27),
-    Column("attended", "Attended", 0.075, "right", free_text=False),
-    Column("share", "Share", 0.065, "right", free_text=False),
-    Column("breakout", "Breakout", 0.075, "right", free_text=False),
-    Column("first_join", "First join", 0.085, free_text=False),
-    Column("last_leave", "Last leave", 0.085, free_text=False),
-    Column("status", "Status", 0.075, free_text=False),
-    Column("flags", "Flags", 0.27, free_text=False),
-)
-ABSENT_COLUMNS = (
-    Column("person", "Person", 0.45),
-    Column("department", "Department", 0.25),
-    Column("roster", "Roster", 0.30),
+    Column("person", "Person", 0.33),
+    Column("attended", "Attended (share)", 0.13, "right", free_text=False),
+    Column("breakout", "Breakout", 0.08, "right", free_text=False),
+    Column("presence", "First join – last leave", 0.15, free_text=False),
+    Column("status", "Status", 0.07, free_text=False),
+    Column("flags", "Flags", 0.24, free_text=False),
 )
 DEVICE_COLUMNS = (
-    Column("person", "Person", 0.21),
-    Column("device_type", "Device type", 0.13),
-    Column("audio_type", "Audio", 0.09),
-    Column("call_type", "Call type", 0.09),
-    Column("phone_number", "Phone number", 0.14),
-    Column("joined", "Join", 0.11, free_text=False),
-    Column("left", "Leave", 0.11, free_text=False),
-    Column("duration", "Duration", 0.12, "right", free_text=False),
-)
-BREAKOUT_COLUMNS = (
-    Column("person", "Person", 0.30),
-    Column("breakout", "Breakout", 0.30),
-    Column("joined", "Join", 0.14, free_text=False),
-    Column("left", "Leave", 0.14, free_text=False),
+    Column("person", "Person", 0.27),
+    Column("device", "Device, audio, call type", 0.27),
+    Column("phone_number", "Phone number", 0.16),
+    Column("presence", "Join – leave", 0.18, free_text=False),
     Column("duration", "Duration", 0.12, "right", free_text=False),
 )
 COURSE_COLUMNS = (
@@ -275,7 +268,41 @@ class Planner:
             if row_classes is not None:
                 current.row_classes.append(row_classes[i])
             self.page.used += h
-            self.page.rows += 1
+            self.page.rows += len(columns) * CELL_WEIGHT
+
+    def flow(self, items: Iterable[str], section: str, *, caption: str = "") -> None:
+        """Short entries as one flowing paragraph (one box instead of a table row each),
+        cut into one paragraph per page."""
+        sep = sum(_char_em(c) for c in FLOW_SEP) * FONT_PT
+        caption_h = LINE_PT + 9 if caption else 0.0
+        current: Block | None = None
+        used = 0.0  # width used on the current line
+        for item in items:
+            w = sum(_char_em(c) for c in item) * FONT_PT
+            if current is not None and used and used + sep + w <= self.width:
+                current.data["items"].append(item)
+                used += sep + w
+                continue
+            # A new line: as many as the entry needs (it may wrap on its own).
+            lines = max(1, text_lines(item, self.width))
+            h = lines * LINE_PT
+            if current is None or self.page.used + h > self.capacity:
+                cont = current is not None
+                if (
+                    cont or self.page.used + caption_h + h + 6 > self.capacity
+                ) and self.page.blocks:
+                    self.new_page(section)
+                cap = caption + (" (continued)" if cont and caption else "")
+                current = Block(
+                    "flow", {"items": [], "caption": cap}, 6 + (caption_h if cap else 0)
+                )
+                self.page.blocks.append(current)
+                self.page.used += current.height
+            current.data["items"].append(item)
+            current.height += h
+            self.page.used += h
+            self.page.rows += lines * FLOW_LINE_WEIGHT
+            used = w if lines == 1 else self.width
 
 
 def _person(name: Any, email: Any, key: Any, host: bool = False, cohost: bool = False) -> str:
@@ -303,6 +330,31 @@ def _names(att: pd.DataFrame) -> dict[tuple[str, str], str]:
     }
 
 
+def _labels(att: pd.DataFrame) -> dict[tuple[str, str], str]:
+    """One-line name of every person of every meeting (name, else e-mail, else key)."""
+    cols = ["meeting_id", "person_key", "display_name", "email"]
+    if not set(cols) <= set(att.columns):
+        return {}
+    return {
+        (str(m), str(k)): _s(n) or _s(e) or _s(k)
+        for m, k, n, e in att[cols].itertuples(index=False, name=None)
+    }
+
+
+def _absent_entry(name: Any, email: Any, key: Any, roster_name: Any, department: Any) -> str:
+    """`Roster name (e-mail, department)` on one line, for the list of absentees."""
+    email_s = _s(email)
+    first = _s(roster_name) or _s(name) or email_s or _s(key)
+    details = [v for v in (email_s if email_s != first else "", _s(department)) if v]
+    return first + (f" ({', '.join(details)})" if details else "")
+
+
+def _span(start: Any, end: Any, tz: Any) -> str:
+    """`hh:mm:ss–hh:mm:ss` in the display zone (either side may be unknown)."""
+    a, b = fmt_local(start, tz, date=False), fmt_local(end, tz, date=False)
+    return f"{a or '?'}–{b or '?'}" if a or b else ""
+
+
 def build_pages(inp: ReportInput) -> tuple[list[Page], dict[str, Any]]:
     """The report as explicit pages, plus the facts every page's template may show."""
     tz = inp.tz
@@ -312,6 +364,10 @@ def build_pages(inp: ReportInput) -> tuple[list[Page], dict[str, Any]]:
     plan = Planner(inp.page_size)
     summary = meeting_summary(inp)
     status = att["status"].value_counts() if "status" in att.columns else pd.Series(dtype=int)
+    # "Audited" counts the instances whose participants were fetched, as the CLI does;
+    # a failure is an instance that could not be fetched, or a whole config entry.
+    unfetched = {f.instance_id: f.message for f in inp.failures if f.instance_id}
+    audited = len({i.id for i in inp.instances} - set(unfetched))
     facts = [
         (
             "Period",
@@ -322,7 +378,7 @@ def build_pages(inp: ReportInput) -> tuple[list[Page], dict[str, Any]]:
         ("Run id", run.run_id),
         ("Config hash", run.config_hash),
         ("Audience", inp.spec.audience),
-        ("Meetings", f"{len(inp.instances)} audited, {len(inp.failures)} could not be fetched"),
+        ("Meetings", f"{audited} audited, {len(inp.failures)} could not be fetched"),
         (
             "Attendance rows",
             f"{len(att)}: {int(status.get('complete', 0))} complete, "
@@ -396,6 +452,7 @@ def build_pages(inp: ReportInput) -> tuple[list[Page], dict[str, Any]]:
     brk = res.breakouts
     brk_by = {k: g for k, g in brk.groupby("meeting_id", sort=False)} if len(brk) else {}
     names = _names(att)
+    labels = _labels(att)
     instances = sorted(inp.instances, key=lambda i: (i.start or run.period_start, i.title, i.id))
     for inst in instances:
         section = f"meeting:{inst.id}"
@@ -412,7 +469,11 @@ def build_pages(inp: ReportInput) -> tuple[list[Page], dict[str, Any]]:
         ]
         height = sum(text_lines(v, plan.width * 0.75) for _, v in mfacts) * 11 + 10
         plan.block(Block("facts", {"facts": mfacts}, height), section)
-        if len(rows) == 0:
+        if inst.id in unfetched:
+            text = f"The participants could not be fetched: {unfetched[inst.id]}"
+            note_h = text_lines(text, plan.width) * LINE_PT + 12
+            plan.block(Block("note", {"text": text}, note_h), section)
+        elif len(rows) == 0:
             plan.block(Block("note", {"text": "No participants were recorded."}, 20), section)
         cols = [
             "display_name",
@@ -444,6 +505,10 @@ def build_pages(inp: ReportInput) -> tuple[list[Page], dict[str, Any]]:
             st,
             flags,
         ) in present.itertuples(index=False, name=None):
+            attended_s = fmt_duration(attended)
+            share_s = fmt_share(share(attended, msec))
+            first_s = fmt_local(first, tz, date=False)
+            last_s = fmt_local(last, tz, date=False)
             table_rows.append(
                 [
                     _person(
@@ -453,11 +518,9 @@ def build_pages(inp: ReportInput) -> tuple[list[Page], dict[str, Any]]:
                         bool(host) if not pd.isna(host) else False,
                         bool(cohost) if not pd.isna(cohost) else False,
                     ),
-                    fmt_duration(attended),
-                    fmt_share(share(attended, msec)),
+                    f"{attended_s} ({share_s})" if share_s else attended_s,
                     "" if pd.isna(bsec) or int(bsec) == 0 else fmt_duration(bsec),
-                    fmt_local(first, tz, date=False),
-                    fmt_local(last, tz, date=False),
+                    f"{first_s or '?'} – {last_s or '?'}" if first_s or last_s else "",
                     _s(st),
                     " ".join(split_flags(flags)),
                 ]
@@ -467,18 +530,19 @@ def build_pages(inp: ReportInput) -> tuple[list[Page], dict[str, Any]]:
             plan.table("attendance", ATTENDANCE_COLUMNS, table_rows, section, row_classes=classes)
         absent = rows[rows["status"] == "absent"] if len(rows) else rows
         if len(absent):
+            # The absentees are rows of the table above too; here they are one flowing,
+            # alphabetical list per meeting (roster name, e-mail, department).
             plan.heading(f"Absent ({len(absent)})", section, level=2)
-            plan.table(
-                "absent",
-                ABSENT_COLUMNS,
-                [
-                    [_person(n, e, k), _s(d), _s(r)]
+            entries = sorted(
+                (
+                    _absent_entry(n, e, k, r, d)
                     for n, e, k, d, r in absent.reindex(
                         columns=["display_name", "email", "person_key", "department", "roster_name"]
                     ).itertuples(index=False, name=None)
-                ],
-                section,
+                ),
+                key=str.casefold,
             )
+            plan.flow(entries, section)
         if inp.show_devices and inst.id in dev_by:
             dev = dev_by[inst.id]
             plan.heading("Devices", section, level=2)
@@ -488,12 +552,9 @@ def build_pages(inp: ReportInput) -> tuple[list[Page], dict[str, Any]]:
                 [
                     [
                         names.get((inst.id, _s(k)), _s(k)),
-                        _s(dt),
-                        _s(at),
-                        _s(ct),
+                        ", ".join(v for v in (_s(dt), _s(at), _s(ct)) if v),
                         _s(ph),
-                        fmt_local(j, tz, date=False),
-                        fmt_local(lv, tz, date=False),
+                        _span(j, lv, tz),
                         fmt_duration(d),
                     ]
                     for k, dt, at, ct, ph, j, lv, d in dev.reindex(
@@ -512,32 +573,30 @@ def build_pages(inp: ReportInput) -> tuple[list[Page], dict[str, Any]]:
                 section,
             )
         if inst.id in brk_by:
-            b = brk_by[inst.id]
-            plan.heading("Breakout sessions", section, level=2)
-            plan.table(
-                "breakouts",
-                BREAKOUT_COLUMNS,
-                [
-                    [
-                        names.get((inst.id, _s(k)), _s(k)),
-                        _s(bn) or _s(bid),
-                        fmt_local(j, tz, date=False),
-                        fmt_local(lv, tz, date=False),
-                        fmt_duration(d),
-                    ]
-                    for k, bid, bn, j, lv, d in b.reindex(
-                        columns=[
-                            "person_key",
-                            "breakout_id",
-                            "breakout_name",
-                            "joined",
-                            "left",
-                            "duration_seconds",
-                        ]
-                    ).itertuples(index=False, name=None)
-                ],
-                section,
+            # One flowing list per breakout room: who, from when to when, how long.
+            b = brk_by[inst.id].reindex(
+                columns=[
+                    "person_key",
+                    "breakout_id",
+                    "breakout_name",
+                    "joined",
+                    "left",
+                    "duration_seconds",
+                ]
             )
+            rooms: dict[str, list[tuple[str, str]]] = {}
+            for k, bid, bn, j, lv, d in b.itertuples(index=False, name=None):
+                who = labels.get((inst.id, _s(k)), _s(k))
+                entry = f"{who} {_span(j, lv, tz)} ({fmt_duration(d)})"
+                rooms.setdefault(_s(bn) or _s(bid), []).append((who.casefold(), entry))
+            plan.heading("Breakout sessions", section, level=2)
+            for room, room_entries in rooms.items():
+                people = len({who for who, _ in room_entries})
+                plan.flow(
+                    [e for _, e in sorted(room_entries)],
+                    section,
+                    caption=f"{room} — {people} {'person' if people == 1 else 'people'}",
+                )
 
     # Data-quality appendix.
     plan.heading("Data quality", "appendix", new_page=True)
@@ -654,25 +713,27 @@ def _render_part(job: PartJob) -> tuple[bytes, int, list[str]]:
 
 
 def _part_ranges(pages: Sequence[Page]) -> list[tuple[int, int]]:
-    """Contiguous page ranges of at most CHUNK_ROWS table rows (a page is never split).
+    """Contiguous page ranges of at most CHUNK_ROWS row units of layout work (see
+    `Page.rows`; a page is never split).
 
     The parts are balanced and their number is a multiple of MAX_WORKERS, so both
     workers stay busy to the end instead of one finishing a long last part alone.
     """
     total = sum(page.rows for page in pages)
-    count = max(1, -(-total // CHUNK_ROWS))
+    count = max(1, int(-(-total // CHUNK_ROWS)))
     if count > 1:
         count = -(-count // MAX_WORKERS) * MAX_WORKERS
     target = total / count
     ranges: list[tuple[int, int]] = []
-    start = rows = done = 0
+    start = 0
+    rows = done = 0.0
     for i, page in enumerate(pages):
         over = rows + page.rows > CHUNK_ROWS
         reached = done + rows + page.rows / 2 > target * (len(ranges) + 1)
         if i > start and (over or reached):
             ranges.append((start, i))
             done += rows
-            start, rows = i, 0
+            start, rows = i, 0.0
         rows += page.rows
     ranges.append((start, len(pages)))
     return ranges
@@ -694,6 +755,7 @@ def render_html(
         total_pages=total_pages,
         page_size=inp.page_size if inp.page_size in PAGE_SIZES else "A4",
         font_pt=FONT_PT,
+        sep=FLOW_SEP,
         **meta,
     )
 
