@@ -86,6 +86,7 @@ from reporting.attendance import flags as F
 from reporting.attendance.intervals import NO_TIME, union_by_group
 from reporting.attendance.records import Flat, breakout_fields, device_fields, flatten
 from reporting.attendance.timeparse import parse_times
+from reporting.columns import ATTENDANCE_CSV_COLUMNS, COURSE_CSV_COLUMNS, DEVICE_CSV_COLUMNS
 from reporting.model import Instance, InstanceRecords
 from reporting.roster import Roster, RosterEntry
 
@@ -94,42 +95,14 @@ Mask = npt.NDArray[np.bool_]
 Obj = npt.NDArray[np.object_]
 _G = TypeVar("_G", bound=np.generic)
 
+# The CSV contracts of DESIGN.md, then what the reports also show.
 ATTENDANCE_COLUMNS: tuple[str, ...] = (
-    "meeting_id",
-    "meeting_title",
-    "meeting_start",
-    "meeting_end",
-    "meeting_seconds",
-    "person_key",
-    "display_name",
-    "email",
-    "is_host",
-    "is_cohost",
-    "attended_seconds",
-    "main_session_seconds",
-    "breakout_seconds",
-    "first_join",
-    "last_leave",
-    "segments",
-    "devices",
-    "status",
-    "flags",
+    *ATTENDANCE_CSV_COLUMNS,
     "course",
     "roster_name",
     "department",
 )
-DEVICE_COLUMNS: tuple[str, ...] = (
-    "meeting_id",
-    "person_key",
-    "correlation_id",
-    "device_type",
-    "audio_type",
-    "call_type",
-    "phone_number",
-    "joined",
-    "left",
-    "duration_seconds",
-)
+DEVICE_COLUMNS = DEVICE_CSV_COLUMNS
 BREAKOUT_COLUMNS: tuple[str, ...] = (
     "meeting_id",
     "person_key",
@@ -139,15 +112,7 @@ BREAKOUT_COLUMNS: tuple[str, ...] = (
     "left",
     "duration_seconds",
 )
-COURSE_COLUMNS: tuple[str, ...] = (
-    "course",
-    "person_key",
-    "display_name",
-    "email",
-    "sessions_total",
-    "sessions_complete",
-    "completed",
-)
+COURSE_COLUMNS = COURSE_CSV_COLUMNS
 
 COMPLETE = "complete"
 PARTIAL = "partial"
