@@ -124,12 +124,15 @@ class Column:
     # `overflow-wrap: anywhere`; the tool's own values (times, figures, status, flag
     # names) do not need them, and WeasyPrint lays out plain cells measurably faster.
     free_text: bool = True
+    # The tool's own values stacked on lines (`\n`) in one cell: fewer boxes than a
+    # column each. Free-text cells keep their line breaks anyway.
+    lines: bool = False
 
     @property
     def css(self) -> str:
-        """Classes of the column's cells: `text` (free text), `right`, `status`."""
+        """Classes of the column's cells: `text` (free text), `lines`, `right`, `status`."""
         classes = (
-            "text" if self.free_text else "",
+            "text" if self.free_text else "lines" if self.lines else "",
             "" if self.align == "left" else self.align,
             "status" if self.key == "status" else "",
         )
@@ -166,13 +169,14 @@ class Page:
 
 # Few cells per row: WeasyPrint's cost is per box (cell), not per character, so related
 # figures share a cell (attended time and share; first join and last leave).
+# WeasyPrint's cost is per line box (~0.6 ms each, a cell of one line included), so a row
+# is one line of five cells: related figures share a cell, the e-mail follows the name.
 ATTENDANCE_COLUMNS = (
-    Column("person", "Person", 0.33),
-    Column("attended", "Attended (share)", 0.13, "right", free_text=False),
-    Column("breakout", "Breakout", 0.08, "right", free_text=False),
-    Column("presence", "First join – last leave", 0.15, free_text=False),
+    Column("person", "Person · e-mail", 0.33),
+    Column("attended", "Attended (share) · breakout", 0.23, free_text=False),
+    Column("presence", "First join – last leave", 0.14, free_text=False),
     Column("status", "Status", 0.07, free_text=False),
-    Column("flags", "Flags", 0.24, free_text=False),
+    Column("flags", "Flags", 0.23, free_text=False),
 )
 DEVICE_COLUMNS = (
     Column("person", "Person", 0.27),
@@ -305,13 +309,15 @@ class Planner:
             used = w if lines == 1 else self.width
 
 
-def _person(name: Any, email: Any, key: Any, host: bool = False, cohost: bool = False) -> str:
+def _person(
+    name: Any, email: Any, key: Any, host: bool = False, cohost: bool = False, sep: str = "\n"
+) -> str:
     name_s = "" if pd.isna(name) else str(name)
     email_s = "" if pd.isna(email) else str(email)
     first = name_s or email_s or ("" if pd.isna(key) else str(key))
     role = " (host)" if host else (" (co-host)" if cohost else "")
     second = email_s if email_s and email_s != first else ""
-    return first + role + ("\n" + second if second else "")
+    return first + role + (sep + second if second else "")
 
 
 def _s(value: Any) -> str:
@@ -347,6 +353,14 @@ def _absent_entry(name: Any, email: Any, key: Any, roster_name: Any, department:
     first = _s(roster_name) or _s(name) or email_s or _s(key)
     details = [v for v in (email_s if email_s != first else "", _s(department)) if v]
     return first + (f" ({', '.join(details)})" if details else "")
+
+
+def _attended_cell(attended: str, share_s: str, breakout: Any) -> str:
+    """`0:30:00 (50.0 %) · breakout 0:10:00` (attended time includes the breakout)."""
+    text = f"{attended} ({share_s})" if share_s else attended
+    if not pd.isna(breakout) and int(breakout) != 0:
+        text += f" · breakout {fmt_duration(breakout)}"
+    return text
 
 
 def _span(start: Any, end: Any, tz: Any) -> str:
@@ -517,9 +531,9 @@ def build_pages(inp: ReportInput) -> tuple[list[Page], dict[str, Any]]:
                         key,
                         bool(host) if not pd.isna(host) else False,
                         bool(cohost) if not pd.isna(cohost) else False,
+                        sep=" · ",
                     ),
-                    f"{attended_s} ({share_s})" if share_s else attended_s,
-                    "" if pd.isna(bsec) or int(bsec) == 0 else fmt_duration(bsec),
+                    _attended_cell(attended_s, share_s, bsec),
                     f"{first_s or '?'} – {last_s or '?'}" if first_s or last_s else "",
                     _s(st),
                     " ".join(split_flags(flags)),
