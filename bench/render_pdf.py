@@ -144,13 +144,14 @@ def main() -> None:
         wall = time.perf_counter() - start
         size = path.stat().st_size
         pages = len(PdfReader(path).pages)
-    main_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    main_peak = usage.ru_maxrss * 1024
     print(
         f"pdf rows={rows} wall={wall:.1f}s cpu={mem.cpu_seconds - cpu_before:.1f}s "
         f"pages={pages} size={size / 2**20:.1f}MiB "
         f"tree_peak_pss={mib(mem.peak_pss)} tree_peak_rss={mib(mem.peak_rss)} "
         f"(up to {mem.peak_procs} processes; input built: {mib(before.peak_pss)}; "
-        f"main process peak {mib(main_peak)}) load={os.getloadavg()[0]:.2f}"
+        f"main process peak {mib(main_peak)}, cpu {usage.ru_utime + usage.ru_stime:.1f}s) load={os.getloadavg()[0]:.2f}"
     )
 
 

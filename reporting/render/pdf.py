@@ -169,14 +169,14 @@ class Page:
 
 # Few cells per row: WeasyPrint's cost is per box (cell), not per character, so related
 # figures share a cell (attended time and share; first join and last leave).
-# WeasyPrint's cost is per line box (~0.6 ms each, a cell of one line included), so a row
-# is one line of five cells: related figures share a cell, the e-mail follows the name.
+# WeasyPrint's cost is per cell and line box (~0.7 ms for a cell of one line), so a row
+# is one line of four cells: related figures share a cell, the e-mail follows the name,
+# the flags follow the status (whose colour is a bar at the cell's left edge, no box).
 ATTENDANCE_COLUMNS = (
     Column("person", "Person · e-mail", 0.33),
     Column("attended", "Attended (share) · breakout", 0.23, free_text=False),
     Column("presence", "First join – last leave", 0.14, free_text=False),
-    Column("status", "Status", 0.07, free_text=False),
-    Column("flags", "Flags", 0.23, free_text=False),
+    Column("status", "Status · flags", 0.30, free_text=False),
 )
 DEVICE_COLUMNS = (
     Column("person", "Person", 0.27),
@@ -535,8 +535,7 @@ def build_pages(inp: ReportInput) -> tuple[list[Page], dict[str, Any]]:
                     ),
                     _attended_cell(attended_s, share_s, bsec),
                     f"{first_s or '?'} – {last_s or '?'}" if first_s or last_s else "",
-                    _s(st),
-                    " ".join(split_flags(flags)),
+                    " · ".join([_s(st), *split_flags(flags)]),
                 ]
             )
             classes.append(f"status-{_s(st)}")
