@@ -10,8 +10,8 @@ pages split between the processes sharing them: the real total). It also sums th
 time of the tree: on a shared machine wall time depends on the neighbours, CPU time less.
 (Reading smaps_rollup of ~250 MiB workers is kernel work: every 20 ms it cost a quarter of
 a core, taken from the two workers it measures. So RSS comes from the cheap statm every
-100 ms, and PSS, which is never above RSS, is read only when RSS is within 10 % of its
-peak.) It also prints the page count.
+100 ms, and PSS, which is never above RSS, only at a new RSS peak or, near it, every
+0.5 s.) It also prints the page count.
 """
 
 from __future__ import annotations
@@ -88,6 +88,7 @@ class TreeMemory:
         self.interval = interval
         self.peak_rss = self.peak_pss = 0
         self.peak_procs = 0
+        self._last_pss = 0.0
         self._cpu: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -98,8 +99,12 @@ class TreeMemory:
             self._cpu[pid] = cpu.get(pid, 0.0)
         rss = sum(_rss(pid) for pid in pids)
         pss = 0
-        # PSS <= RSS: the expensive PSS walk is only needed near the RSS peak.
-        if force or rss >= 0.9 * self.peak_rss:
+        # PSS <= RSS: the expensive PSS walk (it also stalls the measured processes) is
+        # only needed at a new RSS peak, or near it at most every 0.5 s.
+        now = time.monotonic()
+        near = rss >= 0.95 * self.peak_rss and now - self._last_pss >= 0.5
+        if force or rss > self.peak_rss or near:
+            self._last_pss = now
             rss, pss = map(sum, zip(*(_rss_pss(pid) for pid in pids), strict=True))
         self.peak_rss = max(self.peak_rss, rss)
         self.peak_pss = max(self.peak_pss, pss)
@@ -151,7 +156,8 @@ def main() -> None:
         f"pages={pages} size={size / 2**20:.1f}MiB "
         f"tree_peak_pss={mib(mem.peak_pss)} tree_peak_rss={mib(mem.peak_rss)} "
         f"(up to {mem.peak_procs} processes; input built: {mib(before.peak_pss)}; "
-        f"main process peak {mib(main_peak)}, cpu {usage.ru_utime + usage.ru_stime:.1f}s) load={os.getloadavg()[0]:.2f}"
+        f"main process peak {mib(main_peak)}, cpu {usage.ru_utime + usage.ru_stime:.1f}s) "
+        f"load={os.getloadavg()[0]:.2f}"
     )
 
 

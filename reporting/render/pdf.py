@@ -67,6 +67,7 @@ FILL = 0.86  # share of the page height the planner fills; the rest absorbs mise
 FONT_PT = 7.5
 LINE_PT = FONT_PT * 1.3
 CELL_PAD_PT = 4.0
+ROW_PAD_PT = 3.0  # a body row beyond its lines: 2 x 1pt padding, 0.4pt border, slack
 FLOW_SEP = "\u00a0· "  # between entries of a flowing list: the dot stays with its entry
 # Layout work in row units (one 8-cell table row): a page (margin boxes, ~11 ms), a table
 # cell, a line of flowing text (measured with bench/render_pdf.py).
@@ -257,8 +258,7 @@ class Planner:
         for i, row in enumerate(rows):
             h = (
                 max(text_lines(v, w) for v, w in zip(row, widths, strict=True)) * LINE_PT
-                + CELL_PAD_PT
-                + 1
+                + ROW_PAD_PT
             )
             if current is None or self.page.used + h > self.capacity:
                 full = current is not None or self.page.used + header_h + h > self.capacity
