@@ -180,7 +180,7 @@ ATTENDANCE_COLUMNS = (
     Column("status", "Status · flags", 0.30, free_text=False),
 )
 DEVICE_COLUMNS = (
-    Column("person", "Person", 0.27),
+    Column("person", "Person · e-mail", 0.27),
     Column("device", "Device, audio, call type", 0.27),
     Column("phone_number", "Phone number", 0.16),
     Column("presence", "Join – leave", 0.18, free_text=False),
@@ -331,7 +331,7 @@ def _names(att: pd.DataFrame) -> dict[tuple[str, str], str]:
     if not set(cols) <= set(att.columns):
         return {}
     return {
-        (str(m), str(k)): _person(n, e, k)
+        (str(m), str(k)): _person(n, e, k, sep=" · ")
         for m, k, n, e in att[cols].itertuples(index=False, name=None)
     }
 
