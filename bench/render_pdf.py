@@ -32,32 +32,40 @@ from reporting.render.sample import sample_input
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def _children() -> tuple[dict[int, list[int]], dict[int, float]]:
-    """Children of every process, and every process's CPU seconds (user + system)."""
-    tree: dict[int, list[int]] = {}
-    cpu: dict[int, float] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
+def _cpu(pid: int) -> float:
+    """CPU seconds (user + system) of one process, 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read()
+    except OSError:
+        return 0.0
+    fields = stat[stat.rindex(b")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def _kids(pid: int) -> list[int]:
+    """Children of `pid` from /proc/PID/task/*/children (no walk over every process)."""
+    out: list[int] = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for tid in tasks:
         try:
-            with open(f"/proc/{entry}/stat", "rb") as fh:
-                stat = fh.read()
+            with open(f"/proc/{pid}/task/{tid}/children", "rb") as fh:
+                out.extend(int(c) for c in fh.read().split())
         except OSError:
             continue
-        fields = stat[stat.rindex(b")") + 2 :].split()
-        tree.setdefault(int(fields[1]), []).append(int(entry))
-        cpu[int(entry)] = (int(fields[11]) + int(fields[12])) / TICKS
-    return tree, cpu
+    return out
 
 
 def _tree(root: int) -> tuple[list[int], dict[int, float]]:
-    tree, cpu = _children()
     out, todo = [], [root]
     while todo:
         pid = todo.pop()
         out.append(pid)
-        todo.extend(tree.get(pid, ()))
-    return out, cpu
+        todo.extend(_kids(pid))
+    return out, {pid: _cpu(pid) for pid in out}
 
 
 PAGE = os.sysconf("SC_PAGE_SIZE")

@@ -142,3 +142,25 @@ def test_estimate_is_generous() -> None:
     assert pdfmod.text_lines("", 100) == 1
     assert pdfmod.text_lines("a" * 100, 50) >= 100 * 0.62 * pdfmod.FONT_PT // 50
     assert pdfmod.text_lines("x\ny", 1000) == 2
+
+
+def test_cover_counts_fetched_instances_and_absentees_flow(tmp_path: Path) -> None:
+    from reporting.model import FetchFailure
+
+    inp = sample_input(
+        meetings=3,
+        people=6,
+        failures=[
+            FetchFailure("series-1", "meet002_I_00002", "HTTP 500 from Webex"),
+            FetchFailure("series-2", None, "series-2: HTTP 404 from Webex"),
+        ],
+    )
+    text = "\n".join(_text(render_pdf(inp, tmp_path / "c.pdf")))
+    # Like the CLI: audited = instances whose participants were fetched.
+    assert "Meetings 2 audited, 2 could not be fetched" in text
+    assert "The participants could not be fetched: HTTP 500 from Webex" in text
+    # Absentees: one flowing list per meeting, alphabetical, with e-mail and department.
+    assert "Absent (2)" in text
+    flat = text.replace("\n", " ").replace("\xa0", " ")
+    assert "Person 00002 (p00002@example.com, Dept 2) · Person 00005" in flat
+    assert "Group A — 3 people" in text

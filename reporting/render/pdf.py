@@ -1,8 +1,10 @@
 """The PDF report, through Jinja templates and WeasyPrint.
 
-Large reports are cut into balanced parts of at most `CHUNK_ROWS` table rows, rendered by
-two worker processes (WeasyPrint's layout costs ~5 ms and ~0.2 MiB per table row, so one pass
-over 10,000 rows takes about a minute and over a gigabyte) and joined page by page.
+Large reports are cut into balanced parts of at most `CHUNK_ROWS` row units of layout work
+(`Page.rows`), rendered by two worker processes and joined page by page. WeasyPrint's cost
+follows its boxes: ~0.7 ms per table cell of one line, ~0.2 MiB per row, ~7 ms per page
+(margin boxes). So an attendance row is one line of four cells, and long lists
+(absentees, breakout rooms) are flowing paragraphs, not tables.
 
 "Page X of Y" must be right across parts, but a part only learns its page count by
 laying it out. So the renderer paginates itself: it estimates the height of every heading
