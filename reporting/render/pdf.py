@@ -89,6 +89,12 @@ def _char_em(ch: str) -> float:
     return 0.72 if ch.isupper() or ch in "mwMW@%" else 0.62
 
 
+def _width(text: str, font_pt: float = FONT_PT) -> float:
+    """Estimated width of `text` on one line (spaces as in `text_lines`), erring high."""
+    spaces = text.count(" ") + text.count("\u00a0")
+    return (sum(_char_em(c) for c in text) - spaces * (0.62 - 0.33)) * font_pt
+
+
 def text_lines(text: str, width_pt: float, font_pt: float = FONT_PT) -> int:
     """Lines `text` needs in a column `width_pt` wide, erring on the high side."""
     if not text:
@@ -279,12 +285,12 @@ class Planner:
     def flow(self, items: Iterable[str], section: str, *, caption: str = "") -> None:
         """Short entries as one flowing paragraph (one box instead of a table row each),
         cut into one paragraph per page."""
-        sep = sum(_char_em(c) for c in FLOW_SEP) * FONT_PT
+        sep = _width(FLOW_SEP)
         caption_h = LINE_PT + 9 if caption else 0.0
         current: Block | None = None
         used = 0.0  # width used on the current line
         for item in items:
-            w = sum(_char_em(c) for c in item) * FONT_PT
+            w = _width(item)
             if current is not None and used and used + sep + w <= self.width:
                 current.data["items"].append(item)
                 used += sep + w
