@@ -44,3 +44,13 @@ COURSE_CSV_COLUMNS: tuple[str, ...] = (
     "sessions_complete",
     "completed",
 )
+# The breakouts table has no CSV; the PDF and the workbook show it.
+BREAKOUT_COLUMNS: tuple[str, ...] = (
+    "meeting_id",
+    "person_key",
+    "breakout_id",
+    "breakout_name",
+    "joined",
+    "left",
+    "duration_seconds",
+)

@@ -86,7 +86,12 @@ from reporting.attendance import flags as F
 from reporting.attendance.intervals import NO_TIME, union_by_group
 from reporting.attendance.records import Flat, breakout_fields, device_fields, flatten
 from reporting.attendance.timeparse import parse_times
-from reporting.columns import ATTENDANCE_CSV_COLUMNS, COURSE_CSV_COLUMNS, DEVICE_CSV_COLUMNS
+from reporting.columns import (
+    ATTENDANCE_CSV_COLUMNS,
+    BREAKOUT_COLUMNS,
+    COURSE_CSV_COLUMNS,
+    DEVICE_CSV_COLUMNS,
+)
 from reporting.model import Instance, InstanceRecords
 from reporting.roster import Roster, RosterEntry
 
@@ -103,15 +108,6 @@ ATTENDANCE_COLUMNS: tuple[str, ...] = (
     "department",
 )
 DEVICE_COLUMNS = DEVICE_CSV_COLUMNS
-BREAKOUT_COLUMNS: tuple[str, ...] = (
-    "meeting_id",
-    "person_key",
-    "breakout_id",
-    "breakout_name",
-    "joined",
-    "left",
-    "duration_seconds",
-)
 COURSE_COLUMNS = COURSE_CSV_COLUMNS
 
 COMPLETE = "complete"

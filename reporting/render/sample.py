@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from reporting.columns import BREAKOUT_COLUMNS, DEVICE_CSV_COLUMNS
 from reporting.model import FetchFailure, Instance, RunInfo
 from reporting.render.context import ReportInput
 
@@ -135,33 +136,8 @@ def sample_input(
     attendance = pd.DataFrame(att)
     for col in ("meeting_start", "meeting_end", "first_join", "last_leave"):
         attendance[col] = pd.to_datetime(attendance[col], utc=True)
-    devices = pd.DataFrame(
-        dev,
-        columns=[
-            "meeting_id",
-            "person_key",
-            "correlation_id",
-            "device_type",
-            "audio_type",
-            "call_type",
-            "phone_number",
-            "joined",
-            "left",
-            "duration_seconds",
-        ],
-    )
-    breakouts = pd.DataFrame(
-        brk,
-        columns=[
-            "meeting_id",
-            "person_key",
-            "breakout_id",
-            "breakout_name",
-            "joined",
-            "left",
-            "duration_seconds",
-        ],
-    )
+    devices = pd.DataFrame(dev, columns=list(DEVICE_CSV_COLUMNS))
+    breakouts = pd.DataFrame(brk, columns=list(BREAKOUT_COLUMNS))
     course_rows = []
     if len(attendance):
         for group_key, part in attendance.groupby("person_key", sort=True):
