@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from reporting.attendance.engine import (
     ATTENDANCE_COLUMNS,
-    BREAKOUT_COLUMNS,
     COURSE_COLUMNS,
     DEVICE_COLUMNS,
     AttendanceResult,
@@ -14,6 +13,7 @@ from reporting.attendance.engine import (
 )
 from reporting.attendance.flags import ALL_FLAGS, FLAG_EXPLANATIONS
 from reporting.attendance.masking import mask_phone, mask_result
+from reporting.columns import BREAKOUT_COLUMNS
 
 __all__ = [
     "ALL_FLAGS",
