@@ -105,8 +105,18 @@ def _workbook_preview(xlsx: Path, tmp: Path) -> None:
         timeout=180,
     )
     printed = tmp / (xlsx.stem + ".pdf")
-    for page in (1, 2):
-        _pdf_page(printed, page, PREVIEWS / f"compliance-xlsx-page-{page}")
+    _pdf_page(printed, 1, PREVIEWS / "compliance-xlsx-summary")
+    # The Attendance sheet starts on the first printed page with its header row.
+    for page in range(2, _page_count(printed) + 1):
+        text = subprocess.run(
+            ["pdftotext", "-f", str(page), "-l", str(page), str(printed), "-"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        if text.lstrip().startswith("Meeting id"):
+            _pdf_page(printed, page, PREVIEWS / "compliance-xlsx-attendance")
+            break
 
 
 if __name__ == "__main__":
