@@ -14,3 +14,14 @@ def test_safe_filename() -> None:
 def test_text_rules() -> None:
     assert strip_controls("a\x00b\tc\nd\x1f") == "ab\tc\nd"
     assert neutralise_csv("\rx") == "'\rx" and neutralise_csv("ok") == "ok"
+
+
+def test_page_header_text_is_escaped_for_css_once_not_for_html_too() -> None:
+    from reporting.render.pdf import environment
+
+    env = environment(None)
+    template = env.from_string("{% filter css_string %}{{ t }}{% endfilter %}|{{ t|css_string }}")
+    out = template.render(t='R&D "Q" <b>')
+    # In <style>, entities are not decoded: `&` must stay `&`; quotes and < > are CSS escapes.
+    assert out == "R&D \\22 Q\\22  \\3c b\\3e |R&D \\22 Q\\22  \\3c b\\3e "
+    assert "&amp;" not in out and "<b>" not in out

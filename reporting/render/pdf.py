@@ -39,6 +39,7 @@ from jinja2 import (
     StrictUndefined,
     select_autoescape,
 )
+from markupsafe import Markup
 
 from reporting.errors import RenderError
 from reporting.render.charts import Bar, chart_height, completion_chart
@@ -664,15 +665,22 @@ def build_pages(inp: ReportInput) -> tuple[list[Page], dict[str, Any]]:
 # --------------------------------------------------------------------------- rendering
 
 
-def _css_string(value: str) -> str:
-    """`value` as the body of a CSS string: no quote, backslash, newline or `<` left raw."""
+def _css_string(value: str) -> Markup:
+    """`value` as the body of a CSS string: no quote, backslash, newline or `<` left raw.
+
+    Inside `<style>` HTML entities are not decoded, so text that autoescape already turned
+    into `&amp;` is taken back to plain text first; the result needs no HTML escaping
+    (nothing in it can end the style element), hence Markup.
+    """
+    if isinstance(value, Markup):
+        value = value.unescape()
     out = []
-    for ch in value:
+    for ch in str(value):
         if ch in '"\\<>' or ord(ch) < 0x20 or ch == "\x7f":
             out.append(f"\\{ord(ch):x} ")
         else:
             out.append(ch)
-    return "".join(out)
+    return Markup("".join(out))  # noqa: S704 -- every character that could end <style> is escaped above
 
 
 def environment(user_templates: Path | None) -> Environment:
