@@ -67,13 +67,13 @@ def _page_count(pdf: Path) -> int:
     return int(line.split()[1])
 
 
-def _pdf_page(pdf: Path, page: int, stem: Path) -> None:
+def _pdf_page(pdf: Path, page: int, stem: Path, dpi: str = DPI) -> None:
     subprocess.run(
         [
             "pdftoppm",
             "-png",
             "-r",
-            DPI,
+            dpi,
             "-f",
             str(page),
             "-l",
@@ -105,7 +105,8 @@ def _workbook_preview(xlsx: Path, tmp: Path) -> None:
         timeout=180,
     )
     printed = tmp / (xlsx.stem + ".pdf")
-    _pdf_page(printed, 1, PREVIEWS / "compliance-xlsx-summary")
+    # A whole sheet fits the page width, so its text is small: render it sharper.
+    _pdf_page(printed, 1, PREVIEWS / "compliance-xlsx-summary", dpi="110")
     # The Attendance sheet starts on the first printed page with its header row.
     for page in range(2, _page_count(printed) + 1):
         text = subprocess.run(
@@ -115,7 +116,7 @@ def _workbook_preview(xlsx: Path, tmp: Path) -> None:
             text=True,
         ).stdout
         if text.lstrip().startswith("Meeting id"):
-            _pdf_page(printed, page, PREVIEWS / "compliance-xlsx-attendance")
+            _pdf_page(printed, page, PREVIEWS / "compliance-xlsx-attendance", dpi="150")
             break
 
 

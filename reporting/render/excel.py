@@ -25,6 +25,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet.properties import PageSetupProperties
 
 from reporting.errors import RenderError
 from reporting.render.context import ReportInput, flag_explanations, split_flags
@@ -75,6 +76,15 @@ def _column_values(series: pd.Series, kind: str, tz: ZoneInfo) -> list[Any]:
     return [_text(v) for v in series]
 
 
+def _print_landscape_fit_to_width(ws: WriteOnlyWorksheet) -> None:
+    """Printed (or exported to PDF), a sheet keeps all its columns on one page width."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0  # as many pages down as the rows need
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.print_title_rows = "1:1"
+
+
 class _SheetWriter:
     """Streams one table into a write-only sheet, reusing one styled cell per column.
 
@@ -86,6 +96,7 @@ class _SheetWriter:
         self.ws = ws
         self.columns = columns
         self.rows_written = 0
+        _print_landscape_fit_to_width(ws)
         self._cells = []
         for col in columns:
             cell = WriteOnlyCell(ws)
