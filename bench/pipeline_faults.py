@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -24,8 +23,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import yaml
+from fetch_common import Sandbox
 
 from reporting.webex.sandbox import generate_dataset, save_dataset
 
@@ -34,50 +33,6 @@ TOKEN = "bench-pipeline-token"
 TOKEN_ENV = "BENCH_PIPELINE_TOKEN"
 FAULTS = "seed=7,429=5%,503=5%,drop=2%,rate=off"
 CSVS = ("attendance.csv", "devices.csv", "courses.csv")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class SandboxProcess:
-    """`attendance sandbox serve` on a free port, in its own process."""
-
-    def __init__(self, dataset: Path, faults: str) -> None:
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}/v1"
-        args = ["--dataset", str(dataset), "--port", str(self.port), "--faults", faults]
-        args += ["--token", f"{TOKEN}:compliance"]
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "reporting", "sandbox", "serve", *args],
-            cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-            stdout=subprocess.DEVNULL,
-        )
-
-    def __enter__(self) -> SandboxProcess:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                # An unknown token: answered 401 without using up any fault decision.
-                httpx.get(self.base_url + "/meetings", timeout=1)
-                return self
-            except httpx.HTTPError:
-                if time.monotonic() > deadline or self.proc.poll() is not None:
-                    self.__exit__()
-                    raise RuntimeError("the sandbox did not start") from None
-                time.sleep(0.1)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
 
 
 def plan(data: dict[str, Any]) -> tuple[list[str], dict[str, str]]:
@@ -164,7 +119,7 @@ def main() -> None:
 
     results = {}
     for name, faults in (("fault-free", "rate=off"), ("faults", FAULTS)):
-        with SandboxProcess(dataset, faults) as sandbox:
+        with Sandbox(dataset, faults, token=TOKEN) as sandbox:
             results[name] = run(work / name, sandbox.base_url, ids, period)
         r = results[name]
         c = r["counts"]

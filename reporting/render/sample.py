@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from reporting.columns import BREAKOUT_COLUMNS, DEVICE_CSV_COLUMNS
+from reporting.columns import BREAKOUT_COLUMNS, COURSE_CSV_COLUMNS, DEVICE_CSV_COLUMNS
 from reporting.model import FetchFailure, Instance, RunInfo
 from reporting.render.context import ReportInput
 
@@ -155,15 +155,7 @@ def sample_input(
             )
     courses = pd.DataFrame(
         course_rows,
-        columns=[
-            "course",
-            "person_key",
-            "display_name",
-            "email",
-            "sessions_total",
-            "sessions_complete",
-            "completed",
-        ],
+        columns=list(COURSE_CSV_COLUMNS),
     )
     run = RunInfo(
         run_id="run0123456789",
