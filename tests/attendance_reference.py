@@ -9,11 +9,14 @@ times as integer milliseconds since the epoch (None when empty).
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from reporting.model import InstanceRecords
 from reporting.roster import Roster
@@ -394,6 +397,66 @@ def reference_courses(
         )
     )
     return out
+
+
+# -- attendance.csv, written the plain way -------------------------------------------
+
+CSV_COLUMNS = (
+    "meeting_id",
+    "meeting_title",
+    "meeting_start",
+    "meeting_end",
+    "meeting_seconds",
+    "person_key",
+    "display_name",
+    "email",
+    "is_host",
+    "is_cohost",
+    "attended_seconds",
+    "main_session_seconds",
+    "breakout_seconds",
+    "first_join",
+    "last_leave",
+    "segments",
+    "devices",
+    "status",
+    "flags",
+)
+CSV_TIMES = frozenset({"meeting_start", "meeting_end", "first_join", "last_leave"})
+
+
+def csv_time(ms: int | None, tz: ZoneInfo) -> str:
+    """ISO 8601 in the display zone with its offset; milliseconds only when there are any."""
+    if ms is None:
+        return ""
+    local = (EPOCH + timedelta(milliseconds=ms)).astimezone(tz)
+    return local.isoformat(timespec="milliseconds" if ms % 1000 else "seconds")
+
+
+def csv_cell(value: Any) -> str:
+    """true/false, integers as written, text with a leading `'` where a spreadsheet would
+    read a formula (DESIGN.md and the OWASP advice)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    text = str(value)
+    return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
+
+
+def reference_attendance_csv(rows: list[dict[str, Any]], tz: ZoneInfo) -> bytes:
+    """attendance.csv of `reference_compute`'s rows: each cell formatted on its own, each
+    row through the csv module."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        writer.writerow(
+            [csv_time(row[c], tz) if c in CSV_TIMES else csv_cell(row[c]) for c in CSV_COLUMNS]
+        )
+    return buffer.getvalue().encode("utf-8")
 
 
 # -- helpers shared by the attendance tests and the benchmark -------------------------

@@ -10,13 +10,22 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from attendance_reference import Rules, Threshold, frame_rows, reference_compute
+from attendance_reference import (
+    Rules,
+    Threshold,
+    frame_rows,
+    reference_attendance_csv,
+    reference_compute,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reporting.attendance import compute
+from reporting.columns import ATTENDANCE_CSV_COLUMNS
 from reporting.model import Instance, InstanceRecords
+from reporting.render.csv import frame_to_csv
 from reporting.roster import Roster, RosterEntry
 
 T0 = datetime(2026, 10, 5, 9, 0, tzinfo=UTC)
@@ -183,3 +192,23 @@ def test_engine_matches_reference(
     for got_row, want_row in zip(got, expected_rows, strict=True):
         assert {k: got_row[k] for k in want_row} == want_row
     assert frame_rows(result.courses) == expected_courses
+
+
+@settings(
+    max_examples=300,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(scenario(), st.sampled_from(["Europe/Berlin", "UTC", "Asia/Kathmandu"]))
+def test_attendance_csv_matches_reference(
+    case: tuple[list[InstanceRecords], Rules, dict[int, Roster | None], datetime], zone: str
+) -> None:
+    """attendance.csv from the engine and its vectorised writer has the bytes of the plain
+    reference rows written one cell at a time."""
+    data, rules, rosters, as_of = case
+    tz = ZoneInfo(zone)
+    result = compute(data, rules, rosters, as_of)
+    expected_rows, _ = reference_compute(data, rules, rosters, as_of)
+    got = frame_to_csv(result.attendance, ATTENDANCE_CSV_COLUMNS, tz)
+    assert got == reference_attendance_csv(expected_rows, tz)
