@@ -16,6 +16,7 @@ a core, taken from the two workers it measures. So RSS comes from the cheap stat
 
 from __future__ import annotations
 
+import logging
 import os
 import resource
 import sys
@@ -124,6 +125,9 @@ class TreeMemory:
         """CPU time of every process seen in the tree (last sample of each)."""
         return sum(self._cpu.values())
 
+    def cpu_per_process(self) -> list[float]:
+        return sorted((c for c in self._cpu.values() if c >= 0.05), reverse=True)
+
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             self.sample()
@@ -145,6 +149,9 @@ def mib(n: float) -> str:
 
 def main() -> None:
     rows = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    # The renderer's own phase timings (planning, workers, join) as one line.
+    logging.basicConfig(format="%(message)s")
+    logging.getLogger("reporting.render.pdf").setLevel(logging.DEBUG)
     # The compliance report as the colleague benchmarked it: 10 meetings of 1,000 people
     # (attendance + absent tables, breakouts, cover charts and courses; no devices section).
     inp = sample_input(meetings=10, people=rows // 10, show_devices=False)
@@ -167,6 +174,8 @@ def main() -> None:
         f"main process peak {mib(main_peak)}, cpu {usage.ru_utime + usage.ru_stime:.1f}s) "
         f"load={os.getloadavg()[0]:.2f}"
     )
+    # CPU per process of the tree (this process, the fork server, the workers).
+    print("cpu per process: " + " ".join(f"{c:.1f}s" for c in mem.cpu_per_process()))
 
 
 if __name__ == "__main__":
