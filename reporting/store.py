@@ -204,7 +204,9 @@ class Store:
         path = Path(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(path, timeout=30.0)
+            # The fetch makes its store calls on a thread of its own (one at a time; see
+            # `reporting.fetch`), so the connection may not insist on its opening thread.
+            conn = sqlite3.connect(path, timeout=30.0, check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(
                 f"cannot open the store {path}: {exc}", hint="check the `store:` path"
