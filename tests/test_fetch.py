@@ -473,3 +473,22 @@ def test_instance_named_by_two_entries_is_audited_once_under_the_first(
     offline = load_offline(config, store)
     assert offline.instances == outcome.instances and offline.data == outcome.data
     assert offline.notes == outcome.notes
+
+
+def test_no_full_garbage_collection_while_fetching_and_thresholds_restored(store: Store) -> None:
+    """The records pile up during a fetch; a full collection would walk all of them while
+    every request in flight waits. The oldest generation is left alone until the end."""
+    import gc
+
+    seen: list[tuple[int, int, int]] = []
+
+    class Watch(FetchProgress):
+        def page(self, instance_id: str) -> None:
+            seen.append(gc.get_threshold())
+
+    before = gc.get_threshold()
+    data = dataset()
+    config = stand_in_config([{"id": series_ids(data)[1]}])
+    fetch(config, store, sandbox_transport(data, "rate=off"), progress=Watch())
+    assert seen and all(t[:2] == before[:2] and t[2] >= 2**31 - 1 for t in seen)
+    assert gc.get_threshold() == before
