@@ -2,7 +2,8 @@
 
 Schema (``PRAGMA user_version`` = 1)::
 
-    runs          id, started, finished, status, config_path, config_hash, period_label,
+    runs          id, started, finished, status (running | complete | partial | failed |
+                  interrupted: killed before it ended), config_path, config_hash, period_label,
                   period_start, period_end, as_of, offline, tool_version, counts (JSON)
     plan_entries  run_id, entry_id, period_start, period_end, host_email, planned_at,
                   meetings (JSON list of the Meeting objects the entry expanded to; an
@@ -283,8 +284,14 @@ class Store:
     # -- run log -------------------------------------------------------------------------
 
     def begin_run(self, run: Any) -> None:
-        """Log a run as started; ``run`` is a `reporting.model.RunInfo`."""
+        """Log a run as started; ``run`` is a `reporting.model.RunInfo`.
+
+        A run still logged as running was killed before it could say how it ended (runs
+        of one store are meant to take turns: the cron line holds a lock); it is logged
+        as interrupted. Should one still be alive after all, its own end overwrites that.
+        """
         with self._tx() as tx:
+            tx.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
             tx.execute(
                 "INSERT OR REPLACE INTO runs (id, started, status, config_path, config_hash,"
                 " period_label, period_start, period_end, as_of, offline, tool_version)"

@@ -219,3 +219,16 @@ def test_a_walk_ending_with_an_unusable_page_is_finished_but_never_complete(
         # a fetch with no page yet is neither finished nor complete, and resumable
         empty = store.start_fetch("r1", "C_I_1", "ended")
         assert not empty.finished and store.resumable_fetch("C_I_1") == empty
+
+
+def test_a_run_killed_before_it_ended_is_logged_interrupted_by_the_next(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "s.sqlite") as store:
+        store.begin_run(run_info("killed"))  # and never finished
+        store.begin_run(run_info("done"))
+        store.finish_run("done", status="complete")
+        store.begin_run(run_info("next"))
+        assert {r["id"]: r["status"] for r in store.runs()} == {
+            "killed": "interrupted",
+            "done": "complete",
+            "next": "running",
+        }
