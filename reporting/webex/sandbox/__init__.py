@@ -3,15 +3,18 @@
 Public API::
 
     create_app(dataset, faults=None, clock=None) -> SandboxApp   # ASGI; httpx.ASGITransport
-    SandboxServer(dataset, *, faults=None, tokens=None)           # context manager, .base_url
-    serve(dataset_path, host="127.0.0.1", port=8765, faults=None, tokens=[...])
+    SandboxServer(dataset, *, faults=None, tokens=None, integrations=(), clock=None,
+                  token_lifetime=..., refresh_token_lifetime=...)  # context manager, .base_url
+    serve(dataset_path, host="127.0.0.1", port=8765, faults=None, tokens=[...],
+          integrations=[...], token_lifetime=...)
+    parse_integration_arg("ID:SECRET:REFRESH:ROLE") / parse_lifetime("14d")
     generate_dataset(meetings, participants, seed) -> dict
     load_dataset(path) / save_dataset(data, path) / default_dataset_path()
     parse_faults(spec) -> FaultSpec
 
 The dataset format is documented in `reporting.webex.sandbox.dataset`, the fault SPEC in
-`reporting.webex.sandbox.faults`, the reading of the API's vague rules in
-`reporting.webex.sandbox.app`.
+`reporting.webex.sandbox.faults`, the reading of the API's vague rules (and of the OAuth
+token endpoint, ``POST /v1/access_token``) in `reporting.webex.sandbox.app`.
 """
 
 from __future__ import annotations
@@ -23,7 +26,12 @@ from reporting.webex.sandbox.app import SandboxApp, create_app
 from reporting.webex.sandbox.dataset import DatasetError, load_dataset, save_dataset
 from reporting.webex.sandbox.faults import FaultSpec, FaultSpecError, parse_faults
 from reporting.webex.sandbox.generate import generate_dataset
-from reporting.webex.sandbox.server import SandboxServer, serve
+from reporting.webex.sandbox.server import (
+    SandboxServer,
+    parse_integration_arg,
+    parse_lifetime,
+    serve,
+)
 
 FAULTS_HELP = (
     "Fault SPEC, comma-separated key=value: seed=N, latency=50ms, slow=2%:3s, "
@@ -59,6 +67,8 @@ __all__ = [
     "generate_dataset",
     "load_dataset",
     "parse_faults",
+    "parse_integration_arg",
+    "parse_lifetime",
     "save_dataset",
     "serve",
 ]

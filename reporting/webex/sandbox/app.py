@@ -1,9 +1,33 @@
 """The ASGI app: Webex's meetings and participants endpoints over a dataset.
 
 Routes (all under ``/v1``): ``GET /meetingParticipants``, ``GET /meetingParticipants/{id}``,
-``GET /meetings``, ``GET /meetings/{meetingId}``. A raw ASGI front layer does what every
-Webex endpoint does before routing: ``TrackingId``, bearer-token authentication, the
-per-token rate limit and fault injection (see `faults`). Starlette routes the rest.
+``GET /meetings``, ``GET /meetings/{meetingId}``, and ``POST /access_token`` (an OAuth
+integration refreshes its access token). A raw ASGI front layer does what every Webex
+endpoint does before routing: ``TrackingId``, bearer-token authentication, the per-token
+rate limit and fault injection (see `faults`). Starlette routes the rest.
+
+OAuth integrations (``Sandbox.add_integration``): each is a client id, its client secret
+and the refresh tokens it may present, each refresh token with the role of the user who
+granted it. ``POST /v1/access_token`` (form-encoded ``grant_type=refresh_token``,
+``client_id``, ``client_secret``, ``refresh_token``) mints a new access token with that role
+and answers ``{"access_token", "expires_in", "refresh_token", "refresh_token_expires_in",
+"token_type": "Bearer"}``. How the documentation is read there:
+
+- The token endpoint authenticates the integration by its form fields, so it is answered
+  without a bearer token, and neither the per-token rate limit nor fault injection (both
+  keyed by the bearer token) applies to it.
+- A minted access token lives ``token_lifetime`` seconds (default 14 days) on the sandbox's
+  clock; once expired it draws 401, exactly like an unknown token. ``expires_in`` is that
+  lifetime rounded down to whole seconds, so it never promises more than the token has.
+  An earlier access token keeps working until its own expiry.
+- A refresh token lives ``refresh_token_lifetime`` seconds (default 90 days) from its
+  registration; refreshing neither replaces nor extends it: the answer returns the same
+  refresh token and its remaining lifetime.
+- Unknown ``client_id`` or a wrong ``client_secret`` → 401; a missing field, an unsupported
+  ``grant_type`` (only ``refresh_token`` is simulated), a body that is not form-encoded, or
+  a refresh token unknown to the integration or expired → 400. No error text repeats a
+  secret.
+- Tokens from the dataset or ``add_token`` never expire, as before.
 
 How the reference page's rules are read where it is vague:
 
@@ -28,12 +52,14 @@ import asyncio
 import base64
 import binascii
 import hashlib
+import hmac
 import json
+import secrets
 import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -48,6 +74,7 @@ from starlette.routing import Route
 
 from reporting.webex.sandbox.dataset import (
     EPOCH_SENTINEL,
+    DatasetError,
     Index,
     Json,
     Role,
@@ -70,6 +97,10 @@ Send = Callable[[Message], Awaitable[None]]
 
 JSON_TYPE = "application/json"
 MEETINGS_TYPE = "application/json;charset=UTF-8"
+FORM_TYPE = "application/x-www-form-urlencoded"
+ACCESS_TOKEN_PATH = "/v1/access_token"  # noqa: S105 - a path, not a secret
+ACCESS_TOKEN_LIFETIME = 14 * 24 * 3600.0  # an integration's access token: about 14 days
+REFRESH_TOKEN_LIFETIME = 90 * 24 * 3600.0  # its refresh token: about 90 days
 MAX_LIMIT = 100
 DEFAULT_MAX = 10
 PARTICIPANT_TIMES = ("meetingStartTime", "joinedTime", "leftTime")
@@ -94,16 +125,25 @@ class ApiError(Exception):
     """An error answer in Webex's shape."""
 
     def __init__(
-        self, status: int, description: str | None = None, headers: Mapping[str, str] | None = None
+        self,
+        status: int,
+        description: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        *,
+        message: str | None = None,
     ) -> None:
         super().__init__(description or ERROR_TEXT.get(status, ""))
         self.status = status
         self.description = description or ERROR_TEXT.get(status, "")
         self.headers = dict(headers or {})
+        self.message = message  # None: the status's standard text (400: the description)
 
 
-def error_body(status: int, description: str, tracking_id: str) -> bytes:
-    message = description if status == 400 else ERROR_TEXT.get(status, description)
+def error_body(
+    status: int, description: str, tracking_id: str, message: str | None = None
+) -> bytes:
+    if message is None:
+        message = description if status == 400 else ERROR_TEXT.get(status, description)
     return json.dumps(
         {
             "message": message,
@@ -169,14 +209,51 @@ class _Page:
     breakouts: list[frozenset[str]]
 
 
-class Sandbox:
-    """State shared by the requests of one app: dataset index, tokens, limits, caches."""
+@dataclass
+class Grant:
+    """One user's authorisation of an integration: what its refresh token is worth."""
 
-    def __init__(self, index: Index, faults: FaultSpec, clock: Callable[[], float]) -> None:
+    role: Role
+    expires_at: float  # on the sandbox clock
+
+
+@dataclass
+class Integration:
+    """An OAuth integration the sandbox knows: its credentials and accepted refresh tokens."""
+
+    client_id: str
+    client_secret: str
+    grants: dict[str, Grant] = field(default_factory=dict)  # refresh token -> grant
+
+    def __repr__(self) -> str:
+        return f"Integration({self.client_id!r}, <redacted>, {len(self.grants)} refresh token(s))"
+
+
+class Sandbox:
+    """State shared by the requests of one app: dataset index, tokens, limits, caches.
+
+    ``token_lifetime`` / ``refresh_token_lifetime`` (seconds on ``clock``) apply to access
+    tokens minted from then on / refresh tokens registered from then on.
+    """
+
+    def __init__(
+        self,
+        index: Index,
+        faults: FaultSpec,
+        clock: Callable[[], float],
+        *,
+        token_lifetime: float = ACCESS_TOKEN_LIFETIME,
+        refresh_token_lifetime: float = REFRESH_TOKEN_LIFETIME,
+    ) -> None:
         self.index = index
         self.faults = faults
         self.clock = clock
         self.tokens: dict[str, Role] = dict(index.tokens)
+        self.expiry: dict[str, float] = {}  # minted access token -> when it stops working
+        self.integrations: dict[str, Integration] = {}
+        self.token_lifetime = token_lifetime
+        self.refresh_token_lifetime = refresh_token_lifetime
+        self.minted = 0  # access tokens minted by POST /access_token
         self.limiter = RateLimiter(faults.rate_limit, faults.rate_window)
         self.attempts = Attempts()
         self.spans = _series_spans(index)
@@ -184,6 +261,53 @@ class Sandbox:
 
     def add_token(self, token: str, role: str | Role) -> None:
         self.tokens[token] = role if isinstance(role, Role) else parse_role(role)
+        self.expiry.pop(token, None)  # a token added by hand never expires
+
+    def role_of(self, token: str) -> Role | None:
+        """The role of a valid bearer token; None when it is unknown or has expired."""
+        role = self.tokens.get(token)
+        if role is None:
+            return None
+        expires_at = self.expiry.get(token)
+        if expires_at is not None and self.clock() >= expires_at:
+            self.tokens.pop(token, None)
+            self.expiry.pop(token, None)
+            return None
+        return role
+
+    # -- OAuth integrations -----------------------------------------------------------------
+
+    def add_integration(
+        self, client_id: str, client_secret: str, refresh_token: str, role: str | Role
+    ) -> None:
+        """Accept ``refresh_token`` from integration ``client_id``; it mints ``role`` tokens.
+
+        Registering the same client id again adds a refresh token; its secret must match.
+        """
+        if not client_id or not client_secret or not refresh_token:
+            raise DatasetError(
+                "an integration needs a client id, a client secret and a refresh token"
+            )
+        parsed = role if isinstance(role, Role) else parse_role(role)
+        integration = self.integrations.get(client_id)
+        if integration is None:
+            integration = self.integrations[client_id] = Integration(client_id, client_secret)
+        elif not hmac.compare_digest(integration.client_secret.encode(), client_secret.encode()):
+            raise DatasetError(
+                f"integration {client_id[:12]}: registered again with another client secret"
+            )
+        integration.grants[refresh_token] = Grant(
+            parsed, self.clock() + self.refresh_token_lifetime
+        )
+
+    def mint(self, role: Role) -> tuple[str, float]:
+        """A new access token for ``role`` and its lifetime in seconds."""
+        token = secrets.token_urlsafe(48)
+        lifetime = self.token_lifetime
+        self.tokens[token] = role
+        self.expiry[token] = self.clock() + lifetime
+        self.minted += 1
+        return token, lifetime
 
     def now(self) -> datetime:
         return self.index.now or datetime.now(UTC)
@@ -570,6 +694,55 @@ async def get_meeting(request: Request) -> Response:
     return _json(_meeting_view(meeting, _zone(_zone_name(request))), MEETINGS_TYPE)
 
 
+async def access_token(request: Request) -> Response:
+    """``POST /access_token``: an integration trades its refresh token for an access token."""
+    sandbox: Sandbox = request.app.state.sandbox
+    kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if kind != FORM_TYPE:
+        raise ApiError(400, f"The request body must be form-encoded ({FORM_TYPE}).")
+    try:
+        text = (await request.body()).decode("utf-8")
+    except UnicodeDecodeError:
+        raise ApiError(400, "The request body is not valid UTF-8.") from None
+    form: dict[str, str] = {}
+    for key, value in parse_qsl(text, keep_blank_values=True):
+        form.setdefault(key, value)
+    grant_type = form.get("grant_type", "")
+    if not grant_type:
+        raise ApiError(400, "The grant_type parameter is required.")
+    if grant_type != "refresh_token":
+        raise ApiError(
+            400, f"Unsupported grant_type '{grant_type[:40]}': the sandbox accepts refresh_token."
+        )
+    for name in ("client_id", "client_secret", "refresh_token"):
+        if not form.get(name):
+            raise ApiError(400, f"The {name} parameter is required.")
+    integration = sandbox.integrations.get(form["client_id"])
+    if integration is None or not hmac.compare_digest(
+        integration.client_secret.encode(), form["client_secret"].encode()
+    ):
+        # Not the standard 401 text, which speaks of the Authorization header.
+        text = "Invalid client_id or client_secret."
+        raise ApiError(401, text, message=text)
+    refresh_token = form["refresh_token"]
+    grant = integration.grants.get(refresh_token)
+    if grant is None:
+        raise ApiError(400, "Invalid refresh_token for this client_id.")
+    remaining = grant.expires_at - sandbox.clock()
+    if remaining <= 0:
+        raise ApiError(400, "The refresh_token has expired; the user must authorise again.")
+    token, lifetime = sandbox.mint(grant.role)
+    body = {
+        "access_token": token,
+        "expires_in": int(lifetime),
+        "refresh_token": refresh_token,
+        "refresh_token_expires_in": int(remaining),
+        "token_type": "Bearer",
+    }
+    # RFC 6749 section 5.1: a response carrying tokens must not be cached.
+    return _json(body, JSON_TYPE, {"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+
 # -- the front layer -------------------------------------------------------------------------
 
 
@@ -584,6 +757,7 @@ class SandboxApp:
                 Route("/v1/meetingParticipants/{participantId}", get_participant, methods=["GET"]),
                 Route("/v1/meetings", list_meetings, methods=["GET"]),
                 Route("/v1/meetings/{meetingId}", get_meeting, methods=["GET"]),
+                Route(ACCESS_TOKEN_PATH, access_token, methods=["POST"]),
             ],
             exception_handlers={ApiError: _api_error, HTTPException: _http_error},
         )
@@ -593,15 +767,34 @@ class SandboxApp:
     def add_token(self, token: str, role: str | Role) -> None:
         self.sandbox.add_token(token, role)
 
+    def add_integration(
+        self, client_id: str, client_secret: str, refresh_token: str, role: str | Role
+    ) -> None:
+        self.sandbox.add_integration(client_id, client_secret, refresh_token, role)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.router(scope, receive, send)
             return
         tracking_id = f"SANDBOX_{uuid.uuid4()}"
         scope["sandbox.tracking_id"] = tracking_id
+
+        async def send_with_tracking(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"trackingid", tracking_id.encode()),
+                ]
+            await send(message)
+
+        if scope["path"] == ACCESS_TOKEN_PATH:
+            # The integration authenticates with its form fields: no bearer token, and no
+            # per-token rate limit or fault (both are keyed by the bearer token).
+            await self.router(scope, receive, send_with_tracking)
+            return
         sandbox = self.sandbox
         token = _bearer(scope) or ""
-        role = sandbox.tokens.get(token) if token else None
+        role = sandbox.role_of(token) if token else None
         if role is None:
             await _send_error(send, 401, ERROR_TEXT[401], tracking_id)
             return
@@ -632,15 +825,6 @@ class SandboxApp:
                 extra = {"Retry-After": decision.retry_after} if decision.retry_after else {}
                 await _send_error(send, status, ERROR_TEXT[status], tracking_id, extra)
                 return
-
-        async def send_with_tracking(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [
-                    *message.get("headers", []),
-                    (b"trackingid", tracking_id.encode()),
-                ]
-            await send(message)
-
         await self.router(scope, receive, send_with_tracking)
 
 
@@ -690,7 +874,7 @@ async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
     tracking_id = request.scope.get("sandbox.tracking_id", "")
     return Response(
-        error_body(exc.status, exc.description, tracking_id),
+        error_body(exc.status, exc.description, tracking_id, exc.message),
         status_code=exc.status,
         media_type=JSON_TYPE,
         headers=exc.headers,
@@ -712,14 +896,26 @@ def create_app(
     dataset: Mapping[str, Any] | Index,
     faults: FaultSpec | str | None = None,
     clock: Callable[[], float] | None = None,
+    *,
+    token_lifetime: float = ACCESS_TOKEN_LIFETIME,
+    refresh_token_lifetime: float = REFRESH_TOKEN_LIFETIME,
 ) -> SandboxApp:
     """The sandbox as an ASGI app; ``faults`` None uses the dataset's own ``faults`` key.
 
-    ``clock`` (monotonic seconds) drives the rate limiter; tests pass a fake one.
+    ``clock`` (monotonic seconds) drives the rate limiter and token expiry; tests pass a
+    fake one. ``token_lifetime`` / ``refresh_token_lifetime``: seconds an access token
+    minted by ``POST /access_token`` / a registered refresh token lives.
     """
     index = dataset if isinstance(dataset, Index) else build_index(dataset)
     if isinstance(faults, FaultSpec):
         spec = faults
     else:
         spec = parse_faults(faults if faults is not None else index.faults)
-    return SandboxApp(Sandbox(index, spec, clock or time.monotonic))
+    sandbox = Sandbox(
+        index,
+        spec,
+        clock or time.monotonic,
+        token_lifetime=token_lifetime,
+        refresh_token_lifetime=refresh_token_lifetime,
+    )
+    return SandboxApp(sandbox)

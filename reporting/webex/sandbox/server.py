@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -14,7 +15,13 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from reporting.webex.sandbox.app import SandboxApp, Scope, create_app
+from reporting.webex.sandbox.app import (
+    ACCESS_TOKEN_LIFETIME,
+    REFRESH_TOKEN_LIFETIME,
+    SandboxApp,
+    Scope,
+    create_app,
+)
 from reporting.webex.sandbox.dataset import DatasetError, Index, build_index, load_dataset
 from reporting.webex.sandbox.faults import FaultSpec
 
@@ -51,6 +58,37 @@ def _parse_token_arg(text: str) -> tuple[str, str]:
     return token, role
 
 
+def parse_integration_arg(text: str) -> tuple[str, str, str, str]:
+    """``CLIENT_ID:CLIENT_SECRET:REFRESH_TOKEN:ROLE`` → its four parts; ROLE may hold a colon."""
+    parts = text.split(":", 3)
+    if len(parts) != 4 or not all(parts):
+        # At most the client id is shown (when there is a colon to tell it from the rest):
+        # everything after it is secret.
+        shown = f" {parts[0][:12]}…" if len(parts) > 1 and parts[0] else ""
+        raise DatasetError(
+            f"--integration{shown}: expected CLIENT_ID:CLIENT_SECRET:REFRESH_TOKEN:ROLE",
+            hint="role: admin, compliance or host:EMAIL",
+        )
+    client_id, client_secret, refresh_token, role = parts
+    return client_id, client_secret, refresh_token, role
+
+
+_LIFETIME = re.compile(r"^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def parse_lifetime(text: str) -> float:
+    """``500ms``, ``30``, ``30s``, ``15m``, ``12h``, ``14d`` → seconds (more than 0)."""
+    match = _LIFETIME.match(text.strip().lower())
+    seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2) or "s"] if match else 0.0
+    if seconds <= 0:
+        raise DatasetError(
+            f"--token-lifetime {text[:20]}: expected a duration above zero",
+            hint="seconds, or with a unit: 500ms, 30s, 15m, 12h, 14d",
+        )
+    return seconds
+
+
 def _config(
     app: SandboxApp, host: str, port: int | None = None, sock: socket.socket | None = None
 ) -> uvicorn.Config:
@@ -72,17 +110,31 @@ def serve(
     port: int = 8765,
     faults: str | FaultSpec | None = None,
     tokens: Iterable[str] = (),
+    integrations: Iterable[str] = (),
+    token_lifetime: float = ACCESS_TOKEN_LIFETIME,
 ) -> None:
-    """Serve the dataset until interrupted. ``tokens`` are ``TOKEN:ROLE`` strings."""
-    app = create_app(_index(dataset_path), faults)
+    """Serve the dataset until interrupted. ``tokens`` are ``TOKEN:ROLE`` strings,
+    ``integrations`` ``CLIENT_ID:CLIENT_SECRET:REFRESH_TOKEN:ROLE`` strings; access tokens
+    minted for an integration live ``token_lifetime`` seconds."""
+    app = create_app(_index(dataset_path), faults, token_lifetime=token_lifetime)
     for entry in tokens:
         app.add_token(*_parse_token_arg(entry))
+    for entry in integrations:
+        app.add_integration(*parse_integration_arg(entry))
     print(f"Webex sandbox on http://{host}:{port}/v1  (dataset {dataset_path})", flush=True)
     roles: dict[str, list[str]] = {}
     for token, role in sorted(app.sandbox.tokens.items(), key=lambda kv: str(kv[1])):
         roles.setdefault(str(role), []).append(token)
     for role_name, names in roles.items():
         print(f"  role {role_name}: {len(names)} token(s), e.g. {names[0]}", flush=True)
+    lifetime = f"{token_lifetime:.0f}s" if token_lifetime >= 1 else f"{token_lifetime:.3f}s"
+    for client_id, integration in app.sandbox.integrations.items():
+        granted = sorted({str(g.role) for g in integration.grants.values()})
+        print(
+            f"  integration {client_id}: {len(integration.grants)} refresh token(s), "
+            f"role {', '.join(granted)}; POST /v1/access_token mints tokens living {lifetime}",
+            flush=True,
+        )
     spec = app.sandbox.faults
     limit = f"{spec.rate_limit}/{int(spec.rate_window)}s" if spec.rate_limit else "off"
     print(f"  rate limit per token: {limit}; faults: {faults or 'none'}", flush=True)
@@ -103,10 +155,22 @@ class SandboxServer:
         faults: str | FaultSpec | None = None,
         host: str = "127.0.0.1",
         tokens: Mapping[str, str] | None = None,
+        integrations: Iterable[tuple[str, str, str, str]] = (),
+        clock: Callable[[], float] | None = None,
+        token_lifetime: float = ACCESS_TOKEN_LIFETIME,
+        refresh_token_lifetime: float = REFRESH_TOKEN_LIFETIME,
     ) -> None:
-        self.app = create_app(_index(dataset), faults)
+        self.app = create_app(
+            _index(dataset),
+            faults,
+            clock,
+            token_lifetime=token_lifetime,
+            refresh_token_lifetime=refresh_token_lifetime,
+        )
         for token, role in (tokens or {}).items():
             self.app.add_token(token, role)
+        for client_id, client_secret, refresh_token, role in integrations:
+            self.app.add_integration(client_id, client_secret, refresh_token, role)
         self.host = host
         self.port = 0
         self._server: uvicorn.Server | None = None
@@ -118,6 +182,12 @@ class SandboxServer:
 
     def add_token(self, token: str, role: str) -> None:
         self.app.add_token(token, role)
+
+    def add_integration(
+        self, client_id: str, client_secret: str, refresh_token: str, role: str
+    ) -> None:
+        """Accept ``refresh_token`` at ``POST /v1/access_token`` (see the app's docstring)."""
+        self.app.add_integration(client_id, client_secret, refresh_token, role)
 
     def start(self) -> SandboxServer:
         # Bind first so the port is ours before uvicorn starts (no race for a free port).
