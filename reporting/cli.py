@@ -214,11 +214,33 @@ def sandbox() -> None:
     metavar="TOKEN:ROLE",
     help="Accept TOKEN with ROLE (admin, compliance, host:EMAIL); repeatable.",
 )
+@click.option(
+    "--integration",
+    "integrations",
+    multiple=True,
+    metavar="CLIENT_ID:CLIENT_SECRET:REFRESH_TOKEN:ROLE",
+    help="Register an OAuth integration: POST /v1/access_token trades REFRESH_TOKEN "
+    "(with CLIENT_ID and CLIENT_SECRET) for a new access token with ROLE; repeatable.",
+)
+@click.option(
+    "--token-lifetime",
+    default="14d",
+    show_default=True,
+    metavar="DURATION",
+    help="How long an access token minted by POST /v1/access_token lives (500ms, 30s, "
+    "15m, 12h, 14d); an expired one draws 401.",
+)
 def serve(
-    dataset: str | None, host: str, port: int, faults: str | None, tokens: tuple[str, ...]
+    dataset: str | None,
+    host: str,
+    port: int,
+    faults: str | None,
+    tokens: tuple[str, ...],
+    integrations: tuple[str, ...],
+    token_lifetime: str,
 ) -> None:
     """Serve the Webex API simulator on HOST:PORT until interrupted."""
-    from reporting.webex.sandbox import default_dataset_path
+    from reporting.webex.sandbox import default_dataset_path, parse_lifetime
     from reporting.webex.sandbox import serve as serve_sandbox
 
     try:
@@ -228,6 +250,8 @@ def serve(
             port=port,
             faults=faults,
             tokens=list(tokens),
+            integrations=list(integrations),
+            token_lifetime=parse_lifetime(token_lifetime),
         )
     except AttendanceError as error:
         _fail(error)
