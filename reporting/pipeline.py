@@ -195,7 +195,7 @@ def _fetch(
     token = resolve_token(config, env)
     if token is not None:
         register_secret(token)
-    with _webex_endpoint(config, token) as (base_url, effective_token):
+    with _webex_endpoint(config, token, env) as (base_url, effective_token):
         if effective_token is not None:
             register_secret(effective_token)
 
@@ -222,10 +222,15 @@ def _fetch(
 
 
 @contextmanager
-def _webex_endpoint(config: Config, token: str | None) -> Iterator[tuple[str, str | None]]:
+def _webex_endpoint(
+    config: Config, token: str | None, env: Mapping[str, str] | None = None
+) -> Iterator[tuple[str, str | None]]:
     """The base URL and token to use: the configured API, or a bundled sandbox.
 
-    The token is None only for an OAuth integration, whose client obtains its own.
+    The token is None only for an OAuth integration, whose client obtains its own. With
+    ``base_url: sandbox`` and ``webex.oauth`` whose variables are all set in ``env``, the
+    sandbox registers that integration (role ``webex.sandbox_role``), so the run's client
+    refreshes its token against the simulator's ``POST /access_token``.
     """
     if config.webex.base_url != "sandbox":
         yield config.webex.base_url, token
@@ -240,13 +245,30 @@ def _webex_endpoint(config: Config, token: str | None) -> Iterator[tuple[str, st
             hint="point webex.sandbox_dataset at a dataset file, e.g. samples/demo-dataset.json",
         )
     with SandboxServer(config.webex.sandbox_dataset) as sandbox:
-        if token is None:
+        integration = _oauth_values(config, env or {})
+        if integration is not None:
+            sandbox.add_integration(*integration, config.webex.sandbox_role)
+        elif token is None:
             # Without a token in the environment the run mints one the sandbox accepts
             # with the configured role, so the demo works on a fresh machine.
             token = secrets.token_urlsafe(24)
-        sandbox.add_token(token, config.webex.sandbox_role)
+        if token is not None:
+            sandbox.add_token(token, config.webex.sandbox_role)
         log.info("using the bundled Webex sandbox at %s", sandbox.base_url)
         yield sandbox.base_url, token
+
+
+def _oauth_values(config: Config, env: Mapping[str, str]) -> tuple[str, str, str] | None:
+    """(client id, client secret, refresh token) of ``webex.oauth`` when all are set."""
+    oauth = config.webex.oauth
+    if oauth is None:
+        return None
+    names = (oauth.client_id_env, oauth.client_secret_env, oauth.refresh_token_env)
+    # As the client will send them (it reads the variables as they are).
+    values = tuple(env.get(name) or "" for name in names)
+    if not all(value.strip() for value in values):
+        return None  # the client names what is missing
+    return values[0], values[1], values[2]
 
 
 def ledger_key(config: Config) -> str:
