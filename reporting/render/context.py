@@ -116,6 +116,14 @@ def fmt_local(value: Any, tz: ZoneInfo, *, date: bool = True) -> str:
     return local.strftime("%Y-%m-%d %H:%M:%S" if date else "%H:%M:%S")
 
 
+def fmt_local_many(values: Any, tz: ZoneInfo, *, date: bool = True) -> list[str]:
+    """`fmt_local` of every value of a column, vectorised (the PDF formats two or four
+    times per row: a loop over `fmt_local` was a third of its serial planning)."""
+    stamps = pd.to_datetime(pd.Series(values, dtype=object), utc=True)
+    text = stamps.dt.tz_convert(tz).dt.strftime("%Y-%m-%d %H:%M:%S" if date else "%H:%M:%S")
+    return [t if isinstance(t, str) else "" for t in text]
+
+
 def share(attended: Any, meeting: Any) -> float | None:
     """Attended share of the meeting as a fraction (0..1), None when undefined."""
     if attended is None or meeting is None or pd.isna(attended) or pd.isna(meeting):

@@ -53,6 +53,7 @@ from reporting.render.context import (
     flag_explanations,
     fmt_duration,
     fmt_local,
+    fmt_local_many,
     fmt_share,
     share,
     split_flags,
@@ -384,10 +385,14 @@ def _attended_cell(attended: str, share_s: str, breakout: Any) -> str:
     return text
 
 
-def _span(start: Any, end: Any, tz: Any) -> str:
-    """`hh:mm:ss–hh:mm:ss` in the display zone (either side may be unknown)."""
-    a, b = fmt_local(start, tz, date=False), fmt_local(end, tz, date=False)
-    return f"{a or '?'}–{b or '?'}" if a or b else ""
+def _spans(start: pd.Series, end: pd.Series, tz: Any) -> list[str]:
+    """`hh:mm:ss–hh:mm:ss` in the display zone (either side may be unknown), per row."""
+    return [
+        f"{a or '?'}–{b or '?'}" if a or b else ""
+        for a, b in zip(
+            fmt_local_many(start, tz, date=False), fmt_local_many(end, tz, date=False), strict=True
+        )
+    ]
 
 
 def build_pages(inp: ReportInput) -> tuple[list[Page], dict[str, Any]]:
@@ -535,15 +540,18 @@ def build_pages(inp: ReportInput) -> tuple[list[Page], dict[str, Any]]:
             attended,
             msec,
             bsec,
-            first,
-            last,
+            _,
+            _,
             st,
             flags,
-        ) in present.itertuples(index=False, name=None):
+        ), first_s, last_s in zip(
+            present.itertuples(index=False, name=None),
+            fmt_local_many(present["first_join"], tz, date=False),
+            fmt_local_many(present["last_leave"], tz, date=False),
+            strict=True,
+        ):
             attended_s = fmt_duration(attended)
             share_s = fmt_share(share(attended, msec))
-            first_s = fmt_local(first, tz, date=False)
-            last_s = fmt_local(last, tz, date=False)
             table_rows.append(
                 [
                     _person(
@@ -578,7 +586,18 @@ def build_pages(inp: ReportInput) -> tuple[list[Page], dict[str, Any]]:
             )
             plan.flow(entries, section)
         if inp.show_devices and inst.id in dev_by:
-            dev = dev_by[inst.id]
+            dev = dev_by[inst.id].reindex(
+                columns=[
+                    "person_key",
+                    "device_type",
+                    "audio_type",
+                    "call_type",
+                    "phone_number",
+                    "joined",
+                    "left",
+                    "duration_seconds",
+                ]
+            )
             plan.heading("Devices", section, level=2)
             plan.table(
                 "devices",
@@ -588,21 +607,14 @@ def build_pages(inp: ReportInput) -> tuple[list[Page], dict[str, Any]]:
                         names.get((inst.id, _s(k)), _s(k)),
                         ", ".join(v for v in (_s(dt), _s(at), _s(ct)) if v),
                         _s(ph),
-                        _span(j, lv, tz),
+                        span,
                         fmt_duration(d),
                     ]
-                    for k, dt, at, ct, ph, j, lv, d in dev.reindex(
-                        columns=[
-                            "person_key",
-                            "device_type",
-                            "audio_type",
-                            "call_type",
-                            "phone_number",
-                            "joined",
-                            "left",
-                            "duration_seconds",
-                        ]
-                    ).itertuples(index=False, name=None)
+                    for (k, dt, at, ct, ph, _, _, d), span in zip(
+                        dev.itertuples(index=False, name=None),
+                        _spans(dev["joined"], dev["left"], tz),
+                        strict=True,
+                    )
                 ],
                 section,
             )
@@ -619,9 +631,13 @@ def build_pages(inp: ReportInput) -> tuple[list[Page], dict[str, Any]]:
                 ]
             )
             rooms: dict[str, list[tuple[str, str]]] = {}
-            for k, bid, bn, j, lv, d in b.itertuples(index=False, name=None):
+            for (k, bid, bn, _, _, d), span in zip(
+                b.itertuples(index=False, name=None),
+                _spans(b["joined"], b["left"], tz),
+                strict=True,
+            ):
                 who = labels.get((inst.id, _s(k)), _s(k))
-                entry = f"{who} {_span(j, lv, tz)} ({fmt_duration(d)})"
+                entry = f"{who} {span} ({fmt_duration(d)})"
                 rooms.setdefault(_s(bn) or _s(bid), []).append((who.casefold(), entry))
             plan.heading("Breakout sessions", section, level=2)
             for room, room_entries in rooms.items():
