@@ -264,6 +264,67 @@ def test_failed_refresh_is_a_clear_error_without_secrets() -> None:
     assert "SECRET" not in str(info.value) + repr(info.value) + repr(tokens)
 
 
+@pytest.mark.parametrize(
+    ("failures", "waits"),
+    [
+        ([httpx.Response(503), httpx.Response(502)], [1.0, 2.0]),
+        ([httpx.Response(429, headers={"Retry-After": "7"})], [7.0]),
+        ([httpx.ConnectError("refused")], [1.0]),
+    ],
+)
+def test_refresh_that_meets_a_passing_failure_is_tried_again(
+    failures: list[httpx.Response | Exception], waits: list[float]
+) -> None:
+    answers = [*failures, httpx.Response(200, json={"access_token": "fresh-SECRET"})]
+    asked: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/access_token"):
+            asked.append("token")
+            answer = answers.pop(0)
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
+        assert request.headers["authorization"] == "Bearer fresh-SECRET"
+        return ok([])
+
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    tokens = OAuthToken("cid", "csecret", "refresh-SECRET", sleep=sleep)
+    client = WebexClient(BASE, tokens, transport=httpx.MockTransport(handler))
+    run(collect(client, meetingId="M1"))
+    assert tokens.refreshes == 1 and len(asked) == len(failures) + 1 and slept == waits
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        httpx.Response(400, json={"error": "invalid_grant"}),  # will not pass by waiting
+        httpx.Response(429, headers={"Retry-After": "3600"}),  # more than is worth waiting
+    ],
+)
+def test_refresh_failure_that_waiting_will_not_mend_is_not_tried_again(
+    answer: httpx.Response,
+) -> None:
+    asked: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.path)
+        return answer
+
+    async def sleep(seconds: float) -> None:
+        raise AssertionError("no wait expected")
+
+    tokens = OAuthToken("cid", "csecret", "refresh-SECRET", sleep=sleep)
+    client = WebexClient(BASE, tokens, transport=httpx.MockTransport(handler))
+    with pytest.raises(WebexError, match="could not refresh"):
+        run(collect(client, meetingId="M1"))
+    assert asked == ["/v1/access_token"]
+
+
 def test_unusable_page_is_asked_again_once_then_flagged() -> None:
     bad = httpx.Response(
         200, content=b"<html>oops", headers={"Link": f'<{BASE}/p?c=2>; rel="next"'}

@@ -8,16 +8,23 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 import httpx
 
 from reporting.errors import WebexError
 from reporting.logs import register_secret
+from reporting.webex.ratelimit import parse_retry_after
 
 # Refresh a little before the access token expires, so no request races its expiry.
 EXPIRY_MARGIN_SECONDS = 120.0
+# A refresh that meets a passing failure (429, 5xx, a dropped connection) is tried again a
+# few times: without a token the whole run would fail. Waits grow from 1 s; a Retry-After
+# above the cap is not waited for.
+REFRESH_ATTEMPTS = 4
+REFRESH_WAIT_CAP_SECONDS = 60.0
+_PASSING = frozenset({429, 500, 502, 503, 504})
 
 
 class TokenProvider(Protocol):
@@ -71,6 +78,7 @@ class OAuthToken:
         access_token: str | None = None,
         expires_at: float | None = None,
         clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._client_id = client_id
         self._client_secret = client_secret
@@ -79,6 +87,7 @@ class OAuthToken:
         # An access token of unknown age is used until a 401 says it expired.
         self._expires_at = expires_at
         self._clock = clock
+        self._sleep = sleep
         self._lock = asyncio.Lock()
         self.refreshes = 0
         self.new_secrets: list[str] = []  # tokens minted this run, for log redaction
@@ -120,7 +129,24 @@ class OAuthToken:
 
     async def _refresh(self, http: httpx.AsyncClient, base_url: str) -> None:
         url = base_url.rstrip("/") + "/access_token"
-        problem: str | None = None
+        for attempt in range(1, REFRESH_ATTEMPTS + 1):
+            problem, passing, retry_after = await self._ask(http, url)
+            if not problem:
+                return
+            wait = retry_after if retry_after is not None else 2.0 ** (attempt - 1)
+            if not passing or attempt == REFRESH_ATTEMPTS or wait > REFRESH_WAIT_CAP_SECONDS:
+                break
+            await self._sleep(wait)
+        # Raised outside any except block so no httpx exception rides along as __context__.
+        raise WebexError(
+            f"could not refresh the Webex OAuth access token: {problem}",
+            hint="check the integration's client id/secret and that the refresh token "
+            "(valid about 90 days) has not expired; re-authorise the integration if it has",
+        )
+
+    async def _ask(self, http: httpx.AsyncClient, url: str) -> tuple[str, bool, float | None]:
+        """One POST to the token endpoint: ("", …) when the token is renewed, else (what
+        went wrong, whether it may pass, the server's Retry-After)."""
         try:
             response = await http.post(
                 url,
@@ -133,33 +159,24 @@ class OAuthToken:
             )
         except httpx.HTTPError as exc:
             # Only the type name: httpx exception text can carry the request.
-            problem = f"{type(exc).__name__} while calling POST {url}"
-        else:
-            if response.status_code != 200:
-                problem = f"POST {url} answered {response.status_code}"
-            else:
-                try:
-                    body = response.json()
-                    access = str(body["access_token"])
-                except (ValueError, KeyError, TypeError):
-                    problem = f"POST {url} answered without an access_token"
-                else:
-                    self._access_token = access
-                    self._remember_secret(access)
-                    if body.get("refresh_token"):
-                        self._refresh_token = str(body["refresh_token"])
-                        self._remember_secret(self._refresh_token)
-                    expires_in = body.get("expires_in")
-                    self._expires_at = (
-                        self._clock() + float(expires_in)
-                        if isinstance(expires_in, int | float)
-                        else None
-                    )
-                    self.refreshes += 1
-                    return
-        # Raised outside the except block so no httpx exception rides along as __context__.
-        raise WebexError(
-            f"could not refresh the Webex OAuth access token: {problem}",
-            hint="check the integration's client id/secret and that the refresh token "
-            "(valid about 90 days) has not expired; re-authorise the integration if it has",
+            return f"{type(exc).__name__} while calling POST {url}", True, None
+        status = response.status_code
+        if status != 200:
+            retry_after = parse_retry_after(response.headers.get("retry-after"))
+            return f"POST {url} answered {status}", status in _PASSING, retry_after
+        try:
+            body = response.json()
+            access = str(body["access_token"])
+        except (ValueError, KeyError, TypeError):
+            return f"POST {url} answered without an access_token", False, None
+        self._access_token = access
+        self._remember_secret(access)
+        if body.get("refresh_token"):
+            self._refresh_token = str(body["refresh_token"])
+            self._remember_secret(self._refresh_token)
+        expires_in = body.get("expires_in")
+        self._expires_at = (
+            self._clock() + float(expires_in) if isinstance(expires_in, int | float) else None
         )
+        self.refreshes += 1
+        return "", False, None

@@ -38,7 +38,7 @@ import httpx
 
 from reporting.errors import WebexError
 from reporting.webex.auth import OAuthToken, StaticToken, TokenProvider
-from reporting.webex.ratelimit import RateLimiter
+from reporting.webex.ratelimit import RateLimiter, parse_retry_after
 
 log = logging.getLogger(__name__)
 
@@ -154,23 +154,6 @@ def clean_url(url: str | httpx.URL) -> str:
 
 def _may_hold_secret(query: str) -> bool:
     return any(name in query for name in SECRET_PARAMS)
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header; None when absent or malformed.
-
-    Only the delta-seconds form is read: Webex sends seconds, and a value like
-    ``rand(30),add(30)`` has been seen in the wild.
-    """
-    if value is None:
-        return None
-    try:
-        seconds = float(value.strip())
-    except ValueError:
-        return None
-    if seconds != seconds or seconds < 0 or seconds == float("inf"):
-        return None
-    return seconds
 
 
 def _smaller_max(url: str) -> str:

@@ -104,3 +104,20 @@ class RateLimiter:
                 base = max(slot, now - self._catch_up) if busy else now
                 self._next_slot = base + self.interval
         return waited
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header; None when absent or malformed.
+
+    Only the delta-seconds form is read: Webex sends seconds, and a value like
+    ``rand(30),add(30)`` has been seen in the wild.
+    """
+    if value is None:
+        return None
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        return None
+    if seconds != seconds or seconds < 0 or seconds == float("inf"):
+        return None
+    return seconds
