@@ -164,3 +164,16 @@ def test_cover_counts_fetched_instances_and_absentees_flow(tmp_path: Path) -> No
     flat = text.replace("\n", " ").replace("\xa0", " ")
     assert "Person 00002 (p00002@example.com, Dept 2) · Person 00005" in flat
     assert "Group A — 3 people" in text
+
+
+def test_failing_part_raises_in_the_parent_and_leaves_no_worker() -> None:
+    import multiprocessing
+
+    roots = (str(pdfmod.templates_dir()),)
+    base = pdfmod.templates_dir().as_uri() + "/"
+    good = pdfmod.PartJob("<p>part</p>", base, roots, 1, None)
+    bad = pdfmod.PartJob(None, base, roots, 1, None)  # type: ignore[arg-type]
+    assert [n for _, n, _ in pdfmod._run_jobs([good, good, good], 3)] == [1, 1, 1]
+    with pytest.raises(TypeError, match="source"):
+        pdfmod._run_jobs([good, bad, good, good], 4)
+    assert multiprocessing.active_children() == []
