@@ -72,7 +72,7 @@ CONFIDENTIAL = "Confidential — contains personal data; for the named recipient
 # Geometry shared with report.css (landscape pages; points).
 PAGE_SIZES = {"A4": (842.0, 595.0), "Letter": (792.0, 612.0)}
 MARGIN_X, MARGIN_TOP, MARGIN_BOTTOM = 36.0, 40.0, 46.0
-FILL = 0.86  # share of the page height the planner fills; the rest absorbs misestimates
+FILL = 0.95  # share of the page height the planner fills; the rest absorbs misestimates
 FONT_PT = 7.5
 LINE_PT = FONT_PT * 1.3
 CELL_PAD_PT = 4.0
