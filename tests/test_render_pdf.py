@@ -123,6 +123,8 @@ def test_chunked_render_numbers_pages_across_parts(
         assert f"Page {number} of {len(texts)}" in page
     joined = "\n".join(texts)
     assert joined.count("Person 00069") >= 3
+    # A page that continues a meeting's table names the meeting.
+    assert "Security awareness 2 — attendance (continued)" in joined
 
 
 def test_pdfa_variant(tmp_path: Path) -> None:

@@ -270,8 +270,12 @@ class Planner:
         section: str,
         *,
         caption: str = "",
+        continued: str = "",
         row_classes: Sequence[str] | None = None,
     ) -> None:
+        """Rows packed into pages; a page that continues the table repeats its header
+        under `continued` (default: the caption plus "(continued)")."""
+        continued = continued or f"{caption} (continued)".lstrip()
         widths = [c.width * self.width - CELL_PAD_PT * 2 for c in columns]
         header_h = (
             max(text_lines(c.header, w) for c, w in zip(columns, widths, strict=True)) * LINE_PT
@@ -288,9 +292,11 @@ class Planner:
                 if full and self.page.blocks:
                     self.new_page(section)
                 cont = current is not None
-                current = TableBlock(kind, columns, [], caption + (" (continued)" if cont else ""))
+                current = TableBlock(kind, columns, [], continued if cont else caption)
                 self.page.blocks.append(current)
-                self.page.used += header_h + (LINE_PT + 4 if current.caption else 0)
+                if current.caption:
+                    self.page.used += text_lines(current.caption, self.width) * LINE_PT + 4
+                self.page.used += header_h
             current.rows.append(row)
             if row_classes is not None:
                 current.row_classes.append(row_classes[i])
@@ -570,7 +576,15 @@ def build_pages(inp: ReportInput) -> tuple[list[Page], dict[str, Any]]:
             )
             classes.append(f"status-{_s(st)}")
         if table_rows:
-            plan.table("attendance", ATTENDANCE_COLUMNS, table_rows, section, row_classes=classes)
+            plan.table(
+                "attendance",
+                ATTENDANCE_COLUMNS,
+                table_rows,
+                section,
+                # A page that continues the table says whose rows it holds.
+                continued=f"{inst.title} — attendance (continued)",
+                row_classes=classes,
+            )
         absent = rows[rows["status"] == "absent"] if len(rows) else rows
         if len(absent):
             # The absentees are rows of the table above too; here they are one flowing,
@@ -618,6 +632,7 @@ def build_pages(inp: ReportInput) -> tuple[list[Page], dict[str, Any]]:
                     )
                 ],
                 section,
+                continued=f"{inst.title} — devices (continued)",
             )
         if inst.id in brk_by:
             # One flowing list per breakout room: who, from when to when, how long.
