@@ -24,6 +24,7 @@ import logging
 import multiprocessing
 import time
 import unicodedata
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -973,6 +974,7 @@ def _run_jobs(jobs: Iterable[PartJob], count: int) -> list[tuple[bytes, int, lis
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(_PRELOAD)
     todo = iter(enumerate(jobs))
+    built: deque[tuple[int, PartJob]] = deque()  # parts whose HTML is ready
     results: dict[int, tuple[bytes, int, list[str]]] = {}
     idle: list[tuple[Connection, BaseProcess]] = []
     running: dict[Connection, tuple[int, BaseProcess]] = {}
@@ -988,17 +990,27 @@ def _run_jobs(jobs: Iterable[PartJob], count: int) -> list[tuple[bytes, int, lis
             idle.append((ours, process))
             started += 1
 
+    def prepare(n: int = 1) -> None:
+        """Build the HTML of the next parts while the workers are busy, so a worker that
+        is done never waits for it."""
+        while len(built) < n and (item := next(todo, None)) is not None:
+            built.append(item)
+
     def dispatch() -> None:
         while len(running) < MAX_WORKERS and idle:
-            item = next(todo, None)  # builds the part's HTML
-            if item is None:
+            prepare()
+            if not built:
                 return
+            index, job = built.popleft()
             conn, process = idle.pop(0)
-            conn.send(item[1])
-            running[conn] = (item[0], process)
+            conn.send(job)
+            running[conn] = (index, process)
             start_worker()  # the spare for the next part
+        prepare()
 
     try:
+        # The first parts' HTML while the fork server still imports WeasyPrint.
+        prepare(MAX_WORKERS)
         for _ in range(min(count, MAX_WORKERS + 1)):
             start_worker()
         dispatch()
