@@ -1,10 +1,13 @@
 """The PDF report, through Jinja templates and WeasyPrint.
 
 Large reports are cut into balanced parts of at most `CHUNK_ROWS` row units of layout work
-(`Page.rows`), rendered by two worker processes and joined page by page. WeasyPrint's cost
-follows its boxes: ~0.7 ms per table cell of one line, ~0.2 MiB per row, ~7 ms per page
-(margin boxes). So an attendance row is one line of four cells, and long lists
-(absentees, breakout rooms) are flowing paragraphs, not tables.
+(`Page.rows`), rendered two at a time, each by a fresh process forked from a fork server
+that imported WeasyPrint once, and joined page by page. WeasyPrint's cost follows its
+boxes: ~0.7 ms per table cell of one line, ~0.2 MiB per row, ~7 ms per page (margin
+boxes). So an attendance row is one line of four cells, and long lists (absentees,
+breakout rooms) are flowing paragraphs, not tables. WeasyPrint keeps nearly all it
+allocates until the PDF is written, so the cyclic garbage collector only costs time
+while it runs (a quarter of a part): see `_gc_paused` and `_part_worker`.
 
 "Page X of Y" must be right across parts, but a part only learns its page count by
 laying it out. So the renderer paginates itself: it estimates the height of every heading
