@@ -179,3 +179,32 @@ def test_failing_part_raises_in_the_parent_and_leaves_no_worker() -> None:
     with pytest.raises(TypeError, match="source"):
         pdfmod._run_jobs([good, bad, good, good], 4)
     assert multiprocessing.active_children() == []
+
+
+def _nearly_full_page(plan: pdfmod.Planner, room_pt: float) -> None:
+    filler = pdfmod.Block("note", {"text": "x"}, plan.capacity - room_pt)
+    plan.block(filler, "cover")
+
+
+def test_a_short_table_that_fits_a_page_moves_there_whole_with_its_heading() -> None:
+    plan = pdfmod.Planner("A4")
+    _nearly_full_page(plan, room_pt=100)  # room for the heading, the header and ~2 rows
+    plan.heading("Courses", "cover", level=2)
+    rows = [[f"course-{i}", "1", "10", "9", "90 %"] for i in range(6)]
+    plan.table("courses", pdfmod.COURSE_COLUMNS, rows, "cover")
+    first, second = plan.pages
+    assert [b.kind for b in first.blocks] == ["note"]
+    heading, table = second.blocks
+    assert heading.kind == "heading" and isinstance(table, pdfmod.TableBlock)
+    assert table.rows == rows and table.caption == ""
+
+
+def test_a_long_table_is_cut_across_pages_and_names_what_it_continues() -> None:
+    plan = pdfmod.Planner("A4")
+    _nearly_full_page(plan, room_pt=100)
+    rows = [[f"person-{i}", "0:10:00 (50 %)", "09:00:00–09:10:00", "partial"] for i in range(80)]
+    plan.table("attendance", pdfmod.ATTENDANCE_COLUMNS, rows, "m1", continued="M1 (continued)")
+    tables = [b for page in plan.pages for b in page.blocks if isinstance(b, pdfmod.TableBlock)]
+    assert len(tables) >= 2 and tables[0].rows  # it starts on the nearly full page
+    assert [r for t in tables for r in t.rows] == rows
+    assert all(t.caption == "M1 (continued)" for t in tables[1:])

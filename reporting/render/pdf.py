@@ -78,6 +78,7 @@ PAGE_SIZES = {"A4": (842.0, 595.0), "Letter": (792.0, 612.0)}
 MARGIN_X, MARGIN_TOP, MARGIN_BOTTOM = 36.0, 40.0, 46.0
 FILL = 0.95  # share of the page height the planner fills; the rest absorbs misestimates
 FONT_PT = 7.5
+KEEP_TOGETHER_ROWS = 15  # a table this short is never cut across pages if it fits on one
 LINE_PT = FONT_PT * 1.3
 CELL_PAD_PT = 4.0
 ROW_PAD_PT = 3.0  # a body row beyond its lines: 2 x 1pt padding, 0.4pt border, slack
@@ -266,6 +267,22 @@ class Planner:
         self.page.blocks.append(Block("heading", {"text": text, "level": level}, height))
         self.page.used += height
 
+    def _break_keeping_heading(self, section: str) -> None:
+        """A new page; a heading that ended the current page moves onto it."""
+        page = self.page
+        last = page.blocks[-1] if page.blocks else None
+        carried = last if isinstance(last, Block) and last.kind == "heading" else None
+        if carried is not None and len(page.blocks) > 1:
+            page.blocks.pop()
+            page.used -= carried.height
+        else:
+            carried = None
+        if page.blocks:
+            self.new_page(section)
+        if carried is not None:
+            self.page.blocks.append(carried)
+            self.page.used += carried.height
+
     def table(
         self,
         kind: str,
@@ -285,12 +302,20 @@ class Planner:
             max(text_lines(c.header, w) for c, w in zip(columns, widths, strict=True)) * LINE_PT
             + CELL_PAD_PT * 2
         )
+        rows = list(rows)
+        heights = [
+            max(text_lines(v, w) for v, w in zip(row, widths, strict=True)) * LINE_PT + ROW_PAD_PT
+            for row in rows
+        ]
+        if len(rows) <= KEEP_TOGETHER_ROWS and self.pages:
+            caption_h = text_lines(caption, self.width) * LINE_PT + 4 if caption else 0.0
+            whole = caption_h + header_h + sum(heights)
+            if self.page.used + whole > self.capacity and whole <= self.capacity:
+                # A short table that fits on a page is not cut (a row or two alone on the
+                # next page); it moves there whole, with the heading just above it.
+                self._break_keeping_heading(section)
         current: TableBlock | None = None
-        for i, row in enumerate(rows):
-            h = (
-                max(text_lines(v, w) for v, w in zip(row, widths, strict=True)) * LINE_PT
-                + ROW_PAD_PT
-            )
+        for i, (row, h) in enumerate(zip(rows, heights, strict=True)):
             if current is None or self.page.used + h > self.capacity:
                 full = current is not None or self.page.used + header_h + h > self.capacity
                 if full and self.page.blocks:
