@@ -45,8 +45,13 @@ def main() -> int:
         )
         out = tree / "reports" / "demo"
         PREVIEWS.mkdir(exist_ok=True)
-        for old in PREVIEWS.glob("*.png"):
-            old.unlink()
+        # Only the previews made again go: without soffice the workbook's stay as they are.
+        remade = ["compliance-page-*.png", "managers-page-*.png"]
+        if "soffice" not in missing:
+            remade.append("compliance-xlsx-*.png")
+        for pattern in remade:
+            for old in PREVIEWS.glob(pattern):
+                old.unlink()
         # The cover, the first meeting section and the data-quality appendix tell the story.
         pages = _page_count(out / "compliance.pdf")
         for page in sorted({1, 2, 3, pages}):
