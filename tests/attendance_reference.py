@@ -18,6 +18,7 @@ from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from reporting.columns import ATTENDANCE_CSV_COLUMNS
 from reporting.model import InstanceRecords
 from reporting.roster import Roster
 
@@ -401,27 +402,8 @@ def reference_courses(
 
 # -- attendance.csv, written the plain way -------------------------------------------
 
-CSV_COLUMNS = (
-    "meeting_id",
-    "meeting_title",
-    "meeting_start",
-    "meeting_end",
-    "meeting_seconds",
-    "person_key",
-    "display_name",
-    "email",
-    "is_host",
-    "is_cohost",
-    "attended_seconds",
-    "main_session_seconds",
-    "breakout_seconds",
-    "first_join",
-    "last_leave",
-    "segments",
-    "devices",
-    "status",
-    "flags",
-)
+# The contract of DESIGN.md (tests/test_attendance_rules.py pins it, column by column).
+CSV_COLUMNS = ATTENDANCE_CSV_COLUMNS
 CSV_TIMES = frozenset({"meeting_start", "meeting_end", "first_join", "last_leave"})
 
 
