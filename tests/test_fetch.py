@@ -492,3 +492,35 @@ def test_no_full_garbage_collection_while_fetching_and_thresholds_restored(store
     fetch(config, store, sandbox_transport(data, "rate=off"), progress=Watch())
     assert seen and all(t[:2] == before[:2] and t[2] >= 2**31 - 1 for t in seen)
     assert gc.get_threshold() == before
+
+
+def test_a_failure_that_is_no_meetings_own_ends_the_whole_fetch_cleanly(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store error (a full disk, say) stops the fetch: it is raised, and no meeting's
+    task goes on asking Webex or writing once the store thread is gone."""
+    data = dataset()
+    config = stand_in_config([{"id": s} for s in series_ids(data)])
+    real_add_page = store.add_page
+    calls = {"n": 0}
+
+    def failing_add_page(*args: Any, **kwargs: Any) -> int:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise StoreError("writing to the store failed: disk full")
+        return real_add_page(*args, **kwargs)
+
+    monkeypatch.setattr(store, "add_page", failing_add_page)
+    client = client_for(sandbox_transport(data, "rate=off"), FakeTime())
+    leftovers: list[asyncio.Task[Any]] = []
+
+    async def go() -> None:
+        async with client:
+            with pytest.raises(StoreError, match="disk full"):
+                await fetch_all(config, store, "run1", client)
+            leftovers.extend(t for t in asyncio.all_tasks() if t is not asyncio.current_task())
+
+    asyncio.run(go())
+    assert leftovers == []
+    pages_asked = client.stats.requests
+    assert calls["n"] >= 2 and pages_asked < 40  # it stopped, it did not fetch everything
