@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from reporting.errors import RenderError
 from reporting.render import pdf as pdfmod
 from reporting.render import render_pdf
 from reporting.render.sample import sample_input
@@ -176,8 +177,24 @@ def test_failing_part_raises_in_the_parent_and_leaves_no_worker() -> None:
     good = pdfmod.PartJob("<p>part</p>", base, roots, 1, None)
     bad = pdfmod.PartJob(None, base, roots, 1, None)  # type: ignore[arg-type]
     assert [n for _, n, _ in pdfmod._run_jobs([good, good, good], 3)] == [1, 1, 1]
-    with pytest.raises(TypeError, match="source"):
+    with pytest.raises(TypeError, match="source") as info:
         pdfmod._run_jobs([good, bad, good, good], 4)
+    # Where it happened in the worker travels with it.
+    assert any("in the PDF worker" in note for note in getattr(info.value, "__notes__", []))
+    assert multiprocessing.active_children() == []
+
+
+def test_a_part_that_takes_too_long_fails_naming_it_and_leaves_no_worker(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import multiprocessing
+
+    roots = (str(pdfmod.templates_dir()),)
+    base = pdfmod.templates_dir().as_uri() + "/"
+    job = pdfmod.PartJob("<p>part</p>", base, roots, 1, None)
+    monkeypatch.setattr(pdfmod, "PART_SECONDS", 0.0)  # every part is late
+    with pytest.raises(RenderError, match=r"PDF part 1 of 2 took over 0 s"):
+        pdfmod._run_jobs([job, job], 2)
     assert multiprocessing.active_children() == []
 
 

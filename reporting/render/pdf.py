@@ -26,6 +26,7 @@ import io
 import logging
 import multiprocessing
 import time
+import traceback
 import unicodedata
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
@@ -71,6 +72,9 @@ log = logging.getLogger(__name__)
 
 CHUNK_ROWS = 1000  # table rows per WeasyPrint document: ~250 MiB per worker at most
 MAX_WORKERS = 2
+# A part of 1,000 rows lays out in about 4 s; one that takes this long is stuck, and the
+# monthly run must end with an error rather than wait for ever.
+PART_SECONDS = 600.0
 CONFIDENTIAL = "Confidential — contains personal data; for the named recipients only."
 
 # Geometry shared with report.css (landscape pages; points).
@@ -267,21 +271,26 @@ class Planner:
         self.page.blocks.append(Block("heading", {"text": text, "level": level}, height))
         self.page.used += height
 
-    def _break_keeping_heading(self, section: str) -> None:
-        """A new page; a heading that ended the current page moves onto it."""
-        page = self.page
-        last = page.blocks[-1] if page.blocks else None
-        carried = last if isinstance(last, Block) and last.kind == "heading" else None
-        if carried is not None and len(page.blocks) > 1:
-            page.blocks.pop()
-            page.used -= carried.height
-        else:
-            carried = None
-        if page.blocks:
+    def _trailing_heading(self) -> Block | None:
+        """The heading that ends the current page, if anything stands before it."""
+        blocks = self.page.blocks
+        last = blocks[-1] if blocks else None
+        if isinstance(last, Block) and last.kind == "heading" and len(blocks) > 1:
+            return last
+        return None
+
+    def _break_keeping_heading(self, section: str, heading: Block | None) -> None:
+        """A new page; `heading`, which ends the current page, moves onto it."""
+        if heading is not None:
+            self.page.blocks.pop()
+            self.page.used -= heading.height
+        elif len(self.page.blocks) == 1 and self.page.blocks[0].kind == "heading":
+            return  # the page holds only the table's heading: the table starts here
+        if self.page.blocks:
             self.new_page(section)
-        if carried is not None:
-            self.page.blocks.append(carried)
-            self.page.used += carried.height
+        if heading is not None:
+            self.page.blocks.append(heading)
+            self.page.used += heading.height
 
     def table(
         self,
@@ -310,10 +319,14 @@ class Planner:
         if len(rows) <= KEEP_TOGETHER_ROWS and self.pages:
             caption_h = text_lines(caption, self.width) * LINE_PT + 4 if caption else 0.0
             whole = caption_h + header_h + sum(heights)
-            if self.page.used + whole > self.capacity and whole <= self.capacity:
-                # A short table that fits on a page is not cut (a row or two alone on the
-                # next page); it moves there whole, with the heading just above it.
-                self._break_keeping_heading(section)
+            heading = self._trailing_heading()
+            # A short table that fits on a page is not cut (a row or two alone on the next
+            # page); it moves there whole, with the heading just above it.
+            if (
+                self.page.used + whole > self.capacity
+                and whole + (heading.height if heading else 0.0) <= self.capacity
+            ):
+                self._break_keeping_heading(section, heading)
         current: TableBlock | None = None
         for i, (row, h) in enumerate(zip(rows, heights, strict=True)):
             if current is None or self.page.used + h > self.capacity:
@@ -858,6 +871,8 @@ def _part_worker(conn: Connection) -> None:
     try:
         reply: tuple[str, Any] = ("ok", _render_part(job, keep=_SPENT))
     except BaseException as exc:  # handed to the parent, which raises it
+        # The parent raises it far from where it happened: say where.
+        exc.add_note("in the PDF worker:\n" + traceback.format_exc())
         reply = ("error", exc)
     try:
         conn.send(reply)
@@ -931,36 +946,37 @@ def _render_pdf(inp: ReportInput, path: Path) -> Path:
     counts = [end - start for start, end in ranges]
     roots = tuple(str(r) for r in template_roots(inp.templates))
     base_url = templates_dir().as_uri() + "/"
-    try:
-        for attempt in (1, 2):
-            total = sum(counts)
-            offsets = [sum(counts[:i]) for i in range(len(counts))]
-            jobs = (
-                PartJob(
-                    render_html(inp, pages[s:e], meta, first_page=off + 1, total_pages=total),
-                    base_url,
-                    roots,
-                    n,
-                    inp.pdf_variant,
-                )
-                for (s, e), off, n in zip(ranges, offsets, counts, strict=True)
+    for attempt in (1, 2):
+        total = sum(counts)
+        offsets = [sum(counts[:i]) for i in range(len(counts))]
+        jobs = (
+            PartJob(
+                render_html(inp, pages[s:e], meta, first_page=off + 1, total_pages=total),
+                base_url,
+                roots,
+                n,
+                inp.pdf_variant,
             )
-            results = _run_jobs(jobs, len(ranges))
-            rendered = time.perf_counter()
-            actual = [n for _, n, _ in results]
-            for _, _, blocked in results:
-                for url in blocked:
-                    log.warning("report %s: refused to fetch %s", inp.spec.name, url[:200])
-            if actual == counts:
-                break
-            # A planned page spilled over: the counts are now exact, so one more pass
-            # makes every footer right.
-            log.info("page estimate missed (%s != %s); rendering again", actual, counts)
-            counts = actual
-            if attempt == 2:
-                raise RenderError(f"could not paginate {path.name} consistently")
+            for (s, e), off, n in zip(ranges, offsets, counts, strict=True)
+        )
+        results = _run_jobs(jobs, len(ranges))
+        rendered = time.perf_counter()
+        actual = [n for _, n, _ in results]
+        for _, _, blocked in results:
+            for url in blocked:
+                log.warning("report %s: refused to fetch %s", inp.spec.name, url[:200])
+        if actual == counts:
+            break
+        # A planned page spilled over: the counts are now exact, so one more pass
+        # makes every footer right.
+        log.info("page estimate missed (%s != %s); rendering again", actual, counts)
+        counts = actual
+        if attempt == 2:
+            raise RenderError(f"could not paginate {path.name} consistently")
+    joined = _join([pdf for pdf, _, _ in results], inp)
+    try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(_join([pdf for pdf, _, _ in results], inp))
+        path.write_bytes(joined)
     except OSError as exc:
         raise RenderError(f"could not write {path}: {exc}") from exc
     # The serial phases (planning before the workers, the join after them) count fully
@@ -992,10 +1008,12 @@ def _run_jobs(jobs: Iterable[PartJob], count: int) -> list[tuple[bytes, int, lis
     """Render the parts in order, at most MAX_WORKERS at a time, one fresh process each.
 
     A process per part (see `_part_worker`), forked from the fork server, which imported
-    WeasyPrint once. Forking and starting one takes 0.2-0.6 s on a busy machine, so the
-    next worker is always started ahead and waits for its job: when a part is done the
+    WeasyPrint once. Forking and starting one takes 0.2-0.6 s on a busy machine, so one
+    spare worker is always started ahead and waits for its job: when a part is done the
     next one starts at once. (ProcessPoolExecutor with max_tasks_per_child=1 only
-    replaces a worker after it exited, leaving a core idle in between, every part.)
+    replaces a worker after it exited, leaving a core idle in between, every part.) A
+    worker that dies, or a part that takes over `PART_SECONDS`, fails the report with a
+    `RenderError` naming the part.
     """
     if count == 1:
         return [_render_part(job) for job in jobs]
@@ -1013,8 +1031,12 @@ def _run_jobs(jobs: Iterable[PartJob], count: int) -> list[tuple[bytes, int, lis
         if started < count:
             ours, theirs = ctx.Pipe()
             process = ctx.Process(target=_part_worker, args=(theirs,), daemon=True)
-            process.start()
-            theirs.close()
+            try:
+                process.start()
+            except OSError as exc:
+                raise RenderError(f"could not start a PDF worker process: {exc}") from None
+            finally:
+                theirs.close()
             idle.append((ours, process))
             started += 1
 
@@ -1031,21 +1053,40 @@ def _run_jobs(jobs: Iterable[PartJob], count: int) -> list[tuple[bytes, int, lis
                 return
             index, job = built.popleft()
             conn, process = idle.pop(0)
-            conn.send(job)
+            try:
+                conn.send(job)
+            except OSError:  # the spare died before it got its part (out of memory, say)
+                process.join()
+                raise RenderError(
+                    f"the worker for PDF part {index + 1} of {count} ended before it got"
+                    f" its part (exit code {process.exitcode})"
+                ) from None
             running[conn] = (index, process)
-            start_worker()  # the spare for the next part
+            began[conn] = time.monotonic()
+            if not idle:
+                start_worker()  # the one spare, for the next part
         prepare()
 
+    began: dict[Connection, float] = {}
     try:
         # The first parts' HTML while the fork server still imports WeasyPrint.
         prepare(MAX_WORKERS)
-        for _ in range(min(count, MAX_WORKERS + 1)):
+        for _ in range(min(count, MAX_WORKERS)):
             start_worker()
         dispatch()
         while running:
-            for ready in wait(list(running)):
-                conn = cast(Connection, ready)
+            deadline = min(began[c] for c in running) + PART_SECONDS
+            ready = wait(list(running), timeout=max(0.0, deadline - time.monotonic()))
+            if not ready:
+                stuck = min(running, key=lambda c: began[c])
+                raise RenderError(
+                    f"PDF part {running[stuck][0] + 1} of {count} took over"
+                    f" {PART_SECONDS:.0f} s; its worker was stopped"
+                )
+            for item in ready:
+                conn = cast(Connection, item)
                 index, process = running.pop(conn)
+                del began[conn]
                 try:
                     status, payload = conn.recv()
                 except EOFError:
