@@ -561,3 +561,25 @@ def test_stored_start_url_to_another_host_is_refused_without_a_request() -> None
         run(go())
     assert seen == []
     assert not client.is_own_url("https://evil.example/v1") and client.is_own_url(BASE + "/x")
+
+
+def test_a_short_lived_token_is_renewed_a_quarter_of_its_life_early_not_every_request() -> None:
+    minted: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/access_token"):
+            minted.append(f"t{len(minted)}-SECRET")
+            return httpx.Response(200, json={"access_token": minted[-1], "expires_in": 8})
+        assert request.headers["authorization"] == f"Bearer {minted[-1]}"
+        return ok([])
+
+    now = {"t": 1000.0}
+    tokens = OAuthToken("cid", "csecret", "refresh-SECRET", clock=lambda: now["t"])
+    client = WebexClient(BASE, tokens, transport=httpx.MockTransport(handler))
+    run(collect(client, meetingId="M1"))  # the first token, valid until 1008
+    now["t"] = 1005.9  # within 8 - 8/4 = 6 s: still used
+    run(collect(client, meetingId="M1"))
+    assert len(minted) == 1
+    now["t"] = 1006.1  # in the last quarter of its life: renewed first
+    run(collect(client, meetingId="M1"))
+    assert len(minted) == 2

@@ -17,7 +17,9 @@ from reporting.errors import WebexError
 from reporting.logs import register_secret
 from reporting.webex.ratelimit import parse_retry_after
 
-# Refresh a little before the access token expires, so no request races its expiry.
+# Refresh a little before the access token expires, so no request races its expiry: two
+# minutes, or a quarter of the token's lifetime when that is shorter (a token that lives
+# less than the margin would otherwise be refreshed before every request).
 EXPIRY_MARGIN_SECONDS = 120.0
 # A refresh that meets a passing failure (429, 5xx, a dropped connection) is tried again a
 # few times: without a token the whole run would fail. Waits grow from 1 s; a Retry-After
@@ -87,6 +89,7 @@ class OAuthToken:
         # An access token of unknown age is used until a 401 says it expired.
         self._expires_at = expires_at
         self._clock = clock
+        self._margin = EXPIRY_MARGIN_SECONDS
         self._sleep = sleep
         self._lock = asyncio.Lock()
         self.refreshes = 0
@@ -110,7 +113,7 @@ class OAuthToken:
     def _fresh(self) -> bool:
         if self._access_token is None:
             return False
-        return self._expires_at is None or self._clock() < self._expires_at - EXPIRY_MARGIN_SECONDS
+        return self._expires_at is None or self._clock() < self._expires_at - self._margin
 
     async def token(self, http: httpx.AsyncClient, base_url: str) -> str:
         if not self._fresh():
@@ -175,8 +178,10 @@ class OAuthToken:
             self._refresh_token = str(body["refresh_token"])
             self._remember_secret(self._refresh_token)
         expires_in = body.get("expires_in")
-        self._expires_at = (
-            self._clock() + float(expires_in) if isinstance(expires_in, int | float) else None
-        )
+        if isinstance(expires_in, int | float) and not isinstance(expires_in, bool):
+            self._expires_at = self._clock() + float(expires_in)
+            self._margin = min(EXPIRY_MARGIN_SECONDS, max(0.0, float(expires_in)) / 4)
+        else:
+            self._expires_at = None
         self.refreshes += 1
         return "", False, None
