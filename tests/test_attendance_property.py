@@ -94,11 +94,25 @@ def device(draw: st.DrawFn) -> dict[str, Any]:
 def record(draw: st.DrawFn) -> dict[str, Any]:
     r: dict[str, Any] = {"id": draw(st.sampled_from(["p1", "p2", "p3"]))}
     email = draw(
-        st.sampled_from([None, "a@x.com", " A@X.com ", "b@x.com", "alias@x.com", "c@x.com", "nope"])
+        st.sampled_from(
+            [
+                None,
+                "a@x.com",
+                " A@X.com ",
+                "b@x.com",
+                "alias@x.com",
+                "c@x.com",
+                "nope",
+                'q,"u"@x.com',
+            ]
+        )
     )
     if email is not None:
         r["email"] = email
-    name = draw(st.sampled_from([None, "Ann", "ann ", "Joe  Doe", "joe doe", "+49 30 123456", ""]))
+    # Names the CSV must quote or neutralise come up too (a comma, quotes, a line break,
+    # a formula).
+    names = [None, "Ann", "ann ", "Joe  Doe", "joe doe", "+49 30 123456", "", 'Doe, "J"\nx', "=1+1"]
+    name = draw(st.sampled_from(names))
     if name is not None:
         r["displayName"] = name
     r["host"] = draw(st.booleans())
@@ -129,7 +143,7 @@ def instance(draw: st.DrawFn, index: int) -> InstanceRecords:
         entry_index=entry,
         entry_id=f"e{entry}",
         course=draw(st.sampled_from(["course-a", "course-b"])),
-        title=f"Meeting {index}",
+        title=draw(st.sampled_from([f"Meeting {index}", 'Q&A, "live"', "@SUM(A1)"])),
         series_id=None,
         start=None if kind in ("not_looked_up", "no_start") else start,
         end=None if kind == "running" else end,
