@@ -180,10 +180,10 @@ def _is_text(series: pd.Series) -> bool:
 
 # A column needs more than its values as written when a value starts with a formula
 # prefix (`format_cell` neutralises it) or holds a character the csv module quotes. Both
-# are searched for in all of a column's values joined by NUL at once. The formula
-# prefixes by a regex (a regex alternation with `^` is ten times slower here); the
-# characters to quote each by `in`, a C memchr-like scan some 60 times faster than a
-# regex character class over a column's 1-2 MB.
+# are searched for in all of a column's values joined by NUL at once: a formula prefix as
+# a NUL followed by one of them (one regex; a multi-line `^[...]` pattern is ten times
+# slower), each character to quote by `in`, a C memchr-like scan some 60 times faster
+# than a regex character class over a column's 1-2 MB.
 _FORMULA_AFTER_NUL = re.compile("\x00[" + re.escape("".join(FORMULA_PREFIXES)) + "]")
 
 
