@@ -1096,6 +1096,8 @@ def _run_jobs(jobs: Iterable[PartJob], count: int) -> list[tuple[bytes, int, lis
                         f" (exit code {process.exitcode})"
                     ) from None
                 if status != "ok":
+                    conn.close()
+                    process.join()  # it is ending: gone before the error leaves here
                     raise cast(BaseException, payload)
                 results[index] = payload
                 dispatch()
