@@ -32,18 +32,17 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import gc
 import json
 import logging
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ParamSpec, Protocol, TypeVar
 
+from reporting.collector import full_collections_paused
 from reporting.errors import StoreError, WebexError
 from reporting.model import FetchFailure, Instance, InstanceRecords
 from reporting.store import FetchState, Store
@@ -532,28 +531,6 @@ async def _cancelled(tasks: Sequence[asyncio.Future[Any]]) -> None:
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
-@contextmanager
-def _full_collections_paused() -> Iterator[None]:
-    """No full run of Python's cycle collector while the fetch runs.
-
-    The parsed records pile up (about ten objects per participant, half a million for a
-    month of 200 meetings), and every full collection walks all of them: 90-140 ms during
-    which no response in flight is read, a few times per fetch. JSON records hold no
-    reference cycles, so walking them finds nothing. The young generations are still
-    collected as usual, and the cyclic garbage of finished requests goes with them; what
-    outlives two young collections while still in use (a request in flight then, a retry's
-    exception) and only then becomes garbage waits for the end of the fetch, when the
-    oldest generation is collected again as before. That is little (measured: after a
-    200-meeting fetch of ~900 requests with 10 % faults and ~100 retries, the full
-    collection found about 40 such objects)."""
-    thresholds = gc.get_threshold()
-    gc.set_threshold(thresholds[0], thresholds[1], 2**31 - 1)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
-
-
 async def fetch_all(
     config: FetchConfig,
     store: Store,
@@ -577,7 +554,14 @@ async def fetch_all(
         for index, entry in enumerate(config.meetings)
     ]
     try:
-        with _full_collections_paused():
+        # The parsed records pile up (about ten objects per participant, half a million
+        # for 200 meetings), and each full collection walked all of them: 90-140 ms with
+        # no response read, a few times per fetch. JSON records hold no cycles, so those
+        # walks find nothing. Young generations are still collected (the cyclic garbage of
+        # finished requests goes there); what becomes garbage only after two young
+        # collections waits for the end (measured: ~40 objects after a 900-request fetch
+        # with 10 % faults and ~100 retries).
+        with full_collections_paused():
             results = await asyncio.gather(*entries)
     finally:
         # A failure that is not one meeting's (a full disk, a refused token) ends the fetch:

@@ -10,7 +10,7 @@ from pypdf import PdfReader
 
 from reporting.errors import RenderError
 from reporting.render import pdf as pdfmod
-from reporting.render import render_pdf
+from reporting.render import pdf_worker, render_pdf
 from reporting.render.sample import sample_input
 
 HOSTILE = [
@@ -90,7 +90,9 @@ def test_url_fetcher_refuses_files_outside_templates(tmp_path: Path) -> None:
         total_pages=1,
     )
     assert "Custom footer" in job_html
-    blocked = pdfmod._render_part(pdfmod.PartJob(job_html, "file:///", (str(user),), 1, None))[2]
+    blocked = pdf_worker.render_part(
+        pdf_worker.PartJob(job_html, "file:///", (str(user),), 1, None)
+    )[2]
     assert blocked == [secret.as_uri()]
 
 
@@ -174,8 +176,8 @@ def test_failing_part_raises_in_the_parent_and_leaves_no_worker() -> None:
 
     roots = (str(pdfmod.templates_dir()),)
     base = pdfmod.templates_dir().as_uri() + "/"
-    good = pdfmod.PartJob("<p>part</p>", base, roots, 1, None)
-    bad = pdfmod.PartJob(None, base, roots, 1, None)  # type: ignore[arg-type]
+    good = pdf_worker.PartJob("<p>part</p>", base, roots, 1, None)
+    bad = pdf_worker.PartJob(None, base, roots, 1, None)  # type: ignore[arg-type]
     assert [n for _, n, _ in pdfmod._run_jobs([good, good, good], 3)] == [1, 1, 1]
     with pytest.raises(TypeError, match="source") as info:
         pdfmod._run_jobs([good, bad, good, good], 4)
@@ -191,7 +193,7 @@ def test_a_part_that_takes_too_long_fails_naming_it_and_leaves_no_worker(
 
     roots = (str(pdfmod.templates_dir()),)
     base = pdfmod.templates_dir().as_uri() + "/"
-    job = pdfmod.PartJob("<p>part</p>", base, roots, 1, None)
+    job = pdf_worker.PartJob("<p>part</p>", base, roots, 1, None)
     monkeypatch.setattr(pdfmod, "PART_SECONDS", 0.0)  # every part is late
     with pytest.raises(RenderError, match=r"PDF part 1 of 2 took over 0 s"):
         pdfmod._run_jobs([job, job], 2)

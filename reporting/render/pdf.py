@@ -7,7 +7,7 @@ boxes: ~0.7 ms per table cell of one line, ~0.2 MiB per row, ~7 ms per page (mar
 boxes). So an attendance row is one line of four cells, and long lists (absentees,
 breakout rooms) are flowing paragraphs, not tables. WeasyPrint keeps nearly all it
 allocates until the PDF is written, so the cyclic garbage collector only costs time
-while it runs (a quarter of a part): see `_gc_paused` and `_part_worker`.
+while it runs (a quarter of a part): see `reporting.render.pdf_worker`.
 
 "Page X of Y" must be right across parts, but a part only learns its page count by
 laying it out. So the renderer paginates itself: it estimates the height of every heading
@@ -21,16 +21,13 @@ never wrong, only slower in that rare case.
 
 from __future__ import annotations
 
-import gc
 import io
 import logging
 import multiprocessing
 import time
-import traceback
 import unicodedata
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -51,6 +48,7 @@ from jinja2 import (
 )
 from markupsafe import Markup
 
+from reporting.collector import collector_paused
 from reporting.errors import RenderError
 from reporting.render.charts import Bar, chart_height, completion_chart
 from reporting.render.context import (
@@ -65,7 +63,7 @@ from reporting.render.context import (
     split_flags,
 )
 from reporting.render.excel import flag_counts, meeting_summary
-from reporting.render.safety import SafeURLFetcher
+from reporting.render.pdf_worker import PartJob, part_worker, render_part
 from reporting.resources import templates_dir
 
 log = logging.getLogger(__name__)
@@ -803,84 +801,6 @@ def template_roots(user_templates: Path | None) -> list[Path]:
     return roots
 
 
-@dataclass(frozen=True)
-class PartJob:
-    html: str
-    base_url: str
-    roots: tuple[str, ...]
-    expected_pages: int
-    pdf_variant: str | None
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection inside the block.
-
-    WeasyPrint allocates millions of objects (boxes, styles, glyph runs) and keeps almost
-    all of them alive until the PDF is written, so every automatic collection walks an
-    ever larger heap for next to nothing: it cost ~25 % of a part's CPU time (measured:
-    a 1,000-row part 4.8 s -> 3.6 s, peak RSS 225 -> 229 MiB). The planner and the join
-    in the parent are serial, and lose ~10-80 % to it the same way.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _render_part(job: PartJob, keep: list[Any] | None = None) -> tuple[bytes, int, list[str]]:
-    """Lay out and write one part. With `keep`, the laid-out document is appended to it
-    instead of freed (see `_render_part_and_exit`)."""
-    from weasyprint import HTML
-
-    with _gc_paused():
-        fetcher = SafeURLFetcher([Path(r) for r in job.roots])
-        doc = HTML(string=job.html, base_url=job.base_url, url_fetcher=fetcher).render()
-        # No embedded files: `<link rel=attachment>` / `<a rel=attachment>` in a template
-        # would otherwise be fetched and carried inside the PDF.
-        doc.metadata.attachments = []
-        for page in doc.pages:
-            page.links[:] = [link for link in page.links if link[0] != "attachment"]
-        pdf = doc.write_pdf(pdf_variant=job.pdf_variant, attachments=None)
-        if keep is not None:
-            keep.append(doc)
-        return pdf, len(doc.pages), fetcher.blocked
-
-
-_SPENT: list[Any] = []
-
-
-def _part_worker(conn: Connection) -> None:
-    """A worker process for one part: receive its job, send back the result, exit.
-
-    A part's boxes form half a million reference cycles: collecting them took ~0.35 s
-    and freeing the rest more, per part, only to hand memory back to a process that ends
-    anyway. So the document is kept until the process exits (multiprocessing ends it
-    with `os._exit`: no teardown) and the operating system takes the memory back at once.
-    """
-    # No collection in this process at all: not even when `_render_part` ends, where a
-    # re-enabled collector would walk the kept document (~0.3 s) before the reply is sent.
-    gc.disable()
-    try:
-        job = conn.recv()
-    except EOFError:  # the parent needed no more parts
-        return
-    try:
-        reply: tuple[str, Any] = ("ok", _render_part(job, keep=_SPENT))
-    except BaseException as exc:  # handed to the parent, which raises it
-        # The parent raises it far from where it happened: say where.
-        exc.add_note("in the PDF worker:\n" + traceback.format_exc())
-        reply = ("error", exc)
-    try:
-        conn.send(reply)
-    except Exception:  # e.g. an exception that cannot be pickled
-        conn.send(("error", RenderError(f"{type(reply[1]).__name__}: {reply[1]}")))
-    conn.close()
-
-
 def _part_ranges(pages: Sequence[Page]) -> list[tuple[int, int]]:
     """Contiguous page ranges of at most CHUNK_ROWS row units of layout work (see
     `Page.rows`; a page is never split).
@@ -931,7 +851,9 @@ def render_html(
 
 def render_pdf(inp: ReportInput, path: Path) -> Path:
     """Write the report PDF to `path` and return it."""
-    with _gc_paused():
+    # The planner and the join are serial and lose ~10-80 % to collections that walk the
+    # report's objects for nothing (see `reporting.render.pdf_worker.render_part`).
+    with collector_paused():
         return _render_pdf(inp, path)
 
 
@@ -993,7 +915,7 @@ def _render_pdf(inp: ReportInput, path: Path) -> Path:
     return path
 
 
-_PRELOAD = ["weasyprint", "reporting.render.pdf"]
+_PRELOAD = ["weasyprint", "reporting.render.pdf_worker"]
 
 
 def _start_fork_server() -> None:
@@ -1007,7 +929,7 @@ def _start_fork_server() -> None:
 def _run_jobs(jobs: Iterable[PartJob], count: int) -> list[tuple[bytes, int, list[str]]]:
     """Render the parts in order, at most MAX_WORKERS at a time, one fresh process each.
 
-    A process per part (see `_part_worker`), forked from the fork server, which imported
+    A process per part (see `part_worker`), forked from the fork server, which imported
     WeasyPrint once. Forking and starting one takes 0.2-0.6 s on a busy machine, so one
     spare worker is always started ahead and waits for its job: when a part is done the
     next one starts at once. (ProcessPoolExecutor with max_tasks_per_child=1 only
@@ -1016,7 +938,7 @@ def _run_jobs(jobs: Iterable[PartJob], count: int) -> list[tuple[bytes, int, lis
     `RenderError` naming the part.
     """
     if count == 1:
-        return [_render_part(job) for job in jobs]
+        return [render_part(job) for job in jobs]
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(_PRELOAD)
     todo = iter(enumerate(jobs))
@@ -1030,7 +952,7 @@ def _run_jobs(jobs: Iterable[PartJob], count: int) -> list[tuple[bytes, int, lis
         nonlocal started
         if started < count:
             ours, theirs = ctx.Pipe()
-            process = ctx.Process(target=_part_worker, args=(theirs,), daemon=True)
+            process = ctx.Process(target=part_worker, args=(theirs,), daemon=True)
             try:
                 process.start()
             except OSError as exc:
