@@ -1,8 +1,7 @@
 """What a PDF worker process runs: lay out one part of a report with WeasyPrint.
 
-Kept apart from `reporting.render.pdf` so the fork server that starts the workers imports
-only WeasyPrint and this (about 0.45 s), not pandas, Jinja and the planner (about 0.9 s):
-the first part starts that much sooner, and every worker is smaller.
+`reporting.render.pdf` plans the report and hands each part to a process of its own;
+this is that process's side: no planner, no templates, only the layout of one part.
 """
 
 from __future__ import annotations
