@@ -583,3 +583,32 @@ def test_a_short_lived_token_is_renewed_a_quarter_of_its_life_early_not_every_re
     now["t"] = 1006.1  # in the last quarter of its life: renewed first
     run(collect(client, meetingId="M1"))
     assert len(minted) == 2
+
+
+@pytest.mark.parametrize(("max_retries", "asks"), [(0, 1), (2, 3)])
+def test_refresh_attempts_follow_the_configured_max_retries(max_retries: int, asks: int) -> None:
+    from types import SimpleNamespace
+
+    oauth = SimpleNamespace(client_id_env="CID", client_secret_env="CSEC", refresh_token_env="RT")
+    webex = SimpleNamespace(host_email=None, max_concurrency=2, requests_per_minute=None)
+    webex.oauth, webex.max_retries = oauth, max_retries
+    config = SimpleNamespace(webex=webex, timezone="UTC", source="c.yaml")
+    env = {"CID": "cid", "CSEC": "csecret-SECRET", "RT": "refresh-SECRET"}
+    asked: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.path)
+        return httpx.Response(503)
+
+    client = WebexClient.from_config(
+        config, BASE, None, env, transport=httpx.MockTransport(handler)
+    )
+
+    async def no_wait(seconds: float) -> None:
+        return None
+
+    assert isinstance(client.tokens, OAuthToken)
+    client.tokens._sleep = no_wait  # the waits themselves are tested above
+    with pytest.raises(WebexError, match="could not refresh"):
+        run(collect(client, meetingId="M1"))
+    assert asked == ["/v1/access_token"] * asks

@@ -23,7 +23,8 @@ from reporting.webex.ratelimit import parse_retry_after
 EXPIRY_MARGIN_SECONDS = 120.0
 # A refresh that meets a passing failure (429, 5xx, a dropped connection) is tried again a
 # few times: without a token the whole run would fail. Waits grow from 1 s; a Retry-After
-# above the cap is not waited for.
+# above the cap is not waited for. The attempts follow the client's `max_retries` when the
+# token comes from a config (`WebexClient.from_config`).
 REFRESH_ATTEMPTS = 4
 REFRESH_WAIT_CAP_SECONDS = 60.0
 _PASSING = frozenset({429, 500, 502, 503, 504})
@@ -81,6 +82,7 @@ class OAuthToken:
         expires_at: float | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        attempts: int = REFRESH_ATTEMPTS,
     ) -> None:
         self._client_id = client_id
         self._client_secret = client_secret
@@ -91,6 +93,7 @@ class OAuthToken:
         self._clock = clock
         self._margin = EXPIRY_MARGIN_SECONDS
         self._sleep = sleep
+        self._attempts = max(1, attempts)
         self._lock = asyncio.Lock()
         self.refreshes = 0
         self.new_secrets: list[str] = []  # tokens minted this run, for log redaction
@@ -132,12 +135,12 @@ class OAuthToken:
 
     async def _refresh(self, http: httpx.AsyncClient, base_url: str) -> None:
         url = base_url.rstrip("/") + "/access_token"
-        for attempt in range(1, REFRESH_ATTEMPTS + 1):
+        for attempt in range(1, self._attempts + 1):
             problem, passing, retry_after = await self._ask(http, url)
             if not problem:
                 return
             wait = retry_after if retry_after is not None else 2.0 ** (attempt - 1)
-            if not passing or attempt == REFRESH_ATTEMPTS or wait > REFRESH_WAIT_CAP_SECONDS:
+            if not passing or attempt == self._attempts or wait > REFRESH_WAIT_CAP_SECONDS:
                 break
             await self._sleep(wait)
         # Raised outside any except block so no httpx exception rides along as __context__.

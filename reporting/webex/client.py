@@ -37,7 +37,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx
 
 from reporting.errors import WebexError
-from reporting.webex.auth import OAuthToken, StaticToken, TokenProvider
+from reporting.webex.auth import REFRESH_ATTEMPTS, OAuthToken, StaticToken, TokenProvider
 from reporting.webex.ratelimit import RateLimiter, parse_retry_after
 
 log = logging.getLogger(__name__)
@@ -282,6 +282,7 @@ class WebexClient:
                 env[oauth.client_secret_env],
                 env[oauth.refresh_token_env],
                 access_token=token or None,
+                attempts=1 + int(getattr(webex, "max_retries", REFRESH_ATTEMPTS - 1)),
             )
         else:
             if not token:
