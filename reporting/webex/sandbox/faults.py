@@ -39,7 +39,8 @@ from reporting.errors import ConfigError
 STATUS_KINDS = ("429", "423", "500", "502", "503", "504")
 ORDER = ("drop", *STATUS_KINDS)
 MALFORMED_RETRY_AFTER = "rand(30),add(30)"
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m)?$")
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _RATE = re.compile(r"^(\d+)/(s|sec|min|m|h|hour)$")
 
 
@@ -76,12 +77,20 @@ def _share(key: str, text: str) -> float:
     return number
 
 
-def _seconds(key: str, text: str) -> float:
-    match = _DURATION.match(text.strip())
+def duration_seconds(text: str) -> float | None:
+    """``50ms``, ``30`` (seconds), ``2s``, ``15m``, ``12h``, ``14d`` → seconds; None if not
+    a duration."""
+    match = _DURATION.match(text.strip().lower())
     if not match:
+        return None
+    return float(match.group(1)) * _UNIT_SECONDS[match.group(2) or "s"]
+
+
+def _seconds(key: str, text: str) -> float:
+    seconds = duration_seconds(text)
+    if seconds is None:
         raise FaultSpecError(f"faults: {key}={text}: not a duration", hint="e.g. 50ms or 2s")
-    number, unit = float(match.group(1)), match.group(2) or "s"
-    return number / 1000 if unit == "ms" else number * (60 if unit == "m" else 1)
+    return seconds
 
 
 def parse_faults(spec: str | None) -> FaultSpec:

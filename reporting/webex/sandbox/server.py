@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import socket
 import threading
 import time
@@ -23,7 +22,7 @@ from reporting.webex.sandbox.app import (
     create_app,
 )
 from reporting.webex.sandbox.dataset import DatasetError, Index, build_index, load_dataset
-from reporting.webex.sandbox.faults import FaultSpec
+from reporting.webex.sandbox.faults import FaultSpec, duration_seconds
 
 
 class _DroppingH11(H11Protocol):
@@ -73,14 +72,9 @@ def parse_integration_arg(text: str) -> tuple[str, str, str, str]:
     return client_id, client_secret, refresh_token, role
 
 
-_LIFETIME = re.compile(r"^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
-
-
 def parse_lifetime(text: str) -> float:
     """``500ms``, ``30``, ``30s``, ``15m``, ``12h``, ``14d`` → seconds (more than 0)."""
-    match = _LIFETIME.match(text.strip().lower())
-    seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2) or "s"] if match else 0.0
+    seconds = duration_seconds(text) or 0.0
     if seconds <= 0:
         raise DatasetError(
             f"--token-lifetime {text[:20]}: expected a duration above zero",
