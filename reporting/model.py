@@ -27,6 +27,19 @@ class Instance:
     host_email: str | None
     scheduled_type: str = "meeting"
     looked_up: bool = True  # False: Get Meeting failed, so the window is inferred (rule 4)
+    # The API's scheduledMeetingId: instances of one series that share it are one session
+    # that was ended and started again (rule 15).
+    scheduled_meeting_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Invitee:
+    """One item of ``GET /meetingInvitees`` for an instance (rule 14)."""
+
+    email: str
+    display_name: str | None = None
+    panelist: bool = False  # a webinar panelist: role `panelist`, never on the roster
+    cohost: bool = False
 
 
 @dataclass(frozen=True)
@@ -38,6 +51,9 @@ class InstanceRecords:
     # Human-readable descriptions of pages that could not be used (bad JSON, wrong shape);
     # they are shown in the reports, never dropped silently.
     page_problems: tuple[str, ...] = ()
+    # The instance's invitees (rule 14), when they were fetched; None when they were not
+    # asked for (an empty tuple means Webex listed none).
+    invitees: tuple[Invitee, ...] | None = None
 
 
 @dataclass(frozen=True)
