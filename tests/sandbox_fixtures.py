@@ -21,7 +21,7 @@ with warnings.catch_warnings():
 from reporting.webex.sandbox import create_app, generate_dataset, load_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
-SPEC = Path("/work/shared/webex-api/meetings-openapi-subset.json")
+SPEC = ROOT / "tests" / "webex_api" / "meetings-openapi-subset.json"
 HOST = "http://testserver/v1"
 DEMO_SERIES = "d75df7ee5c1faa9f52135cb13ccc38b7"
 
