@@ -62,6 +62,23 @@ log = logging.getLogger(__name__)
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
 
+# The most items a walk can hold; past them its next links are looping, not listing.
+# List Meetings answers at most 10,000 instances (the API's documented limit).
+MAX_LISTED_INSTANCES = 10_000
+# Participant records of one instance: a meeting holds at most 1,000 people and a webinar
+# (webcast mode) 100,000; a meeting's people get ten records each for rejoins.
+MEETING_RECORDS_CEILING = 10_000
+WEBINAR_RECORDS_CEILING = 100_000
+
+
+def participant_ceiling(instance: Instance) -> int:
+    """The most participant records ``instance`` can have, by its kind of session (an
+    instance that could not be looked up may be a webinar)."""
+    if instance.scheduled_type == "webinar" or not instance.looked_up:
+        return WEBINAR_RECORDS_CEILING
+    return MEETING_RECORDS_CEILING
+
+
 # -- what fetch reads of the config (reporting.config.Config fits) ----------------------------
 
 
@@ -364,7 +381,8 @@ class _Fetcher:
             "to": _api_time(self.period[1]),
         }
         seen: dict[str, dict[str, Any]] = {}
-        async for page in self.client.pages("meetings", params, what=what):
+        pages = self.client.pages("meetings", params, what=what, max_items=MAX_LISTED_INSTANCES)
+        async for page in pages:
             await self.db(self.store.add_lookup_page, self.run_id, subject, "meetings", page)
             if page.superseded:
                 continue
@@ -452,7 +470,11 @@ class _Fetcher:
         records: list[dict[str, Any]] = []
         problems: list[str] = []
         pages = self.client.pages(
-            "meetingParticipants", {"meetingId": instance.id}, start_url=start_url, what=what
+            "meetingParticipants",
+            {"meetingId": instance.id},
+            start_url=start_url,
+            what=what,
+            max_items=participant_ceiling(instance),
         )
         async for page in pages:
             last = page.next_url is None and not page.superseded

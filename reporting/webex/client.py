@@ -12,6 +12,14 @@ concurrency), the shared client-side `RateLimiter`, and the retry loop:
 - 401: with a refreshable token, refresh once and retry; otherwise fail.
 - 400 / 403 / 404 and the rest: fail at once with the likely cause.
 
+Walks that cannot loop: a next link already followed in this walk (a page pointing back
+at itself, or two pages pointing at each other) or more pages than ``max``-sized pages
+could hold for the walk's ceiling of items (``max_items``) ends the walk with a
+`WebexRequestError` naming it. Every attempt has a total deadline (``timeout``: connect,
+send and every read together), so a server that trickles its answer is given up on; an
+attempt that ran out of its deadline is retried at once (it already waited its full
+deadline), so a request ends within ``timeout × (max_retries + 1)``.
+
 Token hygiene: the token is only ever put into the ``Authorization`` header of an outgoing
 request to the client's own origin (scheme, host and port of ``base_url``): a next-page link,
 fresh or stored, that points elsewhere is refused before any request. Request headers are
@@ -26,6 +34,7 @@ import functools
 import json
 import logging
 import random
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -52,6 +61,10 @@ BACKOFF_BASE = 0.5
 BACKOFF_CAP = 30.0
 # Query parameters that could hold a secret if a server ever echoed one into a Link.
 SECRET_PARAMS = frozenset({"access_token", "token", "client_secret", "refresh_token"})
+# The most items a walk may hold when the caller names no ceiling: the largest Webex
+# session (a webinar in webcast mode) holds 100,000 attendees.
+DEFAULT_MAX_ITEMS = 100_000
+DEADLINE = "no complete answer within the deadline"
 
 CAUSES = {
     401: "the token was refused: it is expired or invalid (a personal access token lives "
@@ -101,6 +114,7 @@ class Page:
     items: list[dict[str, Any]] | None  # None when the body is unusable
     problem: str | None  # why the body is unusable
     superseded: bool = False  # a bad page the client fetched again
+    link_problem: str | None = None  # why the Link header could not be read
 
     @property
     def cursor_after(self) -> str | None:
@@ -183,6 +197,51 @@ def _api_message(response: httpx.Response) -> str:
         text = str(errors[0].get("description") or "")
     text = text or str(body.get("message") or "")
     return " ".join(text.split())[:200]
+
+
+class _WalkLimit:
+    """How many pages a walk may take: ``max_items`` in pages of the ``max`` it asked for.
+
+    The page size is read from the walk's own URLs (a 504 halves it); a next link that
+    asks for a smaller page than the client does (the server's choice) does not raise
+    the limit, the client's smallest ``max`` does."""
+
+    def __init__(self, max_items: int) -> None:
+        self.max_items = max_items
+        self.page_size = PAGE_MAX
+
+    def check(self, url: str, pages: int, what: str) -> None:
+        size = _page_size(url)
+        if size is not None:
+            self.page_size = min(self.page_size, max(size, MIN_MAX))
+        # One more for the empty last page a list may end with.
+        limit = -(-self.max_items // self.page_size) + 1
+        if pages > limit:
+            raise WebexRequestError(
+                f"{what}: the list goes on past {limit} pages of {self.page_size}, more than "
+                f"{self.max_items:,} items could fill (the next-page links never end); "
+                "stopped there",
+                url=clean_url(url),
+                hint="rerun later; if it persists, report it to the API's owner",
+            )
+
+
+def _same_page(url: str) -> tuple[str, ...]:
+    """What makes two URLs ask for the same page: origin, path and the query's pairs in
+    any order (a server's link may order them differently from the client)."""
+    parts = urlsplit(url)
+    pairs = sorted(parse_qsl(parts.query, keep_blank_values=True))
+    return (*_origin_text(url).split("://"), parts.path, urlencode(pairs))
+
+
+def _page_size(url: str) -> int | None:
+    for key, value in parse_qsl(urlsplit(url).query):
+        if key == "max":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
 
 
 class WebexClient:
@@ -356,6 +415,7 @@ class WebexClient:
         *,
         start_url: str | None = None,
         what: str,
+        max_items: int = DEFAULT_MAX_ITEMS,
     ) -> AsyncIterator[Page]:
         """Every page of a list, following ``Link: rel="next"`` until there is none.
 
@@ -366,11 +426,18 @@ class WebexClient:
 
         A next link (or ``start_url``) whose scheme, host or port differs from ``base_url``
         raises `WebexRequestError` before any request: the token is only sent to the API.
+        So does a next link already followed in this walk, a Link header that cannot be
+        read, and a walk longer than ``max_items`` items in pages of the ``max`` asked
+        for could be (the walk would otherwise never end).
         """
         if start_url is not None:
             self._refuse_foreign(start_url, what, "the stored next-page link")
         url: str | None = start_url or self.url(path, {"max": PAGE_MAX, **params})
+        followed: dict[tuple[str, ...], int] = {}
+        walk = _WalkLimit(max_items)
         while url is not None:
+            followed[_same_page(url)] = len(followed) + 1
+            walk.check(url, len(followed), what)
             page = await self.get(url, what=what, expect_items=True)
             if page.problem is not None:
                 self.stats.bad_pages += 1
@@ -380,9 +447,24 @@ class WebexClient:
                 if page.problem is not None:
                     self.stats.bad_pages += 1
             yield page
+            if page.link_problem is not None:
+                raise WebexRequestError(
+                    f"{what}: page {len(followed)} of the list has a Link header that cannot "
+                    f"be read ({page.link_problem}); the pages after it cannot be reached",
+                    url=clean_url(url),
+                    hint="rerun later; if it persists, report it to the API's owner",
+                )
             url = page.next_url
-            if url is not None:
-                self._refuse_foreign(url, what, "the API's next-page link")
+            if url is None:
+                break
+            self._refuse_foreign(url, what, "the API's next-page link")
+            if _same_page(url) in followed:
+                raise WebexRequestError(
+                    f"{what}: the API's next-page link on page {len(followed)} leads back to "
+                    f"page {followed[_same_page(url)]} of this list (a loop); stopped there",
+                    url=clean_url(url),
+                    hint="rerun later; if it persists, report it to the API's owner",
+                )
 
     async def get(self, url: str, *, what: str, expect_items: bool) -> Page:
         """GET ``url`` with every retry rule; returns a 200 page or raises WebexRequestError.
@@ -431,16 +513,27 @@ class WebexClient:
             self.stats.requests += 1
             started = datetime.now(UTC)
             try:
-                response = await http.get(attempt.url, headers={"Authorization": f"Bearer {token}"})
-                body = await response.aread()
+                # One deadline for connect, send and every read: httpx's own timeout is
+                # per read, and a server trickling a byte at a time never trips it.
+                async with asyncio.timeout(self.timeout):
+                    response = await http.get(
+                        attempt.url, headers={"Authorization": f"Bearer {token}"}
+                    )
+                    body = await response.aread()
+            except TimeoutError:
+                problem = DEADLINE
             except httpx.TransportError as exc:
                 # Type name only: the exception's text and repr may carry the request.
                 problem = type(exc).__name__
+            except httpx.DecodingError:
+                problem = "DecodingError"
             del token
         if problem is not None:
             self.stats.transport_errors += 1
             attempt.history.append(problem)
             log.info("GET %s: %s; will retry", clean_url(attempt.url), problem)
+            if problem == DEADLINE:
+                return f"{problem} ({self.timeout:g}s)", 0.0
             return problem, self._backoff(attempt.retries)
         status = response.status_code
         if log.isEnabledFor(logging.DEBUG):
@@ -448,6 +541,7 @@ class WebexClient:
         if status == 200:
             items, problem = _read_body(body, expect_items)
             kept = response.headers
+            next_url, link_problem = _next_link(response)
             return Page(
                 method="GET",
                 url=clean_url(attempt.url),
@@ -455,9 +549,10 @@ class WebexClient:
                 headers={k: kept[k] for k in KEPT_HEADERS if k in kept},
                 body=body,
                 fetched_at=started,
-                next_url=_next_link(response),
+                next_url=next_url,
                 items=items,
                 problem=problem,
+                link_problem=link_problem,
             )
         attempt.history.append(str(status))
         tracking = response.headers.get("trackingid")
@@ -532,13 +627,69 @@ def _origin_text(url: str) -> str:
     return f"{scheme}://{host}" + (f":{port}" if port is not None else "")
 
 
-def _next_link(response: httpx.Response) -> str | None:
-    if "link" not in response.headers:
-        return None
+# One link-value of RFC 8288: `<URI>` then `; param` or `; param=value` (token or quoted).
+_LINK_VALUE = re.compile(
+    r"\s*<([^<>\s]*)>(?:\s*;\s*[!#$%&\'*+.^_`|~0-9A-Za-z-]+"
+    r'(?:\s*=\s*(?:[!#$%&\'*+.^_`|~0-9A-Za-z-]+|"(?:[^"\\]|\\.)*"))?)*\s*'
+)
+
+
+def _next_link(response: httpx.Response) -> tuple[str | None, str | None]:
+    """(next URL, None), or (None, why the Link header cannot be read).
+
+    Strict on purpose: a header that is not a list of ``<URI>; params`` values could
+    hide a next page, and ending the walk there would drop its records silently."""
+    header = ",".join(response.headers.get_list("link"))
+    if not header.strip():
+        return None, None
+    for value in _split_links(header):
+        if _LINK_VALUE.fullmatch(value) is None:
+            return None, f"not a list of <URI>; rel=... values: {_shown(value)}"
     target = response.links.get("next", {}).get("url")
-    if not target:
-        return None
-    return str(response.url.join(target))
+    if target is None:
+        return None, None
+    if not target.strip():
+        return None, 'its rel="next" link is empty'
+    try:
+        joined = response.url.join(target)
+        _ = joined.port  # an impossible port raises only when read
+    except (httpx.InvalidURL, ValueError, TypeError):
+        return None, f"its next link is not a URL: {_shown(target)}"
+    return str(joined), None
+
+
+def _split_links(header: str) -> list[str]:
+    """The link-values of a Link header: split at commas outside `<...>` and quotes."""
+    values: list[str] = []
+    current: list[str] = []
+    in_uri = in_quote = escaped = False
+    for char in header:
+        if in_quote:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_quote = False
+        elif char == "<":
+            in_uri = True
+        elif char == ">":
+            in_uri = False
+        elif char == '"' and not in_uri:
+            in_quote = True
+        elif char == "," and not in_uri:
+            values.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    values.append("".join(current))
+    return [v for v in values if v.strip()]
+
+
+def _shown(text: str) -> str:
+    """Untrusted header text, shortened and without secrets or control characters."""
+    cleaned = "".join(c if c.isprintable() else "?" for c in text[:80])
+    return repr(clean_url(cleaned) if "://" in cleaned else cleaned)
 
 
 def _read_body(body: bytes, expect_items: bool) -> tuple[list[dict[str, Any]] | None, str | None]:
