@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from attendance_reference import (
     Rules,
     Threshold,
@@ -19,6 +20,7 @@ from attendance_reference import (
     reference_attendance_csv,
     reference_compute,
 )
+from examples_budget import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -188,8 +190,9 @@ def scenario(
     return data, rules, rosters, as_of
 
 
+@pytest.mark.slow
 @settings(
-    max_examples=1000,
+    max_examples=examples(1000),
     derandomize=True,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
@@ -208,8 +211,9 @@ def test_engine_matches_reference(
     assert frame_rows(result.courses) == expected_courses
 
 
+@pytest.mark.slow
 @settings(
-    max_examples=300,
+    max_examples=examples(300),
     derandomize=True,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
