@@ -120,6 +120,7 @@ def run(
 ) -> None:
     """Fetch, compute, render and deliver the reports of CONFIG."""
     from reporting.logs import setup_logging
+    from reporting.quality import record_problem_lines
 
     setup_logging(verbose, log_format, secrets=())
     try:
@@ -160,6 +161,8 @@ def run(
             _tell(
                 f"unusable page: {data.instance.id}: {problem}", log_format, level=logging.WARNING
             )
+    for line in record_problem_lines(outcome.fetch.data):
+        _tell(f"bad record: {line}", log_format, level=logging.WARNING)
     sys.exit(outcome.exit_code)
 
 

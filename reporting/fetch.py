@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import logging
 import sys
 import time
@@ -44,7 +43,8 @@ from typing import Any, ParamSpec, Protocol, TypeVar
 
 from reporting.collector import full_collections_paused
 from reporting.errors import StoreError, WebexError
-from reporting.model import FetchFailure, Instance, InstanceRecords
+from reporting.logs import redact
+from reporting.model import FetchFailure, Instance, InstanceRecords, RecordProblem
 from reporting.store import FetchState, Store
 from reporting.webex.client import WebexClient, WebexRequestError
 from reporting.webex.models import (
@@ -56,6 +56,7 @@ from reporting.webex.models import (
     to_instance,
     unlooked_instance,
 )
+from reporting.webex.schema import BadRecord, check_participants, decode_participant_page
 
 log = logging.getLogger(__name__)
 
@@ -248,12 +249,21 @@ def _api_time(moment: datetime) -> str:
 class _Result:
     records: tuple[dict[str, Any], ...]
     problems: tuple[str, ...]
+    bad: tuple[RecordProblem, ...] = ()
 
 
-def _problem_text(instance_id: str, seq: int, url: str, problem: str, tracking: str | None) -> str:
+def _record_problems(offset: int, bad: Sequence[BadRecord]) -> list[RecordProblem]:
+    return [RecordProblem(offset + b.index, b.fields, b.detail) for b in bad]
+
+
+def _problem_text(
+    instance_id: str, number: int, url: str, problem: str, tracking: str | None
+) -> str:
+    """``number``: the page's place in the list (1 = first), not counting attempts that
+    were asked again."""
     where = f"TrackingId {tracking}" if tracking else url
     return (
-        f"meeting {instance_id}: participant page {seq + 1} ({where}) {problem}; the page "
+        f"meeting {instance_id}: participant page {number} ({where}) {problem}; the page "
         "is kept in the store, its records are not counted; the meeting is fetched again "
         "on the next run"
     )
@@ -262,17 +272,22 @@ def _problem_text(instance_id: str, seq: int, url: str, problem: str, tracking: 
 def records_from_store(store: Store, fetch: FetchState) -> _Result:
     records: list[dict[str, Any]] = []
     problems: list[str] = []
+    bad: list[RecordProblem] = []
+    number = 0
     for page in store.fetch_pages(fetch.id):
         if page.superseded:
             continue  # asked again; the page after it stands in for it
+        number += 1
         if page.problem is not None:
             tracking = page.headers.get("trackingid")
             problems.append(
-                _problem_text(fetch.instance_id, page.seq, page.url, page.problem, tracking)
+                _problem_text(fetch.instance_id, number, page.url, page.problem, tracking)
             )
             continue
-        records.extend(json.loads(page.body)["items"])
-    return _Result(tuple(records), tuple(problems))
+        decoded = decode_participant_page(page.body)
+        bad.extend(_record_problems(len(records), decoded.bad))
+        records.extend(decoded.items)
+    return _Result(tuple(records), tuple(problems), tuple(bad))
 
 
 class _StoreThread:
@@ -469,6 +484,7 @@ class _Fetcher:
             what += f" (of {instance.entry_id})"
         records: list[dict[str, Any]] = []
         problems: list[str] = []
+        bad: list[RecordProblem] = []
         pages = self.client.pages(
             "meetingParticipants",
             {"meetingId": instance.id},
@@ -476,31 +492,39 @@ class _Fetcher:
             what=what,
             max_items=participant_ceiling(instance),
         )
+        number = 0
         async for page in pages:
             last = page.next_url is None and not page.superseded
-            seq = await self.db(
+            await self.db(
                 self.store.add_page,
                 self.run_id,
                 fetch.id,
                 instance.id,
                 page,
-                cursor=page.cursor_after,
+                # A next link may carry a secret the API echoed; a cursor without it
+                # is refused on resume (400) and the meeting restarts from page one.
+                cursor=None if page.cursor_after is None else redact(page.cursor_after),
                 last=last,
             )
             self.stats.pages += 1
             self.progress.page(instance.id)
             if page.superseded:
                 continue
+            number += 1
             if page.items is None:
                 problem = page.problem or "unusable"
                 tracking = page.headers.get("trackingid")
-                problems.append(_problem_text(instance.id, seq, page.url, problem, tracking))
+                problems.append(_problem_text(instance.id, number, page.url, problem, tracking))
             else:
+                # The typed check of the schema, on the body the client already read.
+                bad.extend(
+                    _record_problems(len(records), check_participants(page.body, page.items))
+                )
                 records.extend(page.items)
         if start_url is not None:
             # Resumed: the pages of earlier runs are in the store, read them all back.
             return await self.db(records_from_store, self.store, fetch)
-        return _Result(tuple(records), tuple(problems))
+        return _Result(tuple(records), tuple(problems), tuple(bad))
 
     # one entry, end to end
 
@@ -542,7 +566,11 @@ class _Fetcher:
             elif isinstance(result, BaseException):
                 raise result
             else:
-                data.append(InstanceRecords(instance, result.records, result.problems))
+                data.append(
+                    InstanceRecords(
+                        instance, result.records, result.problems, record_problems=result.bad
+                    )
+                )
         return instances, data, failures
 
 
@@ -715,7 +743,11 @@ def load_offline(config: FetchConfig, store: Store) -> FetchOutcome:
             result = records_from_store(store, fetch)
             stats.instances_reused += 1
             stats.pages += fetch.pages
-            outcome.data.append(InstanceRecords(instance, result.records, result.problems))
+            outcome.data.append(
+                InstanceRecords(
+                    instance, result.records, result.problems, record_problems=result.bad
+                )
+            )
     if not planned_any and config.meetings:
         raise StoreError(
             f"the store {store.path} holds nothing for period {config.period.label}",

@@ -83,6 +83,16 @@ def redact(text: str) -> str:
     return _BEARER.sub(rf"\1\2{REDACTED}", text)
 
 
+def redact_bytes(data: bytes) -> bytes:
+    """``data`` (a response body) with every registered secret replaced by ``***``."""
+    secrets = sorted(_secrets, key=len, reverse=True)
+    for secret in secrets:
+        raw = secret.encode("utf-8", "replace")
+        if raw in data:
+            data = data.replace(raw, REDACTED.encode())
+    return data
+
+
 class RedactingFilter(logging.Filter):
     """Rewrites a record in place so no handler after it can see a secret.
 

@@ -43,6 +43,16 @@ class Invitee:
 
 
 @dataclass(frozen=True)
+class RecordProblem:
+    """A participant record with fields of the wrong type (``BAD_RECORD``): the fields
+    were read as missing, the rest of the record counts."""
+
+    index: int  # position in `InstanceRecords.records`
+    fields: tuple[str, ...]  # paths: "joinedTime", "devices[0].durationSecond"
+    detail: str  # "joinedTime: expected text, got a number; ..."
+
+
+@dataclass(frozen=True)
 class InstanceRecords:
     """An instance with every participant record fetched for it, as received."""
 
@@ -54,6 +64,8 @@ class InstanceRecords:
     # The instance's invitees (rule 14), when they were fetched; None when they were not
     # asked for (an empty tuple means Webex listed none).
     invitees: tuple[Invitee, ...] | None = None
+    # Records whose fields had the wrong type (flagged BAD_RECORD), by position.
+    record_problems: tuple[RecordProblem, ...] = ()
 
 
 @dataclass(frozen=True)

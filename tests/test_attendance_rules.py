@@ -616,7 +616,7 @@ def test_empty_input() -> None:
 
 def test_every_flag_is_explained() -> None:
     assert set(FLAG_EXPLANATIONS) == set(ALL_FLAGS)
-    assert len(ALL_FLAGS) == 12
+    assert len(ALL_FLAGS) == 13
     assert all(text.endswith(".") for text in FLAG_EXPLANATIONS.values())
 
 

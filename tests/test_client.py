@@ -336,7 +336,7 @@ def test_unusable_page_is_asked_again_once_then_flagged() -> None:
     client = client_for(httpx.MockTransport(handler))
     pages = run(collect(client, meetingId="M1"))
     assert [(p.superseded, p.problem) for p in pages] == [
-        (True, "body is not valid JSON"),
+        (True, "body is not valid JSON (JSON is malformed: invalid character (byte 0))"),
         (False, "body has no 'items' list"),
         (False, None),
     ]

@@ -82,7 +82,13 @@ import pandas as pd
 
 from reporting.attendance import flags as F
 from reporting.attendance.intervals import NO_TIME, union_by_group
-from reporting.attendance.records import Flat, breakout_fields, device_fields, flatten
+from reporting.attendance.records import (
+    Flat,
+    bad_record_positions,
+    breakout_fields,
+    device_fields,
+    flatten,
+)
 from reporting.attendance.timeparse import parse_times
 from reporting.collector import collector_paused
 from reporting.columns import (
@@ -341,6 +347,7 @@ def _compute(
     rec_bad[flat.bo_rec[bjb | blb]] = True
     rec_flags[rec_bad & ~lobby] |= F.BIT[F.BAD_TIMESTAMP]
     rec_flags[lobby] = F.BIT[F.LOBBY]
+    rec_flags[bad_record_positions(data, flat)] |= F.BIT[F.BAD_RECORD]
     p_flags = np.zeros(n_p, dtype=np.int64)
     hit = rec_flags != 0
     np.bitwise_or.at(p_flags, rec_pid[hit], rec_flags[hit])

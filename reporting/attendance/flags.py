@@ -10,12 +10,18 @@ INVALID_INTERVAL = "INVALID_INTERVAL"
 DURATION_MISMATCH = "DURATION_MISMATCH"
 LOBBY = "LOBBY"
 BAD_TIMESTAMP = "BAD_TIMESTAMP"
+BAD_RECORD = "BAD_RECORD"
 MEETING_WINDOW_INFERRED = "MEETING_WINDOW_INFERRED"
 LATE_JOIN = "LATE_JOIN"
 EARLY_LEAVE = "EARLY_LEAVE"
 NOT_ON_ROSTER = "NOT_ON_ROSTER"
 
 FLAG_EXPLANATIONS: dict[str, str] = {
+    BAD_RECORD: (
+        "Webex sent a field of this person's record with the wrong type (a time as a "
+        "number, a device list as an object); that field was treated as missing. The "
+        "data-quality notes name the field."
+    ),
     BAD_TIMESTAMP: (
         "Webex sent a time for this person that is not a valid date and time, so that time "
         "was treated as unknown."

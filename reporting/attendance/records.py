@@ -290,3 +290,21 @@ def _objects(values: list[object]) -> Obj:
     """A 1-D object array of `values` (np.array would make a text or 2-D array)."""
     # fromiter stores each value as it is, even a list (slice assignment would unpack it).
     return np.fromiter(values, dtype=object, count=len(values))
+
+
+def bad_record_positions(data: Sequence[InstanceRecords], flat: Flat) -> I64:
+    """Where the records of ``data`` that have a `RecordProblem` sit in ``flat``.
+
+    Records that are not objects have no row in ``flat``, so positions are counted over
+    the objects of each instance."""
+    starts = np.searchsorted(flat.rec_inst, np.arange(len(data), dtype=np.int64))
+    positions: list[int] = []
+    for k, item in enumerate(data):
+        if not item.record_problems:
+            continue
+        records = item.records
+        for problem in item.record_problems:
+            if 0 <= problem.index < len(records) and type(records[problem.index]) is dict:
+                before = sum(1 for r in records[: problem.index] if type(r) is not dict)
+                positions.append(int(starts[k]) + problem.index - before)
+    return np.array(positions, dtype=np.int64)

@@ -26,6 +26,7 @@ EXPIRY_MARGIN_SECONDS = 120.0
 # above the cap is not waited for. The attempts follow the client's `max_retries` when the
 # token comes from a config (`WebexClient.from_config`).
 REFRESH_ATTEMPTS = 4
+DEFAULT_DEADLINE = 30.0  # seconds for one token request when the client sets no timeout
 REFRESH_WAIT_CAP_SECONDS = 60.0
 _PASSING = frozenset({429, 500, 502, 503, 504})
 
@@ -154,15 +155,19 @@ class OAuthToken:
         """One POST to the token endpoint: ("", …) when the token is renewed, else (what
         went wrong, whether it may pass, the server's Retry-After)."""
         try:
-            response = await http.post(
-                url,
-                data={
-                    "grant_type": "refresh_token",
-                    "client_id": self._client_id,
-                    "client_secret": self._client_secret,
-                    "refresh_token": self._refresh_token,
-                },
-            )
+            # One deadline for the whole exchange, as for every API request.
+            async with asyncio.timeout(http.timeout.read or DEFAULT_DEADLINE):
+                response = await http.post(
+                    url,
+                    data={
+                        "grant_type": "refresh_token",
+                        "client_id": self._client_id,
+                        "client_secret": self._client_secret,
+                        "refresh_token": self._refresh_token,
+                    },
+                )
+        except TimeoutError:
+            return f"no complete answer within the deadline from POST {url}", True, None
         except httpx.HTTPError as exc:
             # Only the type name: httpx exception text can carry the request.
             return f"{type(exc).__name__} while calling POST {url}", True, None
@@ -173,7 +178,7 @@ class OAuthToken:
         try:
             body = response.json()
             access = str(body["access_token"])
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             return f"POST {url} answered without an access_token", False, None
         self._access_token = access
         self._remember_secret(access)

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import logging
 import random
 import re
@@ -46,8 +45,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx
 
 from reporting.errors import WebexError
+from reporting.logs import redact, redact_bytes
 from reporting.webex.auth import REFRESH_ATTEMPTS, OAuthToken, StaticToken, TokenProvider
 from reporting.webex.ratelimit import RateLimiter, parse_retry_after
+from reporting.webex.schema import BadPage, decode_items, decode_json
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +123,7 @@ class Page:
         return self.url if self.superseded else self.next_url
 
     def json(self) -> Any:
-        return json.loads(self.body)
+        return decode_json(self.body)
 
 
 @dataclass
@@ -156,7 +157,10 @@ class _Attempt:
 
 def clean_url(url: str | httpx.URL) -> str:
     """The URL without userinfo or secret-looking query parameters (for store and logs)."""
-    parts = urlsplit(str(url))
+    try:
+        parts = urlsplit(str(url))
+    except ValueError:
+        return "an unreadable URL"  # e.g. a broken IPv6 host; it may hold anything
     netloc = parts.netloc.rpartition("@")[2]
     query = parts.query
     if query and _may_hold_secret(query.lower()):
@@ -186,8 +190,8 @@ def _smaller_max(url: str) -> str:
 def _api_message(response: httpx.Response) -> str:
     """The API's own error text, shortened (it is untrusted data, but useful)."""
     try:
-        body = response.json()
-    except ValueError:
+        body = decode_json(response.content)
+    except BadPage:
         return ""
     if not isinstance(body, dict):
         return ""
@@ -196,7 +200,7 @@ def _api_message(response: httpx.Response) -> str:
     if isinstance(errors, list) and errors and isinstance(errors[0], dict):
         text = str(errors[0].get("description") or "")
     text = text or str(body.get("message") or "")
-    return " ".join(text.split())[:200]
+    return redact(" ".join(text.split()))[:200]
 
 
 class _WalkLimit:
@@ -229,7 +233,10 @@ class _WalkLimit:
 def _same_page(url: str) -> tuple[str, ...]:
     """What makes two URLs ask for the same page: origin, path and the query's pairs in
     any order (a server's link may order them differently from the client)."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return (url,)
     pairs = sorted(parse_qsl(parts.query, keep_blank_values=True))
     return (*_origin_text(url).split("://"), parts.path, urlencode(pairs))
 
@@ -508,6 +515,7 @@ class WebexClient:
         if isinstance(self.tokens, OAuthToken):
             self.stats.token_refreshes = self.tokens.refreshes
         problem: str | None = None
+        undecodable: str | None = None
         async with self._semaphore:
             await self.limiter.acquire()
             self.stats.requests += 1
@@ -516,17 +524,27 @@ class WebexClient:
                 # One deadline for connect, send and every read: httpx's own timeout is
                 # per read, and a server trickling a byte at a time never trips it.
                 async with asyncio.timeout(self.timeout):
-                    response = await http.get(
-                        attempt.url, headers={"Authorization": f"Bearer {token}"}
+                    request = http.build_request(
+                        "GET", attempt.url, headers={"Authorization": f"Bearer {token}"}
                     )
-                    body = await response.aread()
+                    response = await http.send(request, stream=True)
+                    try:
+                        body = await response.aread()
+                    except httpx.DecodingError:
+                        # The headers are usable (the Link among them), the body is not.
+                        encoding = response.headers.get("content-encoding", "")
+                        undecodable = (
+                            "body could not be decoded as its Content-Encoding "
+                            f"({_shown_header(encoding)}) says"
+                        )
+                        body = b""
+                    finally:
+                        await response.aclose()
             except TimeoutError:
                 problem = DEADLINE
             except httpx.TransportError as exc:
                 # Type name only: the exception's text and repr may carry the request.
                 problem = type(exc).__name__
-            except httpx.DecodingError:
-                problem = "DecodingError"
             del token
         if problem is not None:
             self.stats.transport_errors += 1
@@ -539,14 +557,20 @@ class WebexClient:
         if log.isEnabledFor(logging.DEBUG):
             log.debug("GET %s -> %s", clean_url(attempt.url), status)
         if status == 200:
-            items, problem = _read_body(body, expect_items)
+            # Webex may echo the token (an error text, a display name, a next link):
+            # nothing read from it is kept or parsed before the secrets are taken out.
+            body = redact_bytes(body)
+            if undecodable is not None:
+                items, problem = None, undecodable
+            else:
+                items, problem = _read_body(body, expect_items)
             kept = response.headers
             next_url, link_problem = _next_link(response)
             return Page(
                 method="GET",
-                url=clean_url(attempt.url),
+                url=redact(clean_url(attempt.url)),
                 status=status,
-                headers={k: kept[k] for k in KEPT_HEADERS if k in kept},
+                headers={k: redact(kept[k]) for k in KEPT_HEADERS if k in kept},
                 body=body,
                 fetched_at=started,
                 next_url=next_url,
@@ -686,25 +710,23 @@ def _split_links(header: str) -> list[str]:
     return [v for v in values if v.strip()]
 
 
+def _shown_header(text: str) -> str:
+    return "".join(c if c.isprintable() else "?" for c in text[:40]) or "none"
+
+
 def _shown(text: str) -> str:
     """Untrusted header text, shortened and without secrets or control characters."""
-    cleaned = "".join(c if c.isprintable() else "?" for c in text[:80])
+    cleaned = redact("".join(c if c.isprintable() else "?" for c in text[:80]))
     return repr(clean_url(cleaned) if "://" in cleaned else cleaned)
 
 
 def _read_body(body: bytes, expect_items: bool) -> tuple[list[dict[str, Any]] | None, str | None]:
     """(items, problem) of a 200 body: parsed once, here; the raw bytes are what is stored."""
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return None, "body is not valid JSON"
-    if not expect_items:
-        if not isinstance(data, dict):
+        if expect_items:
+            return decode_items(body), None
+        if not isinstance(decode_json(body), dict):
             return None, "body is not a JSON object"
-        return None, None
-    if not isinstance(data, dict) or not isinstance(data.get("items"), list):
-        return None, "body has no 'items' list"
-    items = data["items"]
-    if not all(isinstance(item, dict) for item in items):
-        return None, "'items' holds something other than objects"
-    return items, None
+    except BadPage as exc:
+        return None, exc.problem
+    return None, None

@@ -1,0 +1,278 @@
+"""The wire contract of a participant page, as typed structs, and the one decode step.
+
+The structs mirror the types of the OpenAPI subset's ``Participant``, ``Device`` and
+``BreakoutSessionAttended`` schemas (tests/webex_openapi compares them field by field).
+Every field may be absent or null: the API leaves out what it does not know, and the
+rules read a missing or null time as unknown. Enumerations (``state``, ``audioType``,
+``callType``, ``video``) are checked as text only, so a value Webex adds later is not a
+bad record.
+
+`decode_participant_page` is the boundary: a page body either decodes to a list of
+records, each record whose fields have the documented types as received, or it is an
+unusable page with the reason (`BadPage`). A record holding a field of the wrong type
+(``joinedTime`` as a number, ``devices`` as an object, ``email`` as a number) is kept,
+with that field read as missing, and listed in ``bad`` with the field's path, so the
+engine flags its row ``BAD_RECORD`` and the reports name the field.
+
+Speed: a clean page is decoded twice by msgspec, once to plain objects (what the engine
+reads) and once against the structs (the check), together faster than ``json.loads``
+alone; only a page that fails the check is looked at record by record.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+# Records are looked at one field at a time only on a page that failed the check; a record
+# with more wrong fields than this is read with the first ones removed and the rest kept.
+MAX_FIELDS_PER_RECORD = 64
+
+
+class Device(msgspec.Struct, rename="camel"):
+    correlation_id: str | None = None
+    device_type: str | None = None
+    audio_type: str | None = None
+    joined_time: str | None = None
+    left_time: str | None = None
+    duration_second: float | None = None
+    call_type: str | None = None
+    phone_number: str | None = None
+
+
+class BreakoutSessionAttended(msgspec.Struct, rename="camel"):
+    id: str | None = None
+    name: str | None = None
+    joined_time: str | None = None
+    left_time: str | None = None
+
+
+class Participant(msgspec.Struct, rename="camel"):
+    id: str | None = None
+    org_id: str | None = None
+    host: bool | None = None
+    co_host: bool | None = None
+    space_moderator: bool | None = None
+    email: str | None = None
+    display_name: str | None = None
+    invitee: bool | None = None
+    muted: bool | None = None
+    meeting_start_time: str | None = None
+    video: str | None = None
+    state: str | None = None
+    breakout_session_id: str | None = None
+    joined_time: str | None = None
+    left_time: str | None = None
+    site_url: str | None = None
+    meeting_id: str | None = None
+    host_email: str | None = None
+    devices: list[Device] | None = None
+    breakout_sessions_attended: list[BreakoutSessionAttended] | None = None
+    source_id: str | None = None
+
+
+class ParticipantPage(msgspec.Struct):
+    items: list[Participant]
+
+
+class _Objects(msgspec.Struct):
+    items: list[dict[str, Any]]
+
+
+_OBJECTS = msgspec.json.Decoder(_Objects)
+_TYPED = msgspec.json.Decoder(ParticipantPage)
+_ANY = msgspec.json.Decoder()
+
+
+class BadPage(Exception):
+    """A body that is not a page of records; ``problem`` says why, in plain words."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class BadRecord:
+    """A record with fields of the wrong type, which were read as missing."""
+
+    index: int  # position of the record in its page
+    fields: tuple[str, ...]  # paths such as "joinedTime" or "devices[0].durationSecond"
+    detail: str  # "joinedTime: expected text, got a number; ..."
+
+
+@dataclass(frozen=True)
+class DecodedPage:
+    items: list[dict[str, Any]]
+    bad: tuple[BadRecord, ...] = ()
+
+
+BOM = b"\xef\xbb\xbf"
+
+
+def _without_bom(body: bytes) -> bytes:
+    # RFC 8259 lets a reader ignore a UTF-8 byte-order mark; nothing is lost by doing so.
+    return body[3:] if body.startswith(BOM) else body
+
+
+def decode_json(body: bytes) -> Any:
+    """Any JSON body, or `BadPage` (malformed, not UTF-8, nested too deeply)."""
+    body = _without_bom(body)
+    try:
+        return _ANY.decode(body)
+    except msgspec.DecodeError as exc:
+        raise BadPage(f"body is not valid JSON ({_plain(str(exc))})") from None
+    except RecursionError:
+        raise BadPage("body is not valid JSON (nested too deeply to read)") from None
+
+
+def decode_items(body: bytes) -> list[dict[str, Any]]:
+    """The ``items`` of a list page, each an object, or `BadPage` naming what is wrong."""
+    body = _without_bom(body)
+    try:
+        return _OBJECTS.decode(body).items
+    except msgspec.ValidationError as exc:
+        raise BadPage(_shape_problem(str(exc))) from None
+    except msgspec.DecodeError as exc:
+        raise BadPage(f"body is not valid JSON ({_plain(str(exc))})") from None
+    except RecursionError:
+        raise BadPage("body is not valid JSON (nested too deeply to read)") from None
+
+
+def decode_participant_page(body: bytes) -> DecodedPage:
+    """A participant page: its records, and those whose fields have the wrong types."""
+    items = decode_items(body)
+    return DecodedPage(items, check_participants(body, items))
+
+
+def check_participants(body: bytes, items: list[dict[str, Any]]) -> tuple[BadRecord, ...]:
+    """The records of ``items`` (decoded from ``body``) that break the schema's types.
+
+    Each bad record is replaced in ``items`` by a copy without its bad fields (a bad
+    entry of a list becomes an empty object, so the list keeps its length)."""
+    try:
+        _TYPED.decode(_without_bom(body))
+        return ()
+    except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
+        pass  # decode_items read the body, so it is a type or value problem of a record
+    bad: list[BadRecord] = []
+    for index, item in enumerate(items):
+        fixed, fields, details = _repair(item)
+        if fields:
+            items[index] = fixed
+            bad.append(BadRecord(index, tuple(fields), "; ".join(details)))
+    return tuple(bad)
+
+
+def _repair(item: dict[str, Any]) -> tuple[dict[str, Any], list[str], list[str]]:
+    fields: list[str] = []
+    details: list[str] = []
+    current = item
+    for _ in range(MAX_FIELDS_PER_RECORD):
+        try:
+            msgspec.convert(current, Participant)
+            break
+        except msgspec.ValidationError as exc:
+            path, detail = _field_problem(str(exc))
+            if not path or _path_text(path) in fields:
+                break
+            fields.append(_path_text(path))
+            details.append(detail)
+            current = _without(current, path)
+        except RecursionError:
+            fields.append("(record)")
+            details.append("nested too deeply to read")
+            return {}, fields, details
+    return current, fields, details
+
+
+_EXPECTED = re.compile(r"Expected `(?P<want>[^`]+)`, got `(?P<got>[^`]+)` - at `\$(?P<path>[^`]*)`")
+_AT = re.compile(r"^(?P<why>.*?) - at `\$(?P<path>[^`]*)`$")
+_STEP = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]")
+_WORDS = {
+    "str": "text",
+    "int": "a number",
+    "float": "a number",
+    "bool": "true or false",
+    "array": "a list",
+    "object": "an object",
+    "null": "null",
+}
+
+
+def _words(types: str) -> str:
+    names = [t.strip() for t in types.split("|") if t.strip() != "null"]
+    return " or ".join(dict.fromkeys(_WORDS.get(name, name) for name in names)) or "null"
+
+
+def _field_problem(message: str) -> tuple[list[str | int], str]:
+    """(path steps, "path: expected X, got Y") of a msgspec validation message."""
+    match = _EXPECTED.search(message)
+    if match is not None:
+        path = _steps(match["path"])
+        got = _WORDS.get(match["got"], match["got"])
+        return path, f"{_path_text(path)}: expected {_words(match['want'])}, got {got}"
+    match = _AT.search(message)
+    if match is not None:
+        path = _steps(match["path"])
+        return path, f"{_path_text(path)}: {_plain(match['why']).lower()}"
+    return [], _plain(message)
+
+
+def _steps(path: str) -> list[str | int]:
+    return [
+        name if name else int(number)
+        for name, number in ((m[1], m[2]) for m in _STEP.finditer(path))
+    ]
+
+
+def _path_text(path: list[str | int]) -> str:
+    text = ""
+    for step in path:
+        text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else step)
+    return text or "(record)"
+
+
+def _without(value: Any, path: list[str | int]) -> Any:
+    """A copy of ``value`` with the value at ``path`` read as missing (copies only along the
+    path; an entry of a list becomes an empty object so the list keeps its length)."""
+    if not path:
+        return {}
+    step, rest = path[0], path[1:]
+    if isinstance(value, dict) and isinstance(step, str):
+        copy = dict(value)
+        if rest and step in copy:
+            copy[step] = _without(copy[step], rest)
+        else:
+            copy.pop(step, None)
+        return copy
+    if isinstance(value, list) and isinstance(step, int) and 0 <= step < len(value):
+        items = list(value)
+        items[step] = _without(items[step], rest) if rest else {}
+        return items
+    return value
+
+
+def _shape_problem(message: str) -> str:
+    if "missing required field `items`" in message:
+        return "body has no 'items' list"
+    if message.startswith("Expected `object`, got") and " - at " not in message:
+        return "body is not a JSON object"
+    match = _EXPECTED.search(message)
+    if match is not None:
+        where = match["path"]
+        if where == "":
+            return "body is not a JSON object"
+        if where == ".items":
+            return f"'items' is {_WORDS.get(match['got'], match['got'])}, not a list"
+        if re.fullmatch(r"\.items\[\d+\]", where):
+            return f"'items' holds {_WORDS.get(match['got'], match['got'])} where a record belongs"
+    return f"body is not a page of records ({_plain(message)})"
+
+
+def _plain(text: str) -> str:
+    """msgspec's message without its code quotes, shortened."""
+    return text.replace("`", "'")[:160]
