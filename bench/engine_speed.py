@@ -10,6 +10,11 @@ doing the same job on the same data: its ``reference_compute``, then its plain
 times, the speed-ups (compute alone, and records → attendance.csv), whether the two CSVs
 have the same bytes, the CSV's SHA-256 (the same input must always give the same bytes)
 and peak RSS.
+
+Then the decode boundary (``reporting.webex.schema``): the same records as pages of 100 in
+JSON, read back as the fetch and ``--offline`` read them, with the typed check against the
+schema, and with plain ``json.loads`` (no check: what the product did before), and what the
+check adds to the engine figure.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import importlib.util
+import json
 import resource
 import sys
 import tempfile
@@ -28,8 +34,10 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from reporting.attendance import compute
+from reporting.collector import full_collections_paused
 from reporting.model import Instance, InstanceRecords
 from reporting.render.csv import write_attendance_csv
+from reporting.webex.schema import decode_participant_page
 
 ROOT = Path(__file__).resolve().parents[1]
 T0 = datetime(2026, 10, 1, 8, 0, tzinfo=UTC)
@@ -210,7 +218,33 @@ def main() -> None:
             f"speed-up: compute alone {reference_s / compute_s:.1f}×; records → "
             f"attendance.csv {(reference_s + reference_csv_s) / engine_s:.1f}× (target ≥ 10×)"
         )
+    decode_figures(data, engine_s)
     print("figures are from a shared 2-core machine and are contended")
+
+
+def decode_figures(data: list[InstanceRecords], engine_s: float) -> None:
+    """Pages of 100 records as JSON bytes (not timed), then read back both ways."""
+    pages = [
+        json.dumps({"items": list(d.records[i : i + 100])}).encode()
+        for d in data
+        for i in range(0, len(d.records), 100)
+    ]
+    size = sum(map(len, pages))
+    # Both read as the fetch and the offline load read them: full collections paused.
+    with full_collections_paused():
+        t0 = time.perf_counter()
+        plain = [json.loads(page)["items"] for page in pages]
+        t1 = time.perf_counter()
+        checked = [decode_participant_page(page) for page in pages]
+        t2 = time.perf_counter()
+    assert [c.items for c in checked] == plain and not any(c.bad for c in checked)
+    plain_s, checked_s = t1 - t0, t2 - t1
+    print(
+        f"decode {len(pages):,} pages ({size / 2**20:.0f} MiB): with the schema check "
+        f"{checked_s:.2f} s, json.loads without a check {plain_s:.2f} s; the check adds "
+        f"{checked_s - plain_s:+.2f} s = {100 * (checked_s - plain_s) / engine_s:+.1f} % of "
+        "the engine figure"
+    )
 
 
 if __name__ == "__main__":

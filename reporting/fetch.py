@@ -677,6 +677,12 @@ class _Owners:
 
 
 def load_offline(config: FetchConfig, store: Store) -> FetchOutcome:
+    """See `_load_offline`; parsed records hold no cycles (as in `fetch_all`)."""
+    with full_collections_paused():
+        return _load_offline(config, store)
+
+
+def _load_offline(config: FetchConfig, store: Store) -> FetchOutcome:
     """The FetchOutcome of the newest stored plan and pages, without any request.
 
     Each entry's newest plan is expanded as online (an instance several entries yield is

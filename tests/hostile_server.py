@@ -93,8 +93,9 @@ PageScript = Callable[[int, str], Reply]  # (page number, base URL) -> the answe
 class HostileServer:
     """``with HostileServer(pages) as server:`` serves until the block ends."""
 
-    def __init__(self, pages: PageScript) -> None:
+    def __init__(self, pages: PageScript, *, not_found_body: bytes = b"{}") -> None:
         self._pages = pages
+        self._not_found_body = not_found_body
         self.requests: list[str] = []
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -159,7 +160,9 @@ class HostileServer:
             if meeting_id == HOSTILE_MEETING:
                 number = int(query.get("page", ["1"])[0])
                 return self._pages(number, self.base_url)
-        return Reply(status=404, headers=[("Content-Type", "application/json")], body=b"{}")
+        return Reply(
+            status=404, headers=[("Content-Type", "application/json")], body=self._not_found_body
+        )
 
     async def _write(self, writer: asyncio.StreamWriter, reply: Reply) -> None:
         names = {name.lower() for name, _ in reply.headers}
@@ -192,10 +195,24 @@ def gzipped(data: bytes) -> bytes:
     return gzip.compress(data)
 
 
-def hostile_config(folder: Path, base_url: str, **webex: Any) -> Path:
-    """A config auditing the good and the hostile meeting, CSV outputs only."""
+def hostile_config(
+    folder: Path,
+    base_url: str,
+    *,
+    more_meetings: Sequence[str] = (),
+    reports: Sequence[dict[str, Any]] = (),
+    email: bool = False,
+    **webex: Any,
+) -> Path:
+    """A config auditing the good and the hostile meeting (CSV outputs only, unless
+    ``reports``), then ``more_meetings``."""
     settings: dict[str, Any] = {"requests_per_minute": 100_000, "max_retries": 1}
     settings.update(webex)
     return write_config(
-        folder, base_url=base_url, meetings=[GOOD_MEETING, HOSTILE_MEETING], webex=settings
+        folder,
+        base_url=base_url,
+        meetings=[GOOD_MEETING, HOSTILE_MEETING, *more_meetings],
+        webex=settings,
+        reports=reports,
+        email=email,
     )

@@ -95,9 +95,10 @@ class WebexRequestError(WebexError):
         tracking_id: str | None = None,
         hint: str | None = None,
     ) -> None:
-        super().__init__(message, hint=hint)
+        # The API's own words and URLs go into it; Webex may echo the token in either.
+        super().__init__(redact(message), hint=hint)
         self.status = status
-        self.url = url
+        self.url = redact(url)
         self.tracking_id = tracking_id
 
 
