@@ -124,6 +124,7 @@ def run(
 
     setup_logging(verbose, log_format, secrets=())
     try:
+        _refuse_contradictions(offline=offline, refresh=refresh, no_email=no_email, resend=resend)
         config = _load(config_path, period, _as_date(date_from), _as_date(date_to))
         if dry_run:
             from reporting.dry_run import describe_dry_run
@@ -163,6 +164,8 @@ def run(
             )
     for line in record_problem_lines(outcome.fetch.data):
         _tell(f"bad record: {line}", log_format, level=logging.WARNING)
+    for warning in outcome.notes:
+        _tell(f"warning: {warning}", log_format, level=logging.WARNING)
     sys.exit(outcome.exit_code)
 
 
@@ -172,12 +175,22 @@ def run(
 def check(config_path: str, period: str | None) -> None:
     """Validate CONFIG and print the resolved plan; touches no network."""
     from reporting.check import format_plan
+    from reporting.preflight import problems
+    from reporting.quality import check_warnings
 
     try:
         config = _load(config_path, period, None, None)
     except AttendanceError as error:
         _fail(error)
     click.echo(format_plan(config))
+    for warning in check_warnings(config):
+        click.echo(f"warning: {warning}", err=True)
+    # Everything `run` checks before the network, all of it at once.
+    found = problems(config, os.environ)
+    for problem in found:
+        click.echo(f"error: {problem}", err=True)
+    if found:
+        sys.exit(max(problem.exit_code for problem in found))
 
 
 @main.command()
@@ -273,6 +286,22 @@ def generate(meetings: int, participants: int, seed: int, output: str) -> None:
 
     save_dataset(generate_dataset(meetings, participants, seed), Path(output))
     click.echo(f"wrote {output}")
+
+
+def _refuse_contradictions(*, offline: bool, refresh: bool, no_email: bool, resend: bool) -> None:
+    """Flags that ask for opposite things: the run would have to ignore one of them."""
+    if offline and refresh:
+        raise ConfigError(
+            "--offline and --refresh contradict each other: --offline asks Webex nothing, "
+            "--refresh asks it for every meeting again",
+            hint="drop one of them",
+        )
+    if no_email and resend:
+        raise ConfigError(
+            "--no-email and --resend contradict each other: --resend sends again what "
+            "--no-email holds back",
+            hint="drop one of them",
+        )
 
 
 def _as_date(value: object) -> date | None:

@@ -668,7 +668,17 @@ class ReportSpec(BaseModel):
     @classmethod
     def _audience(cls, value: Any) -> Any:
         if isinstance(value, str) and value.strip():
-            return value.strip()
+            text = value.strip()
+            if text != COMPLIANCE and _close_to_compliance(text):
+                # Any other word is a masked audience: a slip here would silently hide
+                # the phone numbers the compliance officer needs.
+                raise _bad(
+                    f"{_show(text)} is not the compliance audience (audience names are "
+                    "exact: only `compliance` shows full phone numbers)",
+                    "did you mean 'compliance'? write another word (e.g. summary) for "
+                    "masked numbers",
+                )
+            return text
         raise _bad(
             "audience is empty",
             "write `compliance` for full detail, or any other word (e.g. summary) for "
@@ -700,6 +710,13 @@ class ReportSpec(BaseModel):
         if isinstance(value, bool):
             return value
         raise _bad(f"expected true or false, got {_show(value)}")
+
+
+def _close_to_compliance(text: str) -> bool:
+    folded = text.casefold()
+    if folded == COMPLIANCE or "complian" in folded:
+        return True
+    return difflib.SequenceMatcher(None, folded, COMPLIANCE).ratio() >= 0.75
 
 
 class SmtpConfig(BaseModel):
@@ -836,6 +853,19 @@ class Config(BaseModel):
         display = self._display or str(self.source)
         line = _line_for(tuple(keys), self._lines)
         return f"{display}:{line}" if line else display
+
+    @model_validator(mode="after")
+    def _recipients_need_email(self) -> Config:
+        if self.email is None:
+            for index, spec in enumerate(self.reports):
+                if spec.email_to:
+                    raise _LocatedError(
+                        ("reports", index, "email_to"),
+                        "recipients are listed but the config has no `email:` section, so "
+                        "nothing would be sent",
+                        "add email: with from: and smtp: (or outbox: folder/), or remove email_to",
+                    )
+        return self
 
     @field_validator("timezone", mode="before")
     @classmethod

@@ -143,6 +143,7 @@ class MessagePlan:
 @dataclass
 class DeliverySummary:
     dry_run: bool = False
+    to_outbox: bool = False  # .eml files written to email.outbox; nothing sent over SMTP
     messages: list[MessagePlan] = field(default_factory=list)
     outcomes: list[RecipientOutcome] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -174,6 +175,10 @@ class DeliverySummary:
         """One clause for the run's summary line."""
         if self.dry_run:
             parts = [f"would email {len(self.would_send)} recipient(s)"]
+        elif self.to_outbox:
+            parts = [
+                f"message(s) to {len(self.sent)} recipient(s) written to the outbox (not sent)"
+            ]
         else:
             parts = [f"emailed {len(self.sent)} recipient(s)"]
         if self.already_sent:
@@ -231,7 +236,7 @@ def deliver(
         raise DeliveryError(
             "email has neither smtp nor outbox configured", hint="set email.smtp or email.outbox"
         )
-    summary = DeliverySummary(dry_run=dry_run)
+    summary = DeliverySummary(dry_run=dry_run, to_outbox=email.outbox is not None)
     renderer = EmailTemplates(templates)
     limit = email.max_message_bytes or None
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from reporting import __version__
+from reporting import __version__, preflight
 from reporting.attendance import compute, mask_result
 from reporting.config import Config, resolve_smtp_credentials, resolve_token
 from reporting.deliver import DeliverySummary, RenderedReport, deliver
@@ -26,6 +26,7 @@ from reporting.fetch import FetchOutcome, fetch_all, load_offline
 from reporting.logs import register_secret
 from reporting.manifest import write_manifest
 from reporting.model import RunInfo
+from reporting.quality import record_problem_lines, setting_warnings
 from reporting.render import ReportInput, render_pdf, render_xlsx, write_csvs
 from reporting.roster import Roster, load_roster
 from reporting.store import Store
@@ -84,6 +85,16 @@ def run(config: Config, options: RunOptions, env: Mapping[str, str]) -> RunOutco
         tool_version=__version__,
         offline=options.offline,
     )
+    # What can be known before the network is checked before it (as `attendance check`).
+    found = preflight.problems(
+        config,
+        env,
+        output_dir=out_dir,
+        offline=options.offline,
+        send_email=options.send_email,
+    )
+    if found:
+        raise found[0]
     if options.offline and not config.store.exists():
         raise StoreError(
             f"there is no store at {config.store} to run --offline from",
@@ -125,8 +136,13 @@ def _run_stages(
 
     rosters = _rosters_by_entry(config)
     result = compute(fetched.data, config.rules, rosters, run_info.as_of, planned=fetched.instances)
+    # Said once, here; stderr, the manifest and every report read these lines.
+    warnings = setting_warnings(config, result)
+    for warning in warnings:
+        log.warning("%s", warning)
+    quality_notes = (*record_problem_lines(fetched.data), *warnings)
 
-    out_dir.mkdir(parents=True, exist_ok=True)
+    preflight.ensure_folder(out_dir, "output folder (output.dir)")
     csv_audience = (
         COMPLIANCE if any(r.audience == COMPLIANCE for r in config.reports) else "summary"
     )
@@ -142,6 +158,7 @@ def _run_stages(
             result=mask_result(result, spec.audience),
             failures=fetched.failures,
             page_problems=page_problems,
+            notes=quality_notes,
             page_size=config.pdf.page_size,
             pdfa=config.pdf.pdfa,
             templates=config.templates,
@@ -167,11 +184,13 @@ def _run_stages(
             },
             files=files,
             page_problems=page_problems,
-            notes=fetched.notes,
+            notes=[*fetched.notes, *quality_notes],
         )
     )
 
-    outcome = RunOutcome(run=run_info, output_dir=out_dir, files=files, fetch=fetched)
+    outcome = RunOutcome(
+        run=run_info, output_dir=out_dir, files=files, fetch=fetched, notes=list(warnings)
+    )
     if config.email is not None and options.send_email:
         outcome.delivery = deliver(
             rendered,

@@ -56,13 +56,13 @@ def test_each_period_is_emailed_once_unless_resent(tmp_path: Path) -> None:
         sent = _outbox(tmp_path)
         assert len(sent) == 2  # one message per report
         assert all(name.startswith("2026-09_") for name in sent)
-        assert "emailed 3 recipient(s)" in first.stdout
+        assert "to 3 recipient(s) written to the outbox (not sent)" in first.stdout
 
         # The same period again (as OPERATIONS.md says to rerun): nothing new.
         again = run_cli("run", str(config), "--period", "2026-09", token=TOKEN)
         assert again.exit_code == 0, again.output
         assert _outbox(tmp_path) == sent
-        assert "emailed 0 recipient(s)" in again.stdout
+        assert "to 0 recipient(s) written to the outbox (not sent)" in again.stdout
 
         # Without email: nothing, and nothing said about email.
         quiet = run_cli("run", str(config), "--no-email", token=TOKEN)
@@ -75,7 +75,7 @@ def test_each_period_is_emailed_once_unless_resent(tmp_path: Path) -> None:
         assert resent.exit_code == 0, resent.output
         after_resend = _outbox(tmp_path)
         assert after_resend > sent and len(after_resend) == 4
-        assert "emailed 3 recipient(s)" in resent.stdout
+        assert "to 3 recipient(s) written to the outbox (not sent)" in resent.stdout
 
         # And --no-email wins over --resend.
         both = run_cli("run", str(config), "--resend", "--no-email", token=TOKEN)

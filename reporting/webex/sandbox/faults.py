@@ -68,8 +68,13 @@ class FaultSpec:
 
 def _share(key: str, text: str) -> float:
     value = text.strip()
+    if not value.endswith("%"):
+        # A bare 5 could mean 5 % or 500 %: say which unit is wanted instead of guessing.
+        raise FaultSpecError(
+            f"faults: {key}={text}: a share needs its unit, %", hint=f"e.g. {key}={value}%"
+        )
     try:
-        number = float(value[:-1]) / 100 if value.endswith("%") else float(value)
+        number = float(value[:-1]) / 100
     except ValueError:
         raise FaultSpecError(f"faults: {key}={text}: not a share", hint="e.g. 5%") from None
     if not 0 <= number <= 1:
@@ -87,6 +92,12 @@ def duration_seconds(text: str) -> float | None:
 
 
 def _seconds(key: str, text: str) -> float:
+    match = _DURATION.match(text.strip().lower())
+    if match is not None and match.group(2) is None:
+        raise FaultSpecError(
+            f"faults: {key}={text}: a duration needs its unit (ms, s, m, h, d)",
+            hint=f"e.g. {key}={text.strip()}ms or {key}={text.strip()}s",
+        )
     seconds = duration_seconds(text)
     if seconds is None:
         raise FaultSpecError(f"faults: {key}={text}: not a duration", hint="e.g. 50ms or 2s")

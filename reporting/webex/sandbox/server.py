@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import socket
 import threading
 import time
@@ -14,6 +15,7 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from reporting.errors import AttendanceError
 from reporting.webex.sandbox.app import (
     ACCESS_TOKEN_LIFETIME,
     REFRESH_TOKEN_LIFETIME,
@@ -111,6 +113,9 @@ def serve(
     ``integrations`` ``CLIENT_ID:CLIENT_SECRET:REFRESH_TOKEN:ROLE`` strings; access tokens
     minted for an integration live ``token_lifetime`` seconds."""
     app = create_app(_index(dataset_path), faults, token_lifetime=token_lifetime)
+    # Bound here, before anything is printed: uvicorn would log a busy port and exit 3,
+    # the code that means "some meetings not fetched".
+    listening = _listen(host, port)
     for entry in tokens:
         app.add_token(*_parse_token_arg(entry))
     for entry in integrations:
@@ -132,7 +137,36 @@ def serve(
     spec = app.sandbox.faults
     limit = f"{spec.rate_limit}/{int(spec.rate_window)}s" if spec.rate_limit else "off"
     print(f"  rate limit per token: {limit}; faults: {faults or 'none'}", flush=True)
-    uvicorn.Server(_config(app, host, port)).run()
+    uvicorn.Server(_config(app, host, port)).run(sockets=[listening])
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening socket on (host, port), or one clean error line (exit 1)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _, address = infos[0]
+        sock = socket.socket(family, kind, proto)
+    except (OSError, IndexError) as exc:
+        raise AttendanceError(
+            f"sandbox serve: cannot listen on {host}:{port}: {getattr(exc, 'strerror', exc)}",
+            hint="give --host an address of this machine, e.g. 127.0.0.1",
+        ) from None
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise AttendanceError(
+                f"sandbox serve: port {port} on {host} is already in use",
+                hint="stop what listens there, or choose another port with --port",
+            ) from None
+        raise AttendanceError(
+            f"sandbox serve: cannot listen on {host}:{port}: {exc.strerror}",
+            hint="ports below 1024 need privileges; choose another with --port",
+        ) from None
+    return sock
 
 
 class SandboxServer:
