@@ -52,6 +52,9 @@ class ReportInput:
     result: ResultLike
     failures: Sequence[FetchFailure] = ()
     page_problems: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Data-quality lines (records flagged BAD_RECORD, settings that defeat the result),
+    # made once by reporting.quality and shown in the data-quality section as they are.
+    notes: Sequence[str] = ()
     page_size: str = "A4"  # "A4" | "Letter"
     pdfa: bool = False  # PDF/A-3b archival output
     templates: Path | None = None  # a user folder overriding shipped templates

@@ -384,6 +384,8 @@ def _quality_sheet(wb: Workbook, inp: ReportInput) -> None:
     for instance_id, problems in sorted(inp.page_problems.items()):
         for problem in problems:
             rows.append(("page problem", instance_id, instance_id, None, problem))
+    for note in inp.notes:
+        rows.append(("note", None, None, None, note))
     cols = [
         Col("Kind", "text", 14),
         Col("Flag or entry", "text", 28),

@@ -232,6 +232,7 @@ PROBLEM_COLUMNS = (
     Column("what", "Meeting / entry", 0.35),
     Column("message", "Problem", 0.65),
 )
+NOTE_COLUMNS = (Column("note", "Note", 1.0),)
 
 
 class Planner:
@@ -742,6 +743,15 @@ def build_pages(inp: ReportInput) -> tuple[list[Page], dict[str, Any]]:
                 20,
             ),
             "appendix",
+        )
+    if inp.notes:
+        plan.table(
+            "notes",
+            NOTE_COLUMNS,
+            [[note] for note in inp.notes],
+            "appendix",
+            caption="Data-quality notes: records with fields of the wrong type, and settings "
+            "that make a result meaningless",
         )
     return plan.pages, meta
 
