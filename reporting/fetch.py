@@ -56,7 +56,12 @@ from reporting.webex.models import (
     to_instance,
     unlooked_instance,
 )
-from reporting.webex.schema import BadRecord, check_participants, decode_participant_page
+from reporting.webex.schema import (
+    BadRecord,
+    check_participants,
+    decode_participant_page,
+    meeting_problem,
+)
 
 log = logging.getLogger(__name__)
 
@@ -361,6 +366,9 @@ class _Fetcher:
         if page.problem is not None:
             raise WebexError(f"{what}: Get Meeting answered an unusable body ({page.problem})")
         meeting = page.json()
+        problem = meeting_problem(meeting)
+        if problem is not None:
+            raise WebexError(f"{what}: Get Meeting answered a meeting object with {problem}")
         kind = meeting_type(meeting)
         if kind == INSTANCE:
             meetings = [meeting]
@@ -407,7 +415,11 @@ class _Fetcher:
                     f"{what}: List Meetings answered an unusable page ({page.problem})"
                 )
             for item in page.items:
-                if item.get("meetingType", INSTANCE) == INSTANCE and "id" in item:
+                problem = meeting_problem(item)
+                if problem is not None:
+                    # An instance read around a wrong field could be dropped or misdated.
+                    raise WebexError(f"{what}: List Meetings answered an instance with {problem}")
+                if item.get("meetingType", INSTANCE) == INSTANCE:
                     seen.setdefault(str(item["id"]), item)
         return sorted(seen.values(), key=lambda m: (str(m.get("start") or ""), str(m["id"])))
 

@@ -93,8 +93,15 @@ PageScript = Callable[[int, str], Reply]  # (page number, base URL) -> the answe
 class HostileServer:
     """``with HostileServer(pages) as server:`` serves until the block ends."""
 
-    def __init__(self, pages: PageScript, *, not_found_body: bytes = b"{}") -> None:
+    def __init__(
+        self,
+        pages: PageScript,
+        *,
+        not_found_body: bytes = b"{}",
+        meeting_fields: dict[str, Any] | None = None,
+    ) -> None:
         self._pages = pages
+        self._meeting_fields = meeting_fields or {}
         self._not_found_body = not_found_body
         self.requests: list[str] = []
         self._loop = asyncio.new_event_loop()
@@ -150,7 +157,10 @@ class HostileServer:
             meeting_id = path.rsplit("/", 1)[1]
             titles = {GOOD_MEETING: "Good training", HOSTILE_MEETING: "Hostile training"}
             if meeting_id in titles:
-                return json_reply(meeting(meeting_id, titles[meeting_id]))
+                found = meeting(meeting_id, titles[meeting_id])
+                if meeting_id == HOSTILE_MEETING:
+                    found.update(self._meeting_fields)
+                return json_reply(found)
         if path == "/meetingParticipants":
             meeting_id = query.get("meetingId", [""])[0]
             if meeting_id == GOOD_MEETING:

@@ -11,6 +11,7 @@ A page file's pages: ``status`` (200), ``headers`` (JSON content type), and the 
 whose fields go over a clean one: ``{joinedTime: 5}``), or ``deep`` (a record holding a
 list nested that deep); ``gzip``/``cut``/``bom`` change the bytes; ``link`` is a raw Link
 header (``{base}``, ``{id}`` filled in) and ``link_to: N`` a next link to page N.
+``meeting`` gives fields over the hostile meeting's Get Meeting object.
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ def test_a_hostile_page_gives_its_message_and_exit_code(case: Path, tmp_path: Pa
         page = pages[min(number, len(pages)) - 1]
         return _reply(page, number, base)
 
-    with HostileServer(script) as server:
+    with HostileServer(script, meeting_fields=spec.get("meeting")) as server:
         config = hostile_config(tmp_path, server.base_url)
         result = run_cli("run", str(config), token=TOKEN)
         page1 = f"{server.base_url}/meetingParticipants?max=100&meetingId={HOSTILE_MEETING}"

@@ -76,6 +76,23 @@ class Participant(msgspec.Struct, rename="camel", gc=False):
     source_id: str | None = None
 
 
+class MeetingObject(msgspec.Struct, rename="camel", gc=False):
+    """The fields of a Get Meeting / List Meetings object that planning reads (the OpenAPI
+    schema's ``MeetingSeriesObject`` / ``MeetingObjectForListMeeting``); the rest of the
+    object is kept in the store as received."""
+
+    id: str
+    meeting_series_id: str | None = None
+    scheduled_meeting_id: str | None = None
+    meeting_type: str | None = None
+    state: str | None = None
+    title: str | None = None
+    start: str | None = None
+    end: str | None = None
+    host_email: str | None = None
+    scheduled_type: str | None = None
+
+
 class ParticipantPage(msgspec.Struct, gc=False):
     items: list[Participant]
 
@@ -148,6 +165,19 @@ def decode_participant_page(body: bytes) -> DecodedPage:
     """A participant page: its records, and those whose fields have the wrong types."""
     items = decode_items(body)
     return DecodedPage(items, check_participants(body, items))
+
+
+def meeting_problem(meeting: dict[str, Any]) -> str | None:
+    """What is wrong with a meeting object's types ("start: expected text, got a
+    number"), or None. Planning cannot read around a wrong field the way the engine reads
+    a record (the window, the series, the kind of meeting all come from here)."""
+    try:
+        msgspec.convert(meeting, MeetingObject)
+    except msgspec.ValidationError as exc:
+        if "missing required field `id`" in str(exc):
+            return "no id"
+        return _field_problem(str(exc))[1]
+    return None
 
 
 def check_participants(body: bytes, items: list[dict[str, Any]]) -> tuple[BadRecord, ...]:
