@@ -124,7 +124,7 @@ def run(
 
     setup_logging(verbose, log_format, secrets=())
     try:
-        _refuse_contradictions(offline=offline, refresh=refresh, no_email=no_email, resend=resend)
+        _refuse_contradictions(offline=offline, refresh=refresh)
         config = _load(config_path, period, _as_date(date_from), _as_date(date_to))
         if dry_run:
             from reporting.dry_run import describe_dry_run
@@ -288,18 +288,13 @@ def generate(meetings: int, participants: int, seed: int, output: str) -> None:
     click.echo(f"wrote {output}")
 
 
-def _refuse_contradictions(*, offline: bool, refresh: bool, no_email: bool, resend: bool) -> None:
-    """Flags that ask for opposite things: the run would have to ignore one of them."""
+def _refuse_contradictions(*, offline: bool, refresh: bool) -> None:
+    """Flags that ask for opposite things: the run would have to ignore one of them.
+    (``--no-email --resend`` is not one: --no-email wins, as documented.)"""
     if offline and refresh:
         raise ConfigError(
             "--offline and --refresh contradict each other: --offline asks Webex nothing, "
             "--refresh asks it for every meeting again",
-            hint="drop one of them",
-        )
-    if no_email and resend:
-        raise ConfigError(
-            "--no-email and --resend contradict each other: --resend sends again what "
-            "--no-email holds back",
             hint="drop one of them",
         )
 

@@ -117,6 +117,15 @@ CASES = [
     ("formats_not_a_list.yaml", ":7: reports[0].formats: expected a list, got 'pdf'"),
     ("email_smtp_and_outbox.yaml", ":4: email: has both smtp and outbox"),
     ("email_no_transport.yaml", ":4: email: has neither smtp nor outbox"),
+    (
+        "audience_capital_compliance.yaml",
+        ":6: reports[0].audience: 'Compliance' is not the compliance audience",
+    ),
+    ("audience_typo_compliance.yaml", ":6: reports[0].audience: 'complaince' is not the"),
+    (
+        "email_to_without_email.yaml",
+        ":8: reports[0].email_to: recipients are listed but the config has no `email:`",
+    ),
     ("smtp_ssl_and_starttls.yaml", ":6: email.smtp: ssl and starttls are exclusive"),
     ("output_unknown_placeholder.yaml", ":5: output.dir: unknown placeholder {month}"),
 ]

@@ -109,10 +109,19 @@ MISTAKES = [
         2,
     ),
     Mistake(
-        "no_email_and_resend",
-        lambda f: ["run", str(_config(f)), "--no-email", "--resend"],
-        "--no-email and --resend contradict each other",
+        "output_dir_is_a_file",
+        lambda f: ["check", str(_config(f, output={"dir": _file(f, "out.txt", b"x")}))],
+        "is a file, not a folder",
+        1,
+        env={TOKEN_ENV: "t0ken"},
+    ),
+    Mistake(
+        "roster_in_latin1",
+        # Excel's "CSV" in Western European locales: Müller with a one-byte ü.
+        _with_roster("email,name\nmueller@example.com,Müller\n".encode("latin-1")),
+        "roster.csv",
         2,
+        env={TOKEN_ENV: "t0ken"},
     ),
     Mistake(
         "audience_capital_c",
