@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
@@ -48,6 +49,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from reporting.errors import ConfigError
+from reporting.render.formats import FORMATS, choices_text
 
 __all__ = [
     "COMPLIANCE",
@@ -630,6 +632,19 @@ def _roster_path(value: Any, info: ValidationInfo) -> Path:
     return path
 
 
+def _known_format(value: Any) -> Any:
+    # Read at validation time: the format table (reporting.render.formats) is the one
+    # list of formats.
+    if isinstance(value, str) and value in FORMATS:
+        return value
+    raise PydanticCustomError(
+        "literal_error", "Input should be {expected}", {"expected": choices_text()}
+    )
+
+
+ReportFormatName = Annotated[str, BeforeValidator(_known_format)]
+
+
 class ReportSpec(BaseModel):
     """One ``reports:`` entry. ``name`` is the file stem of its outputs (only letters,
     digits, ``.``, ``_``, ``-``; no leading dot). ``audience: compliance`` shows full
@@ -641,7 +656,7 @@ class ReportSpec(BaseModel):
 
     name: str
     audience: str
-    formats: tuple[Literal["pdf", "xlsx"], ...] = ("pdf",)
+    formats: tuple[ReportFormatName, ...] = ("pdf",)
     email_to: tuple[str, ...] = ()
     show_devices: bool = False
 
@@ -690,7 +705,7 @@ class ReportSpec(BaseModel):
     def _formats(cls, value: Any) -> Any:
         if isinstance(value, (list, tuple)):
             if not value:
-                raise _bad("no formats", "list at least one of pdf, xlsx")
+                raise _bad("no formats", f"list at least one of {', '.join(FORMATS)}")
             # Dedupe so a repeated format never renders (and emails) the same file twice.
             return tuple(
                 dict.fromkeys(v.strip().lower() if isinstance(v, str) else v for v in value)

@@ -48,9 +48,9 @@ from reporting.delivery.transport import (
 )
 from reporting.errors import DeliveryError
 from reporting.logs import register_secret
+from reporting.render.formats import attached_suffixes
 
 __all__ = [
-    "ATTACHED_SUFFIXES",
     "DeliveryError",
     "DeliverySummary",
     "EmailConfigLike",
@@ -62,9 +62,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-# DESIGN.md: the PDFs are emailed; spreadsheets stay in the output folder.
-ATTACHED_SUFFIXES = (".pdf",)
 
 LedgerStatus = Literal["sent", "refused"]
 OutcomeStatus = Literal["sent", "refused", "already-sent", "would-send", "failed"]
@@ -107,7 +104,10 @@ class RenderedReport:
 
     @property
     def attachments(self) -> list[Path]:
-        return [p for p in self.files if p.suffix.lower() in ATTACHED_SUFFIXES]
+        # DESIGN.md: the PDFs are emailed; spreadsheets stay in the output folder. Which
+        # formats go out is the format table's `attached`.
+        suffixes = attached_suffixes()
+        return [p for p in self.files if p.suffix.lower() in suffixes]
 
 
 @dataclass(frozen=True)

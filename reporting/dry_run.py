@@ -11,6 +11,7 @@ from pathlib import Path
 from reporting.check import format_plan
 from reporting.config import Config
 from reporting.pipeline import ledger_key
+from reporting.render.formats import selected
 from reporting.store import Store
 
 
@@ -53,7 +54,7 @@ def _fetch_lines(config: Config, store: Store | None) -> list[str]:
 def _output_names(config: Config) -> list[str]:
     names = ["attendance.csv", "devices.csv", "courses.csv"]
     for spec in config.reports:
-        names += [f"{spec.name}.{fmt}" for fmt in spec.formats]
+        names += [fmt.file_name(spec.name) for fmt in selected(spec.formats)]
     return [*names, "manifest.json"]
 
 
@@ -68,7 +69,8 @@ def _send_lines(
     key = ledger_key(config)
     lines = [f"Would send through {how}:"]
     for spec in config.reports:
-        if "pdf" not in spec.formats or not spec.email_to:
+        attached = [fmt.file_name(spec.name) for fmt in selected(spec.formats) if fmt.attached]
+        if not attached or not spec.email_to:
             lines.append(f"  {spec.name}: nothing (no PDF or no recipients)")
             continue
         done = set() if resend or store is None else store.ledger_sent(key, spec.name)
@@ -77,5 +79,5 @@ def _send_lines(
         note = (
             f" ({skipped} already sent for this period; --resend to send again)" if skipped else ""
         )
-        lines.append(f"  {spec.name}.pdf to {', '.join(todo) or 'nobody'}{note}")
+        lines.append(f"  {' + '.join(attached)} to {', '.join(todo) or 'nobody'}{note}")
     return lines

@@ -27,7 +27,9 @@ from reporting.logs import register_secret
 from reporting.manifest import write_manifest
 from reporting.model import RunInfo
 from reporting.quality import record_problem_lines, setting_warnings
-from reporting.render import ReportInput, render_pdf, render_xlsx, write_csvs
+from reporting.render.context import ReportInput
+from reporting.render.csv import write_csvs
+from reporting.render.formats import selected
 from reporting.roster import Roster, load_roster
 from reporting.store import Store
 from reporting.webex.client import WebexClient
@@ -163,11 +165,10 @@ def _run_stages(
             pdfa=config.pdf.pdfa,
             templates=config.templates,
         )
-        report_files = []
-        if "pdf" in spec.formats:
-            report_files.append(render_pdf(report_input, out_dir / f"{spec.name}.pdf"))
-        if "xlsx" in spec.formats:
-            report_files.append(render_xlsx(report_input, out_dir / f"{spec.name}.xlsx"))
+        report_files = [
+            fmt.renderer()(report_input, out_dir / fmt.file_name(spec.name))
+            for fmt in selected(spec.formats)
+        ]
         files.extend(report_files)
         rendered.append(RenderedReport(input=report_input, files=report_files))
 

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import default
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from reporting.deliver import RenderedReport
 from reporting.model import FetchFailure, Instance, RunInfo
+from reporting.render.summary import ReportSummary, summarize
 
 USER = "mailer"
 PASSWORD = "s3cret-smtp-pass-word"
@@ -71,6 +73,11 @@ class Input:
     instances: list[Instance]
     result: Result
     failures: list[FetchFailure] = field(default_factory=list)
+    page_problems: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @cached_property
+    def summary(self) -> ReportSummary:
+        return summarize(self)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,8 @@ import pandas as pd
 
 from reporting.errors import DeliveryError
 from reporting.model import FetchFailure, Instance, RunInfo
+from reporting.render.formats import for_file
+from reporting.render.summary import PARTIAL, ReportSummary, column, split_flags, text, truthy
 from reporting.resources import templates_dir
 
 __all__ = [
@@ -48,8 +50,6 @@ HTML_TEMPLATE = "email_body.html.j2"
 # in a mail body helps nobody and can push the message over the size limit on its own.
 MAX_LISTED = 200
 SUBJECT_MAX_CHARS = 200
-
-COMPLETE = "complete"
 
 
 class ReportSpecLike(Protocol):
@@ -82,6 +82,8 @@ class ReportInputLike(Protocol):
     def result(self) -> ResultLike: ...
     @property
     def failures(self) -> Sequence[FetchFailure]: ...
+    @property
+    def summary(self) -> ReportSummary: ...
 
 
 # -- headers -------------------------------------------------------------------------------
@@ -159,24 +161,6 @@ def _fmt_duration(seconds: Any) -> str:
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
 
 
-def _text(value: Any) -> str:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return ""
-    return str(value)
-
-
-def _truthy(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in {"true", "1", "yes"}
-    return bool(value) and not pd.isna(value)
-
-
-def _column(frame: pd.DataFrame, name: str) -> pd.Series:
-    if name in frame.columns:
-        return frame[name]
-    return pd.Series([None] * len(frame), index=frame.index, dtype=object)
-
-
 def email_context(inp: ReportInputLike, attachments: Sequence[Path]) -> dict[str, Any]:
     """Everything the email templates may use (documented in docs/OPERATIONS.md)."""
     run = inp.run
@@ -186,39 +170,31 @@ def email_context(inp: ReportInputLike, attachments: Sequence[Path]) -> dict[str
     # The period's end is exclusive; people read "1–31 October", not "1 October–1 November".
     last_day = (end - timedelta(microseconds=1)).date() if end > start else start.date()
 
+    summary = inp.summary
     attendance = inp.result.attendance
-    status = _column(attendance, "status").astype(object)
+    status = column(attendance, "status").astype(object)
     courses = inp.result.courses
+    per_course = [
+        {
+            "course": c.course,
+            "title": c.title,
+            "people": c.people,
+            "completed": c.completed,
+            "not_completed": c.not_completed,
+        }
+        for c in summary.courses
+    ]
+    course_titles = {c.course: c.title for c in summary.courses}
 
-    course_titles: dict[str, list[str]] = {}
-    for instance in inp.instances:
-        titles = course_titles.setdefault(instance.course, [])
-        if instance.title and instance.title not in titles:
-            titles.append(instance.title)
-
-    completed = _column(courses, "completed").map(_truthy).astype(bool)
-    per_course = []
-    for course, group in courses.groupby(_column(courses, "course"), sort=False):
-        done = int(completed[group.index].sum())
-        per_course.append(
-            {
-                "course": str(course),
-                "title": " / ".join(course_titles.get(str(course), [])) or str(course),
-                "people": len(group),
-                "completed": done,
-                "not_completed": len(group) - done,
-            }
-        )
-
+    completed = column(courses, "completed").map(truthy).astype(bool)
     open_rows = courses[~completed]
     noncompliant = [
         {
-            "course": _text(row["course"]),
-            "course_title": " / ".join(course_titles.get(_text(row["course"]), []))
-            or _text(row["course"]),
-            "display_name": _text(row.get("display_name")),
-            "email": _text(row.get("email")),
-            "person_key": _text(row.get("person_key")),
+            "course": text(row["course"]),
+            "course_title": course_titles.get(text(row["course"])) or text(row["course"]),
+            "display_name": text(row.get("display_name")),
+            "email": text(row.get("email")),
+            "person_key": text(row.get("person_key")),
             "sessions_complete": int(row.get("sessions_complete") or 0),
             "sessions_total": int(row.get("sessions_total") or 0),
         }
@@ -227,25 +203,20 @@ def email_context(inp: ReportInputLike, attachments: Sequence[Path]) -> dict[str
 
     # Row-level detail for people who attended something but not enough, and the
     # attended time they did reach; absences need no time column.
-    partial_rows = attendance[status == "partial"].head(MAX_LISTED)
+    partial_rows = attendance[status == PARTIAL].head(MAX_LISTED)
     partial = [
         {
-            "meeting_title": _text(row.get("meeting_title")),
-            "display_name": _text(row.get("display_name")),
-            "email": _text(row.get("email")),
+            "meeting_title": text(row.get("meeting_title")),
+            "display_name": text(row.get("display_name")),
+            "email": text(row.get("email")),
             "attended": _fmt_duration(row.get("attended_seconds")),
-            "flags": [f for f in _text(row.get("flags")).split(";") if f],
+            "flags": split_flags(row.get("flags")),
         }
         for _, row in partial_rows.iterrows()
     ]
 
-    failures = [f.message for f in inp.failures]
+    failures = [p.message for p in summary.problems if p.kind == "fetch failure"]
     titles = sorted({i.title for i in inp.instances if i.title})
-    people = (
-        int(_column(attendance, "person_key").nunique())
-        if "person_key" in attendance.columns
-        else len(attendance)
-    )
     return {
         "report": {"name": inp.spec.name, "audience": inp.spec.audience},
         "period": {
@@ -263,24 +234,24 @@ def email_context(inp: ReportInputLike, attachments: Sequence[Path]) -> dict[str
             "offline": run.offline,
         },
         "totals": {
-            "meetings": len(inp.instances),
-            "meetings_failed": len(failures),
-            "people": people,
-            "rows": len(attendance),
-            "complete": int((status == COMPLETE).sum()),
-            "partial": int((status == "partial").sum()),
-            "absent": int((status == "absent").sum()),
-            "course_people": len(courses),
-            "completed": int(completed.sum()),
-            "not_completed": len(open_rows),
+            "meetings": summary.meetings_planned,
+            "meetings_failed": summary.meetings_failed,
+            "people": summary.people,
+            "rows": summary.statuses.rows,
+            "complete": summary.statuses.complete,
+            "partial": summary.statuses.partial,
+            "absent": summary.statuses.absent,
+            "course_people": summary.course_people,
+            "completed": summary.course_completed,
+            "not_completed": summary.course_not_completed,
         },
         "titles": titles,
         "courses": per_course,
         "noncompliant": noncompliant,
-        "noncompliant_total": len(open_rows),
+        "noncompliant_total": summary.course_not_completed,
         "noncompliant_more": max(0, len(open_rows) - len(noncompliant)),
         "partial": partial,
-        "partial_more": max(0, int((status == "partial").sum()) - len(partial)),
+        "partial_more": max(0, summary.statuses.partial - len(partial)),
         "failures": failures,
         "attachments": [
             {"name": p.name, "bytes": p.stat().st_size, "size": human_size(p.stat().st_size)}
@@ -368,5 +339,7 @@ def build_message(
             data = path.read_bytes()
         except OSError as exc:
             raise DeliveryError(f"cannot read attachment {path}: {exc.strerror}") from None
-        msg.add_attachment(data, maintype="application", subtype="pdf", filename=path.name)
+        fmt = for_file(path)
+        maintype, _, subtype = (fmt.mime_type if fmt else "application/octet-stream").partition("/")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=path.name)
     return msg

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from reporting.model import FetchFailure, Instance, RunInfo
+from reporting.render.summary import ReportSummary, summarize
 
 COMPLIANCE = "compliance"
 
@@ -62,6 +63,11 @@ class ReportInput:
     @cached_property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.run.timezone)
+
+    @cached_property
+    def summary(self) -> ReportSummary:
+        """Every figure the report states, computed once for all its formats."""
+        return summarize(self)
 
     @property
     def show_devices(self) -> bool:

@@ -28,7 +28,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.properties import PageSetupProperties
 
 from reporting.errors import RenderError
-from reporting.render.context import ReportInput, flag_explanations, split_flags
+from reporting.render.context import ReportInput, flag_explanations
 from reporting.render.safety import strip_controls
 from reporting.render.xlsx_rows import MAX_CELL_CHARS, BigSheet, assemble, column_xml
 
@@ -254,49 +254,9 @@ def _share(att: pd.DataFrame) -> dict[str, pd.Series]:
     return {}
 
 
-def meeting_summary(inp: ReportInput) -> pd.DataFrame:
-    """One row per meeting instance: who completed, partly attended or was absent."""
-    att = inp.result.attendance
-    rows = []
-    for inst in inp.instances:
-        part = att[att["meeting_id"] == inst.id] if "meeting_id" in att.columns else att[:0]
-        counts = part["status"].value_counts() if len(part) else pd.Series(dtype=int)
-        total = len(part)
-        complete = int(counts.get("complete", 0))
-        seconds = part["meeting_seconds"].iloc[0] if total else None
-        rows.append(
-            {
-                "meeting_id": inst.id,
-                "title": inst.title,
-                "course": inst.course,
-                "start": inst.start,
-                "end": inst.end,
-                "meeting_seconds": seconds,
-                "host": inst.host_email,
-                "people": total,
-                "complete": complete,
-                "partial": int(counts.get("partial", 0)),
-                "absent": int(counts.get("absent", 0)),
-                "completion": complete / total if total else None,
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def flag_counts(att: pd.DataFrame) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    if "flags" not in att.columns:
-        return counts
-    for text, n in att["flags"].value_counts().items():
-        for flag in split_flags(text):
-            counts[flag] = counts.get(flag, 0) + int(n)
-    return dict(sorted(counts.items()))
-
-
 def _facts(inp: ReportInput) -> list[tuple[str, Any]]:
     run = inp.run
-    att = inp.result.attendance
-    status = att["status"].value_counts() if "status" in att.columns else pd.Series(dtype=int)
+    summary = inp.summary
     tz = inp.tz
 
     def local(value: datetime) -> datetime:
@@ -313,19 +273,19 @@ def _facts(inp: ReportInput) -> list[tuple[str, Any]]:
         ("Run id", run.run_id),
         ("Config hash (SHA-256)", run.config_hash),
         ("Tool version", run.tool_version),
-        ("Meetings", len(inp.instances)),
-        ("Meetings not fetched", len(inp.failures)),
-        ("Attendance rows", len(att)),
-        ("Complete", int(status.get("complete", 0))),
-        ("Partial", int(status.get("partial", 0))),
-        ("Absent", int(status.get("absent", 0))),
+        ("Meetings", summary.meetings_planned),
+        ("Meetings not fetched", summary.meetings_failed),
+        ("Attendance rows", summary.statuses.rows),
+        ("Complete", summary.statuses.complete),
+        ("Partial", summary.statuses.partial),
+        ("Absent", summary.statuses.absent),
     ]
 
 
 def _summary_sheet(wb: Workbook, inp: ReportInput) -> None:
     ws = wb.create_sheet("Summary")
     facts = _facts(inp)
-    table = meeting_summary(inp)
+    table = inp.summary.meeting_table()
     cols = [
         ("meeting_id", "Meeting id", "text", 22),
         ("title", "Meeting", "text", 34),
@@ -377,14 +337,12 @@ def _quality_sheet(wb: Workbook, inp: ReportInput) -> None:
     ws = wb.create_sheet("Data quality")
     explanations = flag_explanations()
     rows: list[tuple[Any, ...]] = []
-    for flag, n in flag_counts(inp.result.attendance).items():
+    summary = inp.summary
+    for flag, n in summary.flags.items():
         rows.append(("flag", flag, None, n, explanations.get(flag, "")))
-    for failure in inp.failures:
-        rows.append(("fetch failure", failure.entry_id, failure.instance_id, None, failure.message))
-    for instance_id, problems in sorted(inp.page_problems.items()):
-        for problem in problems:
-            rows.append(("page problem", instance_id, instance_id, None, problem))
-    for note in inp.notes:
+    for p in summary.problems:
+        rows.append((p.kind, p.entry_id, p.instance_id, None, p.message))
+    for note in summary.notes:
         rows.append(("note", None, None, None, note))
     cols = [
         Col("Kind", "text", 14),
@@ -425,3 +383,6 @@ def render_xlsx(inp: ReportInput, path: Path) -> Path:
     except (OSError, ValueError) as exc:
         raise RenderError(f"could not write {path}: {exc}") from exc
     return path
+
+
+render = render_xlsx  # the renderer interface of `reporting.render.formats`

@@ -62,7 +62,6 @@ from reporting.render.context import (
     share,
     split_flags,
 )
-from reporting.render.excel import flag_counts, meeting_summary
 from reporting.render.pdf_worker import PartJob, part_worker, render_part
 from reporting.resources import templates_dir
 
@@ -450,12 +449,11 @@ def build_pages(inp: ReportInput) -> tuple[list[Page], dict[str, Any]]:
     res = inp.result
     att = res.attendance
     plan = Planner(inp.page_size)
-    summary = meeting_summary(inp)
-    status = att["status"].value_counts() if "status" in att.columns else pd.Series(dtype=int)
+    summary = inp.summary
+    counts = summary.statuses
     # "Audited" counts the instances whose participants were fetched, as the CLI does;
     # a failure is an instance that could not be fetched, or a whole config entry.
-    unfetched = {f.instance_id: f.message for f in inp.failures if f.instance_id}
-    audited = len({i.id for i in inp.instances} - set(unfetched))
+    unfetched = summary.unfetched
     facts = [
         (
             "Period",
@@ -466,11 +464,14 @@ def build_pages(inp: ReportInput) -> tuple[list[Page], dict[str, Any]]:
         ("Run id", run.run_id),
         ("Config hash", run.config_hash),
         ("Audience", inp.spec.audience),
-        ("Meetings", f"{audited} audited, {len(inp.failures)} could not be fetched"),
+        (
+            "Meetings",
+            f"{summary.meetings_audited} audited, {summary.meetings_failed} could not be fetched",
+        ),
         (
             "Attendance rows",
-            f"{len(att)}: {int(status.get('complete', 0))} complete, "
-            f"{int(status.get('partial', 0))} partial, {int(status.get('absent', 0))} absent",
+            f"{counts.rows}: {counts.complete} complete, "
+            f"{counts.partial} partial, {counts.absent} absent",
         ),
         ("Tool version", run.tool_version + (" (offline re-run)" if run.offline else "")),
     ]
@@ -486,10 +487,8 @@ def build_pages(inp: ReportInput) -> tuple[list[Page], dict[str, Any]]:
     plan.heading(str(meta["title"]), "cover", new_page=True)
     plan.block(Block("facts", {"facts": facts}, len(facts) * 12 + 12), "cover")
     bars = [
-        Bar(f"{_s(t)} ({fmt_local(st, tz)[:10]})", int(c), int(p), int(a))
-        for t, st, c, p, a in summary.reindex(
-            columns=["title", "start", "complete", "partial", "absent"]
-        ).itertuples(index=False, name=None)
+        Bar(f"{m.title} ({fmt_local(m.start, tz)[:10]})", m.complete, m.partial, m.absent)
+        for m in summary.meetings
     ]
     if bars:
         for i in range(0, len(bars), 20):
@@ -502,24 +501,13 @@ def build_pages(inp: ReportInput) -> tuple[list[Page], dict[str, Any]]:
                 ),
                 "cover",
             )
-    courses = res.courses
-    if len(courses):
-        grouped = courses.groupby("course", sort=True)
-        course_bars, course_rows = [], []
-        for course, part in grouped:
-            done = int(part["completed"].astype(bool).sum())
-            total = len(part)
-            sessions = int(part["sessions_total"].max()) if total else 0
-            course_bars.append(Bar(str(course), done, 0, total - done))
-            course_rows.append(
-                [
-                    str(course),
-                    str(sessions),
-                    str(total),
-                    str(done),
-                    fmt_share(done / total if total else None),
-                ]
-            )
+    if summary.courses:
+        by_label = sorted(summary.courses, key=lambda c: c.course)
+        course_bars = [Bar(c.course, c.completed, 0, c.not_completed) for c in by_label]
+        course_rows = [
+            [c.course, str(c.sessions), str(c.people), str(c.completed), fmt_share(c.completion)]
+            for c in by_label
+        ]
         for i in range(0, len(course_bars), 20):
             chunk = course_bars[i : i + 20]
             plan.block(
@@ -708,14 +696,13 @@ def build_pages(inp: ReportInput) -> tuple[list[Page], dict[str, Any]]:
     # Data-quality appendix.
     plan.heading("Data quality", "appendix", new_page=True)
     explanations = flag_explanations()
-    counts = flag_counts(att)
-    if counts:
+    if summary.flags:
         plan.table(
             "flags",
             FLAG_COLUMNS,
             [
                 [f, str(n), explanations.get(f, "No explanation is recorded for this flag.")]
-                for f, n in counts.items()
+                for f, n in summary.flags.items()
             ],
             "appendix",
             caption="Flags raised in this report",
@@ -723,10 +710,11 @@ def build_pages(inp: ReportInput) -> tuple[list[Page], dict[str, Any]]:
     else:
         plan.block(Block("note", {"text": "No row of this report carries a flag."}, 20), "appendix")
     problems = [
-        [f"{f.entry_id}" + (f" / {f.instance_id}" if f.instance_id else ""), f.message]
-        for f in inp.failures
+        [p.entry_id + (f" / {p.instance_id}" if p.instance_id else ""), p.message]
+        if p.kind == "fetch failure"
+        else [p.entry_id, p.message]
+        for p in summary.problems
     ]
-    problems += [[iid, p] for iid, ps in sorted(inp.page_problems.items()) for p in ps]
     if problems:
         plan.table(
             "problems",
@@ -744,11 +732,11 @@ def build_pages(inp: ReportInput) -> tuple[list[Page], dict[str, Any]]:
             ),
             "appendix",
         )
-    if inp.notes:
+    if summary.notes:
         plan.table(
             "notes",
             NOTE_COLUMNS,
-            [[note] for note in inp.notes],
+            [[note] for note in summary.notes],
             "appendix",
             caption="Data-quality notes: records with fields of the wrong type, and settings "
             "that make a result meaningless",
@@ -860,11 +848,14 @@ def render_html(
 
 
 def render_pdf(inp: ReportInput, path: Path) -> Path:
-    """Write the report PDF to `path` and return it."""
+    """Write the report PDF to `path` and return it (this format's `render`)."""
     # The planner and the join are serial and lose ~10-80 % to collections that walk the
     # report's objects for nothing (see `reporting.render.pdf_worker.render_part`).
     with collector_paused():
         return _render_pdf(inp, path)
+
+
+render = render_pdf  # the renderer interface of `reporting.render.formats`
 
 
 def _render_pdf(inp: ReportInput, path: Path) -> Path:
