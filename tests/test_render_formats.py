@@ -82,11 +82,11 @@ def test_config_names_the_formats_of_the_table(
         meetings=["abc"],
         reports=[{"name": "r", "audience": "summary", "formats": ["pdf", "txt"]}],
     )
-    refused = run_cli("check", str(config))
+    refused = run_cli("check", str(config), token="t")
     assert refused.exit_code == 2
     assert "reports[0].formats[1]: must be 'pdf' or 'xlsx', got 'txt'" in refused.output
     monkeypatch.setitem(FORMATS, "txt", THROWAWAY)
-    accepted = run_cli("check", str(config))
+    accepted = run_cli("check", str(config), token="t")
     assert accepted.exit_code == 0, accepted.output
 
 
