@@ -107,10 +107,25 @@ def setting_warnings(config: Config, result: ResultLike) -> list[str]:
 
 def check_warnings(config: Config) -> list[str]:
     """What `check` can tell without Webex: a course made of named instances only has
-    as many sessions as it names."""
+    as many sessions as it names; the bundled sandbox gives phone numbers only to its
+    compliance role."""
+    from reporting.config import COMPLIANCE, SANDBOX
+
+    warnings: list[str] = []
+    webex = config.webex
+    if (
+        webex.base_url == SANDBOX
+        and webex.sandbox_role != COMPLIANCE
+        and any(spec.audience == COMPLIANCE for spec in config.reports)
+    ):
+        warnings.append(
+            f"webex.sandbox_role is {webex.sandbox_role}, so dial-in callers come without "
+            "phone numbers and the compliance report's phone column stays empty (only the "
+            "compliance role sees them)"
+        )
     required = config.rules.sessions_required
     if required is None:
-        return []
+        return warnings
     named: dict[str, int] = {}
     for entry in config.meetings:
         course = entry.course or entry.id
@@ -118,9 +133,10 @@ def check_warnings(config: Config) -> list[str]:
             named[course] = -(10**9)  # a series: its number of sessions is Webex's
         else:
             named[course] = named.get(course, 0) + 1
-    return [
+    warnings += [
         f"course {course}: rules.sessions_required is {required} but the config names "
         f"{count} session(s) of it, so nobody can complete it"
         for course, count in named.items()
         if 0 < count < required
     ]
+    return warnings

@@ -96,3 +96,31 @@ def test_check_warns_when_a_course_names_fewer_sessions_than_required(tmp_path: 
         "warning: course fire: rules.sessions_required is 3 but the config names 2 "
         "session(s) of it, so nobody can complete it"
     ]
+
+
+def test_check_warns_when_the_sandbox_role_cannot_see_phone_numbers(tmp_path: Path) -> None:
+    config = tmp_path / "audit.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "timezone": "Europe/Berlin",
+                "webex": {
+                    "base_url": "sandbox",
+                    "sandbox_dataset": str(
+                        Path(__file__).parents[1] / "samples" / "demo-dataset.json"
+                    ),
+                    "sandbox_role": "admin",
+                },
+                "meetings": [{"id": "aaaa_I_1"}],
+                "reports": [{"name": "officers", "audience": "compliance"}],
+                "output": {"dir": "out"},
+            }
+        ),
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["check", str(config)])
+    assert result.exit_code == 0, result.output
+    assert (
+        "warning: webex.sandbox_role is admin, so dial-in callers come without phone numbers"
+        in result.stderr
+    )
