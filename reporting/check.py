@@ -11,6 +11,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from reporting.config import COMPLIANCE, SANDBOX, Config, EmailConfig, Rules, format_duration
+from reporting.signing import describe_signing
 
 __all__ = ["format_plan"]
 
@@ -53,6 +54,7 @@ def format_plan(config: Config) -> str:
     lines.append(f"templates  {config.templates or 'shipped'}")
     pdfa = ", PDF/A-3b" if config.pdf.pdfa else ""
     lines.append(f"pdf        {config.pdf.page_size}{pdfa}")
+    lines.append(f"signing    {describe_signing(config)}")
     return "\n".join(lines)
 
 

@@ -195,13 +195,27 @@ def check(config_path: str, period: str | None) -> None:
 
 @main.command()
 @click.argument("output_dir", metavar="DIR", type=click.Path(file_okay=False))
-def verify(output_dir: str) -> None:
-    """Re-check the SHA-256 of every output listed in DIR/manifest.json."""
-    from reporting.manifest import verify_outputs
+@click.option(
+    "--trust",
+    "trust",
+    multiple=True,
+    metavar="CA.pem",
+    type=click.Path(dir_okay=False),
+    help="Check that the signer's certificate chains to this CA (PEM; repeatable).",
+)
+def verify(output_dir: str, trust: tuple[str, ...]) -> None:
+    """Re-check DIR against its manifest.json: every SHA-256, and for a signed run the
+    manifest's signature and every PDF's signature."""
+    from reporting.verify import verify_run
 
-    problems = verify_outputs(Path(output_dir))
-    if problems:
-        for problem in problems:
+    try:
+        result = verify_run(Path(output_dir), [Path(t) for t in trust])
+    except AttendanceError as error:
+        _fail(error)
+    for note in result.notes:
+        click.echo(note)
+    if not result.ok:
+        for problem in result.problems:
             click.echo(f"FAILED: {problem}", err=True)
         sys.exit(EXIT_FAILURE)
     click.echo(f"OK: every output in {output_dir} matches its manifest")

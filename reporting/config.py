@@ -61,6 +61,7 @@ __all__ = [
     "Period",
     "ReportSpec",
     "Rules",
+    "SigningConfig",
     "SmtpConfig",
     "SmtpCredentials",
     "Threshold",
@@ -827,6 +828,36 @@ class PdfOptions(BaseModel):
         raise _bad(f"unknown page size {_show(value)}", "use A4 or Letter")
 
 
+class SigningConfig(BaseModel):
+    """``signing``: absent means nothing is signed. ``pkcs12_env`` / ``password_env`` name
+    the environment variables holding the PKCS#12 file's path and its password (read by
+    `reporting.signing.load_signing_key`); ``timestamp_url`` an RFC 3161 time-stamping
+    service for PAdES B-T, else B-B."""
+
+    model_config = _MODEL_CONFIG
+
+    pkcs12_env: str = "ATTENDANCE_SIGNING_P12"
+    password_env: str = "ATTENDANCE_SIGNING_PASSWORD"  # noqa: S105 - a variable name
+    timestamp_url: str | None = None
+
+    @field_validator("pkcs12_env", "password_env", mode="before")
+    @classmethod
+    def _names(cls, value: Any) -> Any:
+        return _env_name(value)
+
+    @field_validator("timestamp_url", mode="before")
+    @classmethod
+    def _timestamp_url(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, str) and re.match(r"^https?://[^\s/?#]+[^\s]*$", value.strip()):
+            return value.strip()
+        raise _bad(
+            f"expected an http:// or https:// URL, got {_show(value)}",
+            "the address of an RFC 3161 time-stamping service, or leave it out",
+        )
+
+
 class Config(BaseModel):
     """A validated config; every relative path is already absolute (resolved against
     the config file's folder) and ``output_dir`` has ``{period}`` substituted.
@@ -853,6 +884,7 @@ class Config(BaseModel):
     store: Path = Field(Path(".attendance/store.sqlite"), validate_default=True)
     templates: Path | None = None
     pdf: PdfOptions = Field(default_factory=PdfOptions)
+    signing: SigningConfig | None = None
 
     # file:line of each key path, for messages raised after loading (resolve_token).
     _display: str = PrivateAttr(default="")

@@ -28,9 +28,17 @@ from typing import Any
 
 from reporting.model import FetchFailure, RunInfo
 
-__all__ = ["MANIFEST_NAME", "MANIFEST_VERSION", "sha256_file", "verify_outputs", "write_manifest"]
+__all__ = [
+    "MANIFEST_NAME",
+    "MANIFEST_SIGNATURE_NAME",
+    "MANIFEST_VERSION",
+    "sha256_file",
+    "verify_outputs",
+    "write_manifest",
+]
 
 MANIFEST_NAME = "manifest.json"
+MANIFEST_SIGNATURE_NAME = "manifest.json.p7s"  # its detached CMS signature (reporting.signing)
 MANIFEST_VERSION = 1
 _CHUNK = 1 << 20
 
@@ -53,6 +61,7 @@ def write_manifest(
     files: Sequence[Path],
     page_problems: Mapping[str, Sequence[str]] | None = None,
     notes: Sequence[str] = (),
+    signing: Mapping[str, str] | None = None,
 ) -> Path:
     """Write `out_dir/manifest.json` describing the run and hashing every file in `files`.
 
@@ -101,6 +110,9 @@ def write_manifest(
         # What planning decided that a reader should know (e.g. an instance two entries named).
         "notes": list(notes),
     }
+    if signing is not None:
+        # Who signs the run: `verify` then fails a run whose signatures were removed.
+        document["signing"] = dict(signing)
     text = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     _write_atomically(target, text.encode("utf-8"))
     return target
@@ -164,7 +176,8 @@ def verify_outputs(out_dir: Path) -> list[str]:
 
     for path in sorted(p for p in out_dir.iterdir() if p.is_file() or p.is_symlink()):
         name = path.name
-        if name != MANIFEST_NAME and name not in listed:
+        # The manifest's signature cannot be listed in what it signs.
+        if name not in (MANIFEST_NAME, MANIFEST_SIGNATURE_NAME) and name not in listed:
             problems.append(f"{name}: not listed in the manifest")
     return problems
 

@@ -31,6 +31,7 @@ from reporting.render.context import ReportInput
 from reporting.render.csv import write_csvs
 from reporting.render.formats import selected
 from reporting.roster import Roster, load_roster
+from reporting.signing import SigningKey, load_signing_key
 from reporting.store import Store
 from reporting.webex.client import WebexClient
 
@@ -97,6 +98,8 @@ def run(config: Config, options: RunOptions, env: Mapping[str, str]) -> RunOutco
     )
     if found:
         raise found[0]
+    # Opened again (preflight only checked it): cheap, and keeps preflight side-effect free.
+    signing_key = load_signing_key(config, env)
     if options.offline and not config.store.exists():
         raise StoreError(
             f"there is no store at {config.store} to run --offline from",
@@ -106,7 +109,7 @@ def run(config: Config, options: RunOptions, env: Mapping[str, str]) -> RunOutco
     try:
         store.begin_run(run_info)
         try:
-            outcome = _run_stages(config, options, env, store, run_info, out_dir)
+            outcome = _run_stages(config, options, env, store, run_info, out_dir, signing_key)
         except BaseException:
             store.finish_run(run_info.run_id, status="failed")
             raise
@@ -123,6 +126,7 @@ def _run_stages(
     store: Store,
     run_info: RunInfo,
     out_dir: Path,
+    signing_key: SigningKey | None = None,
 ) -> RunOutcome:
     if options.offline:
         fetched = load_offline(config, store)
@@ -169,6 +173,12 @@ def _run_stages(
             fmt.renderer()(report_input, out_dir / fmt.file_name(spec.name))
             for fmt in selected(spec.formats)
         ]
+        if signing_key is not None:
+            # PAdES on every PDF, before the manifest hashes it and the email attaches it.
+            report_files = [
+                signing_key.sign_pdf_file(path) if path.suffix == ".pdf" else path
+                for path in report_files
+            ]
         files.extend(report_files)
         rendered.append(RenderedReport(input=report_input, files=report_files))
 
@@ -186,8 +196,11 @@ def _run_stages(
             files=files,
             page_problems=page_problems,
             notes=[*fetched.notes, *quality_notes],
+            signing=signing_key.describe() if signing_key else None,
         )
     )
+    if signing_key is not None:
+        files.append(signing_key.sign_manifest(files[-1]))
 
     outcome = RunOutcome(
         run=run_info, output_dir=out_dir, files=files, fetch=fetched, notes=list(warnings)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from reporting.config import SANDBOX, Config, resolve_smtp_credentials, resolve_token
 from reporting.errors import AttendanceError, ConfigError
+from reporting.signing import load_signing_key
 
 
 class FolderError(AttendanceError):
@@ -38,6 +39,7 @@ def problems(
         lambda: _dataset(config) if not offline else None,
         lambda: resolve_token(config, env) if not offline else None,
         lambda: resolve_smtp_credentials(config, env) if send_email else None,
+        lambda: load_signing_key(config, env),
     ):
         try:
             check()

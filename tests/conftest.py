@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.signing_support import Pki, make_pki
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -20,3 +22,9 @@ def demo_tree(tmp_path: Path) -> Path:
     for folder in ("configs", "samples"):
         shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("*.png"))
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    """A throwaway CA, a document-signing certificate in a PKCS#12 file, and a TSA."""
+    return make_pki(tmp_path_factory.mktemp("pki"))
