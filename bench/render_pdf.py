@@ -1,6 +1,11 @@
 """PDF benchmark: 10,000 attendance rows. Prints wall time and peak memory of the process tree.
 
-Run: .venv/bin/python bench/render_pdf.py [rows]
+Run: .venv/bin/python bench/render_pdf.py [rows] [--sign] [--compare N]
+
+`--sign` signs the PDF as a run with `signing:` does (PAdES B-B, a throwaway EC P-256 key
+made here) and prints the signing time apart. `--compare N` renders N times unsigned and N
+times signed, alternated (the machine is shared: neighbours slow both alike), and prints
+the ratio of the medians, the figure the signing target (at most +20 %) is about.
 
 The PDF is laid out by worker processes started from a fork server, which are not this
 process's children (so `RUSAGE_CHILDREN` never sees them). `TreeMemory` samples /proc
@@ -19,16 +24,19 @@ from __future__ import annotations
 import logging
 import os
 import resource
+import statistics
 import sys
 import tempfile
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pypdf import PdfReader
 
-from reporting.render import render_pdf
+from reporting.render import ReportInput, render_pdf
 from reporting.render.sample import sample_input
+from reporting.signing import SigningKey
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -147,27 +155,106 @@ def mib(n: float) -> str:
     return f"{n / 2**20:.0f}MiB"
 
 
+def _throwaway_key() -> SigningKey:
+    """A self-signed document-signing certificate, as a PKCS#12 file would give it."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "Bench Signer")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    return SigningKey(key=key, certificate=cert)
+
+
+def _render(inp: ReportInput, key: SigningKey | None) -> tuple[float, float, float, float]:
+    """One render (and sign): wall, tree CPU, signing wall, size in MiB."""
+    before = TreeMemory()
+    before.sample(force=True)
+    with tempfile.TemporaryDirectory() as tmp, TreeMemory() as mem:
+        start = time.perf_counter()
+        path = render_pdf(inp, Path(tmp) / "bench.pdf")
+        signed_at = time.perf_counter()
+        if key is not None:
+            key.sign_pdf_file(path)
+        end = time.perf_counter()
+        size = path.stat().st_size / 2**20
+    return end - start, mem.cpu_seconds - before.cpu_seconds, end - signed_at, size
+
+
+def compare(inp: ReportInput, rounds: int) -> None:
+    key = _throwaway_key()
+    walls: dict[bool, list[float]] = {False: [], True: []}
+    cpus: dict[bool, list[float]] = {False: [], True: []}
+    for number in range(rounds):
+        # Alternate which goes first, so a neighbour's burst does not favour one side.
+        for signed in (False, True) if number % 2 == 0 else (True, False):
+            wall, cpu, sign, size = _render(inp, key if signed else None)
+            walls[signed].append(wall)
+            cpus[signed].append(cpu)
+            print(
+                f"round {number + 1} {'signed  ' if signed else 'unsigned'} wall={wall:.1f}s "
+                f"cpu={cpu:.1f}s sign={sign:.2f}s size={size:.1f}MiB "
+                f"load={os.getloadavg()[0]:.2f}",
+                flush=True,
+            )
+    wall_ratio = statistics.median(walls[True]) / statistics.median(walls[False])
+    cpu_ratio = statistics.median(cpus[True]) / statistics.median(cpus[False])
+    print(
+        f"signed/unsigned over {rounds} alternated rounds: wall x{wall_ratio:.3f} "
+        f"(+{(wall_ratio - 1) * 100:.1f} %), tree CPU x{cpu_ratio:.3f} "
+        f"(+{(cpu_ratio - 1) * 100:.1f} %)"
+    )
+
+
 def main() -> None:
-    rows = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    args = sys.argv[1:]
+    rounds = 0
+    if "--compare" in args:
+        at = args.index("--compare")
+        rounds = int(args[at + 1])
+        del args[at : at + 2]
+    sign = "--sign" in args
+    args = [a for a in args if a != "--sign"]
+    rows = int(args[0]) if args else 10_000
     # The renderer's own phase timings (planning, workers, join) as one line.
     logging.basicConfig(format="%(message)s")
     logging.getLogger("reporting.render.pdf").setLevel(logging.DEBUG)
     # The compliance report as the colleague benchmarked it: 10 meetings of 1,000 people
     # (attendance + absent tables, breakouts, cover charts and courses; no devices section).
     inp = sample_input(meetings=10, people=rows // 10, show_devices=False)
+    if rounds:
+        logging.getLogger("reporting.render.pdf").setLevel(logging.INFO)
+        compare(inp, rounds)
+        return
+    key = _throwaway_key() if sign else None
     before = TreeMemory()
     before.sample(force=True)
     cpu_before = before.cpu_seconds
     with tempfile.TemporaryDirectory() as tmp, TreeMemory() as mem:
         start = time.perf_counter()
         path = render_pdf(inp, Path(tmp) / "bench.pdf")
+        signed_at = time.perf_counter()
+        if key is not None:
+            key.sign_pdf_file(path)
         wall = time.perf_counter() - start
+        signing = f" signing={time.perf_counter() - signed_at:.2f}s" if key else ""
         size = path.stat().st_size
         pages = len(PdfReader(path).pages)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     main_peak = usage.ru_maxrss * 1024
     print(
-        f"pdf rows={rows} wall={wall:.1f}s cpu={mem.cpu_seconds - cpu_before:.1f}s "
+        f"pdf rows={rows} wall={wall:.1f}s{signing} cpu={mem.cpu_seconds - cpu_before:.1f}s "
         f"pages={pages} size={size / 2**20:.1f}MiB "
         f"tree_peak_pss={mib(mem.peak_pss)} tree_peak_rss={mib(mem.peak_rss)} "
         f"(up to {mem.peak_procs} processes; input built: {mib(before.peak_pss)}; "

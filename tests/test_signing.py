@@ -195,9 +195,7 @@ def test_a_signed_pdf_validates_with_pyhanko(pki: Pki, tmp_path: Path) -> None:
     assert "Run id run0123456789" in PdfReader(path).pages[0].extract_text()
 
 
-def test_signed_pdfa_keeps_declaration_intent_and_embedded_files(
-    pki: Pki, tmp_path: Path
-) -> None:
+def test_signed_pdfa_keeps_declaration_intent_and_embedded_files(pki: Pki, tmp_path: Path) -> None:
     path = render_pdf(sample_input(meetings=1, people=3, pdfa=True), tmp_path / "a.pdf")
     # PDF/A-3 exists to carry files: give this one a CSV to keep.
     writer = PdfWriter(clone_from=PdfReader(path))
