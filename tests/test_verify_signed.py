@@ -206,3 +206,21 @@ def test_a_trust_file_without_a_certificate_is_exit_2(run_copy: Path, tmp_path: 
         stderr.strip() == f"error: --trust {bogus}: holds no certificate (give the CA "
         "certificate in PEM (-----BEGIN CERTIFICATE-----) or DER)"
     )
+
+
+def test_a_time_stamping_service_that_does_not_answer_fails_the_run_before_sending(
+    pki: Pki, tmp_path: Path
+) -> None:
+    from tests.pipeline_support import unused_port
+
+    url = f"http://127.0.0.1:{unused_port()}/tsa"
+    dataset = dataset_file(tmp_path, meetings=MEETINGS, participants=PEOPLE)
+    with SandboxServer(dataset, tokens={TOKEN: "compliance"}) as sandbox:
+        config = _signed_config(tmp_path, sandbox.base_url, {"timestamp_url": url})
+        result = run_cli("run", str(config), token=TOKEN, env=pki.env())
+    assert result.exit_code == 1, result.output
+    (line,) = [x for x in result.stderr.splitlines() if x.startswith("error:")]
+    assert line.startswith("error: could not sign compliance.pdf: no time-stamp from " + url)
+    assert "nothing was sent" in line
+    assert not list((tmp_path / "outbox").glob("*.eml"))
+    assert not (tmp_path / "out" / "manifest.json").exists()
