@@ -113,11 +113,15 @@ class SigningKey:
     def sign_pdf(self, data: bytes, *, what: str = "the PDF") -> bytes:
         """`data` with a PAdES signature appended as an incremental update."""
         from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+        from pyhanko.pdf_utils.misc import PdfError
         from pyhanko.sign import fields, signers
         from pyhanko.sign.timestamps import TimestampRequestError
 
-        writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
-        _keep_metadata_consistent(writer)
+        try:
+            writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
+            _keep_metadata_consistent(writer)
+        except PdfError as exc:
+            raise SigningError(f"could not sign {what}: not a readable PDF ({exc})") from exc
         meta = signers.PdfSignatureMetadata(
             field_name=FIELD_NAME,
             subfilter=fields.SigSeedSubFilter.PADES,
@@ -138,6 +142,8 @@ class SigningKey:
                 hint="check signing.timestamp_url and that the service is reachable; "
                 "nothing was sent",
             ) from exc
+        except (PdfError, ValueError) as exc:  # pyHanko's SigningError is a ValueError
+            raise SigningError(f"could not sign {what}: {exc}") from exc
         return bytes(out.getvalue())
 
     def sign_pdf_file(self, path: Path) -> Path:
