@@ -371,6 +371,16 @@ def _send_one(
                 RecipientOutcome(name, addr, "sent", result.detail, plan.message_id)
             )
     accepted = len(envelope) - len(result.refused)
+    if summary.to_outbox:
+        # Nothing left the machine: the log must not say "sent".
+        log.info(
+            "report %r: message to %d recipient(s) written to the outbox, not sent (%s, %s)",
+            name,
+            len(envelope),
+            result.detail,
+            plan.message_id,
+        )
+        return
     log.info(
         "report %r: sent to %d of %d recipient(s) via %s (%s)",
         name,

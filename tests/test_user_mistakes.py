@@ -294,7 +294,7 @@ MISTAKES = [
     Mistake(
         "faults_slow_delay_without_unit",
         lambda f: ["sandbox", "serve", "--faults", "slow=5%:2"],
-        "faults: slow=2: a duration needs its unit",
+        "faults: slow=5%:2: a duration needs its unit",
         2,
     ),
 ]

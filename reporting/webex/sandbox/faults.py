@@ -91,12 +91,13 @@ def duration_seconds(text: str) -> float | None:
     return float(match.group(1)) * _UNIT_SECONDS[match.group(2) or "s"]
 
 
-def _seconds(key: str, text: str) -> float:
+def _seconds(key: str, text: str, *, shown: str | None = None) -> float:
     match = _DURATION.match(text.strip().lower())
     if match is not None and match.group(2) is None:
+        written = shown if shown is not None else text
         raise FaultSpecError(
-            f"faults: {key}={text}: a duration needs its unit (ms, s, m, h, d)",
-            hint=f"e.g. {key}={text.strip()}ms or {key}={text.strip()}s",
+            f"faults: {key}={written}: a duration needs its unit (ms, s, m, h, d)",
+            hint=f"e.g. {text.strip()}ms or {text.strip()}s",
         )
     seconds = duration_seconds(text)
     if seconds is None:
@@ -125,7 +126,7 @@ def parse_faults(spec: str | None) -> FaultSpec:
             share, _, delay = value.partition(":")
             values["slow_share"] = _share(key, share)
             if delay:
-                values["slow_seconds"] = _seconds(key, delay)
+                values["slow_seconds"] = _seconds(key, delay, shown=value)
         elif key in ORDER:
             shares[key] = _share(key, value)
         elif key == "rate":
