@@ -28,6 +28,7 @@ from reporting.manifest import write_manifest
 from reporting.model import RunInfo
 from reporting.quality import record_problem_lines, setting_warnings
 from reporting.render.context import ReportInput
+from reporting.render.criteria import report_criteria
 from reporting.render.csv import write_csvs
 from reporting.render.formats import selected
 from reporting.roster import Roster, load_roster
@@ -156,6 +157,7 @@ def _run_stages(
 
     rendered: list[RenderedReport] = []
     page_problems = {d.instance.id: d.page_problems for d in fetched.data if d.page_problems}
+    criteria = report_criteria(config)
     for spec in config.reports:
         report_input = ReportInput(
             spec=spec,
@@ -165,6 +167,7 @@ def _run_stages(
             failures=fetched.failures,
             page_problems=page_problems,
             notes=quality_notes,
+            criteria=criteria,
             page_size=config.pdf.page_size,
             pdfa=config.pdf.pdfa,
             templates=config.templates,

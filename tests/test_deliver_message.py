@@ -262,14 +262,15 @@ def test_body_names_who_is_not_compliant_and_what_failed(tmp_path: Path) -> None
     msg = parse(eml.read_bytes())
     text, html = body_texts(eml.read_bytes())
     assert "1 meeting(s) NOT FETCHED" in msg["Subject"]
-    assert "Security awareness 2026-10 (managers): 2 of 3 not complete" in msg["Subject"]
+    assert "Security awareness 2026-10 (managers): 2 of 3 required not complete" in msg["Subject"]
     for body in (text, html):
         assert "Fire safety (series-9): 403 Forbidden" in body
         assert "bob@example.com" in body
         # The masked number arrives as the input had it: nothing unmasks it.
         assert "•••••••0199" in body
         assert "Ada Lovelace" not in body.split("Not completed")[1]
-    assert "Bob <b>Bold</b> <bob@example.com>: Security awareness, 0 of 1 session(s)" in text
+    # Named as the roster names them, the email beside (rule 14).
+    assert "Bob <b>Bold</b> (bob@example.com): Security awareness, 0 of 1 session(s)" in text
     assert "Bob <b>Bold</b> <bob@example.com>: Security awareness, 0:20:00 (LATE_JOIN)" in text
     assert "<b>Bold</b>" not in html  # autoescaped
     assert "Course completions: 1 of 3" in text

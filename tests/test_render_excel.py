@@ -19,6 +19,11 @@ def test_sheets_types_and_formats(tmp_path: Path) -> None:
     wb = load_workbook(render_xlsx(sample_input(), tmp_path / "r.xlsx"))
     assert wb.sheetnames == [
         "Summary",
+        "Non-compliance",
+        "Course rates",
+        "Departments",
+        "Overrides",
+        "Other participants",
         "Attendance",
         "Devices",
         "Breakouts",

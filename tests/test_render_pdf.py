@@ -38,7 +38,8 @@ def test_pdf_shows_figures_and_page_x_of_y(tmp_path: Path) -> None:
     assert "Security awareness 1" in text and "meet000_I_00000" in text
     assert "0:55:00" in text  # 3300 s attended
     assert "91.6 %" in text  # 3300 / 3600 rounded down
-    assert "Attendance rows 12: 4 complete, 4 partial, 4 absent" in text
+    # No `required` column: every row is required (as before rule 11).
+    assert "Required rows 12: 4 complete, 4 partial, 4 absent, 0 excused" in text
     assert "LATE_JOIN" in text and "DURATION_MISMATCH" in text
     assert "first join was later" in text  # the flag explanation in the appendix
     assert "HTTP 404" in text and "page 2: not JSON" in text
@@ -209,7 +210,7 @@ def test_a_short_table_that_fits_a_page_moves_there_whole_with_its_heading() -> 
     plan = pdfmod.Planner("A4")
     _nearly_full_page(plan, room_pt=100)  # room for the heading, the header and ~2 rows
     plan.heading("Courses", "cover", level=2)
-    rows = [[f"course-{i}", "1", "10", "9", "90 %"] for i in range(6)]
+    rows = [[f"course-{i}", "1", "10", "0", "9", "90.0 %", "roster r.csv"] for i in range(6)]
     plan.table("courses", pdfmod.COURSE_COLUMNS, rows, "cover")
     first, second = plan.pages
     assert [b.kind for b in first.blocks] == ["note"]

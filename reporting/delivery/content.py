@@ -161,6 +161,10 @@ def _fmt_duration(seconds: Any) -> str:
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
 
 
+def _day(value: datetime | None, tz: ZoneInfo) -> str:
+    return value.astimezone(tz).date().isoformat() if value is not None else ""
+
+
 def email_context(inp: ReportInputLike, attachments: Sequence[Path]) -> dict[str, Any]:
     """Everything the email templates may use (documented in docs/OPERATIONS.md)."""
     run = inp.run
@@ -173,7 +177,11 @@ def email_context(inp: ReportInputLike, attachments: Sequence[Path]) -> dict[str
     summary = inp.summary
     attendance = inp.result.attendance
     status = column(attendance, "status").astype(object)
-    courses = inp.result.courses
+    required = (
+        column(attendance, "required").map(truthy).astype(bool)
+        if "required" in attendance.columns
+        else pd.Series(True, index=attendance.index, dtype=bool)
+    )
     per_course = [
         {
             "course": c.course,
@@ -181,33 +189,57 @@ def email_context(inp: ReportInputLike, attachments: Sequence[Path]) -> dict[str
             "people": c.people,
             "completed": c.completed,
             "not_completed": c.not_completed,
+            "excused": c.excused,
+            "rate": c.rate.long,
+            "population": c.population or "not stated",
+            "criteria": summary.criteria_line(c.population),
         }
         for c in summary.courses
     ]
-    course_titles = {c.course: c.title for c in summary.courses}
-
-    completed = column(courses, "completed").map(truthy).astype(bool)
-    open_rows = courses[~completed]
     noncompliant = [
         {
-            "course": text(row["course"]),
-            "course_title": course_titles.get(text(row["course"])) or text(row["course"]),
-            "display_name": text(row.get("display_name")),
-            "email": text(row.get("email")),
-            "person_key": text(row.get("person_key")),
-            "sessions_complete": int(row.get("sessions_complete") or 0),
-            "sessions_total": int(row.get("sessions_total") or 0),
+            "course": n.course,
+            "course_title": n.course_title,
+            "display_name": n.person.label,
+            "email": n.person.email,
+            "person_key": n.person.key,
+            "department": n.department,
+            "sessions_complete": n.sessions_complete,
+            "sessions_total": n.sessions_total,
+            "missing": [m.text(tz) for m in n.missing],
+            "decisions": [d.text for d in n.decisions],
         }
-        for _, row in open_rows.head(MAX_LISTED).iterrows()
+        for n in summary.noncompliance[:MAX_LISTED]
+    ]
+    overrides = [
+        {
+            "person": o.person.label,
+            "meeting": f"{_day(o.start, tz)} {o.title}".strip(),
+            "decision": o.decision.decision,
+            "reason": o.decision.reason,
+            "reviewer": o.decision.reviewer,
+            "date": o.decision.date,
+            "status": o.status,
+        }
+        for o in summary.overrides[:MAX_LISTED]
+    ]
+    callers = [
+        {
+            "caller": c.person.label,
+            "meeting": f"{_day(c.start, tz)} {c.title}".strip(),
+            "hints": list(c.hints),
+        }
+        for c in summary.callers[:MAX_LISTED]
     ]
 
-    # Row-level detail for people who attended something but not enough, and the
-    # attended time they did reach; absences need no time column.
-    partial_rows = attendance[status == PARTIAL].head(MAX_LISTED)
+    # Row-level detail for required people who attended something but not enough, and
+    # the attended time they did reach; absences need no time column.
+    partial_mask = (status == PARTIAL) & required
+    partial_rows = attendance[partial_mask].head(MAX_LISTED)
     partial = [
         {
             "meeting_title": text(row.get("meeting_title")),
-            "display_name": text(row.get("display_name")),
+            "display_name": text(row.get("roster_name")) or text(row.get("display_name")),
             "email": text(row.get("email")),
             "attended": _fmt_duration(row.get("attended_seconds")),
             "flags": split_flags(row.get("flags")),
@@ -236,22 +268,30 @@ def email_context(inp: ReportInputLike, attachments: Sequence[Path]) -> dict[str
         "totals": {
             "meetings": summary.meetings_planned,
             "meetings_failed": summary.meetings_failed,
-            "people": summary.people,
+            "people": summary.required_people,
             "rows": summary.statuses.rows,
             "complete": summary.statuses.complete,
             "partial": summary.statuses.partial,
             "absent": summary.statuses.absent,
+            "excused_rows": summary.statuses.excused,
+            "others": len(summary.others),
             "course_people": summary.course_people,
+            "excused": summary.course_excused,
+            "counted": summary.course_people - summary.course_excused,
             "completed": summary.course_completed,
             "not_completed": summary.course_not_completed,
         },
+        "rate": summary.rate.long,
+        "criteria": summary.criteria_line(),
         "titles": titles,
         "courses": per_course,
         "noncompliant": noncompliant,
-        "noncompliant_total": summary.course_not_completed,
-        "noncompliant_more": max(0, len(open_rows) - len(noncompliant)),
+        "noncompliant_total": len(summary.noncompliance),
+        "noncompliant_more": max(0, len(summary.noncompliance) - len(noncompliant)),
         "partial": partial,
-        "partial_more": max(0, summary.statuses.partial - len(partial)),
+        "partial_more": max(0, int(partial_mask.sum()) - len(partial)),
+        "overrides": overrides,
+        "callers": callers,
         "failures": failures,
         "attachments": [
             {"name": p.name, "bytes": p.stat().st_size, "size": human_size(p.stat().st_size)}

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from reporting.model import FetchFailure, Instance, RunInfo
-from reporting.render.summary import ReportSummary, summarize
+from reporting.render.summary import Criteria, ReportSummary, summarize
 
 COMPLIANCE = "compliance"
 
@@ -56,6 +56,9 @@ class ReportInput:
     # Data-quality lines (records flagged BAD_RECORD, settings that defeat the result),
     # made once by reporting.quality and shown in the data-quality section as they are.
     notes: Sequence[str] = ()
+    # What every rate means (rule 11): the rules and each entry's roster; None when the
+    # caller did not say (the report then says the criteria are not stated).
+    criteria: Criteria | None = None
     page_size: str = "A4"  # "A4" | "Letter"
     pdfa: bool = False  # PDF/A-3b archival output
     templates: Path | None = None  # a user folder overriding shipped templates

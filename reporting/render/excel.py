@@ -30,6 +30,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from reporting.errors import RenderError
 from reporting.render.context import ReportInput, flag_explanations
 from reporting.render.safety import strip_controls
+from reporting.render.summary import criteria_facts
 from reporting.render.xlsx_rows import MAX_CELL_CHARS, BigSheet, assemble, column_xml
 
 DURATION_FORMAT = "[h]:mm:ss"
@@ -212,6 +213,13 @@ ATTENDANCE_SHEET = (
     ("devices", "Devices", "int", 8),
     ("status", "Status", "text", 10),
     ("flags", "Flags", "text", 30),
+    ("role", "Role", "text", 9),
+    ("required", "Required", "bool", 9),
+    ("override", "Override", "text", 12),
+    ("override_reason", "Override reason", "text", 30),
+    ("override_reviewer", "Override reviewer", "text", 26),
+    ("override_date", "Override date", "text", 11),
+    ("seen_as", "Seen as", "text", 22),
 )
 DEVICES_SHEET = (
     ("meeting_id", "Meeting id", "text", 22),
@@ -242,15 +250,26 @@ COURSES_SHEET = (
     ("sessions_total", "Sessions", "int", 9),
     ("sessions_complete", "Complete", "int", 9),
     ("completed", "Course completed", "bool", 10),
+    ("department", "Department", "text", 16),
+    ("required", "Required", "bool", 9),
+    ("sessions_excused", "Sessions excused", "int", 9),
+    ("status", "Course status", "text", 13),
+    ("missing", "Missing sessions", "text", 40),
 )
 
 
 def _share(att: pd.DataFrame) -> dict[str, pd.Series]:
     """The derived `share` column (no copy of the frame: it may hold 200,000 rows)."""
     if {"attended_seconds", "meeting_seconds"} <= set(att.columns):
+        # Rounded down to 0.1 % in whole numbers before it is stored: the `0.0%` format
+        # would round 66.66 % up to 66.7 % (rule 11: one rounding, down, everywhere).
         meeting = pd.to_numeric(att["meeting_seconds"], errors="coerce")
         attended = pd.to_numeric(att["attended_seconds"], errors="coerce")
-        return {"share": (attended / meeting.where(meeting > 0)).astype("float64")}
+        valid = (meeting > 0) & attended.notna()
+        permille = (attended.where(valid, 0).astype("int64") * 1000) // meeting.where(
+            valid, 1
+        ).astype("int64")
+        return {"share": (permille / 1000).where(valid).astype("float64")}
     return {}
 
 
@@ -276,9 +295,14 @@ def _facts(inp: ReportInput) -> list[tuple[str, Any]]:
         ("Meetings", summary.meetings_planned),
         ("Meetings not fetched", summary.meetings_failed),
         ("Attendance rows", summary.statuses.rows),
+        ("Completion (required people)", summary.rate.long),
+        ("Required rows", summary.statuses.rows),
         ("Complete", summary.statuses.complete),
         ("Partial", summary.statuses.partial),
         ("Absent", summary.statuses.absent),
+        ("Excused", summary.statuses.excused),
+        ("Other participants (rows in no rate)", len(summary.others)),
+        *[(f"Criteria: {label}", value) for label, value in criteria_facts(summary)],
     ]
 
 
@@ -294,11 +318,15 @@ def _summary_sheet(wb: Workbook, inp: ReportInput) -> None:
         ("end", "End", "datetime", 19),
         ("meeting_seconds", "Duration", "duration", 11),
         ("host", "Host", "text", 26),
-        ("people", "People", "int", 8),
+        ("people", "Required", "int", 8),
         ("complete", "Complete", "int", 9),
         ("partial", "Partial", "int", 9),
         ("absent", "Absent", "int", 9),
+        ("excused", "Excused", "int", 9),
+        ("others", "Other participants", "int", 10),
         ("completion", "Completion", "share", 11),
+        ("rate", "Rate (rounded down)", "text", 20),
+        ("criteria", "Criteria", "text", 90),
     ]
     writer = _SheetWriter(ws, [Col(h, k, w) for _, h, k, w in cols])
     first = len(facts) + 2  # facts, one blank row, then the meeting table's header
@@ -331,6 +359,213 @@ def _summary_sheet(wb: Workbook, inp: ReportInput) -> None:
     ws.append(header)
     if len(table):
         writer.frame(table, [c[0] for c in cols], inp.tz)
+
+
+def _small_sheet(
+    wb: Workbook, title: str, cols: Sequence[Col], rows: list[tuple[Any, ...]]
+) -> None:
+    """A sheet of a few hundred rows at most, through openpyxl (text cells stay text)."""
+    ws = wb.create_sheet(title)
+    writer = _SheetWriter(ws, cols)
+    writer.rows_written = len(rows)
+    _finish(writer)
+    writer.rows_written = 0
+    writer.header()
+    kinds = [c.kind for c in cols]
+    writer.rows(
+        tuple(_text(v) if k == "text" else v for k, v in zip(kinds, row, strict=True))
+        for row in rows
+    )
+
+
+def _local(value: datetime | None, tz: ZoneInfo) -> datetime | None:
+    return None if value is None else value.astimezone(tz).replace(tzinfo=None)
+
+
+def _audit_sheets(wb: Workbook, inp: ReportInput) -> None:
+    """Non-compliance first, then the rates with their criteria, departments, overrides,
+    unidentified callers and the other participants (rules 11-13)."""
+    summary, tz = inp.summary, inp.tz
+    _small_sheet(
+        wb,
+        "Non-compliance",
+        [
+            Col("Person", "text", 28),
+            Col("Email", "text", 28),
+            Col("Seen as", "text", 22),
+            Col("Department", "text", 16),
+            Col("Course", "text", 22),
+            Col("Sessions complete", "int", 10),
+            Col("Sessions required of", "int", 10),
+            Col("Missing session date", "datetime", 19),
+            Col("Missing meeting", "text", 30),
+            Col("Meeting id", "text", 22),
+            Col("Why", "text", 40),
+            Col("Overrides", "text", 40),
+        ],
+        [
+            (
+                n.person.name,
+                n.person.email,
+                n.person.seen_as,
+                n.department,
+                n.course,
+                n.sessions_complete,
+                n.sessions_total,
+                _local(m.start, tz) if m else None,
+                m.title if m else None,
+                m.meeting_id if m else None,
+                m.why if m else "sessions required not reached",
+                "; ".join(d.text for d in n.decisions),
+            )
+            for n in summary.noncompliance
+            for m in (n.missing or (None,))
+        ],
+    )
+    rate_cols = [
+        Col("Completion", "share", 11),
+        Col("Rate (rounded down)", "text", 22),
+        Col("Criteria", "text", 90),
+    ]
+    _small_sheet(
+        wb,
+        "Course rates",
+        [
+            Col("Course", "text", 22),
+            Col("Title", "text", 30),
+            Col("Sessions", "int", 9),
+            Col("Required people", "int", 10),
+            Col("Excused", "int", 9),
+            Col("Completed", "int", 10),
+            Col("Not completed", "int", 10),
+            Col("Other participants", "int", 10),
+            *rate_cols,
+        ],
+        [
+            (
+                c.course,
+                c.title,
+                c.sessions,
+                c.people,
+                c.excused,
+                c.completed,
+                c.not_completed,
+                c.others,
+                c.rate.value,
+                c.rate.long,
+                summary.criteria_line(c.population),
+            )
+            for c in summary.courses
+        ],
+    )
+    if summary.departments:
+        _small_sheet(
+            wb,
+            "Departments",
+            [
+                Col("Course", "text", 22),
+                Col("Department", "text", 20),
+                Col("Required people", "int", 10),
+                Col("Excused", "int", 9),
+                Col("Completed", "int", 10),
+                *rate_cols,
+            ],
+            [
+                (
+                    d.course,
+                    d.department,
+                    d.people,
+                    d.excused,
+                    d.completed,
+                    d.rate.value,
+                    d.rate.long,
+                    summary.criteria_line(),
+                )
+                for d in summary.departments
+            ],
+        )
+    _small_sheet(
+        wb,
+        "Overrides",
+        [
+            Col("Person", "text", 26),
+            Col("Person key", "text", 26),
+            Col("Meeting id", "text", 22),
+            Col("Meeting", "text", 30),
+            Col("Meeting start", "datetime", 19),
+            Col("Decision", "text", 10),
+            Col("Reason", "text", 30),
+            Col("Reviewer", "text", 26),
+            Col("Decided on", "text", 11),
+            Col("Status now", "text", 10),
+        ],
+        [
+            (
+                o.person.label,
+                o.person.key,
+                o.meeting_id,
+                o.title,
+                _local(o.start, tz),
+                o.decision.decision,
+                o.decision.reason,
+                o.decision.reviewer,
+                o.decision.date,
+                o.status,
+            )
+            for o in summary.overrides
+        ],
+    )
+    if summary.callers:
+        _small_sheet(
+            wb,
+            "Unidentified callers",
+            [
+                Col("Caller", "text", 24),
+                Col("Meeting id", "text", 22),
+                Col("Meeting", "text", 30),
+                Col("Meeting start", "datetime", 19),
+                Col("Attended", "duration", 11),
+                Col("Status", "text", 10),
+                Col("Hints (never merged)", "text", 70),
+            ],
+            [
+                (
+                    c.person.label,
+                    c.meeting_id,
+                    c.title,
+                    _local(c.start, tz),
+                    c.attended_seconds / 86400,
+                    c.status,
+                    "\n".join(c.hints),
+                )
+                for c in summary.callers
+            ],
+        )
+    _small_sheet(
+        wb,
+        "Other participants",
+        [
+            Col("Person", "text", 30),
+            Col("Person key", "text", 26),
+            Col("Meeting id", "text", 22),
+            Col("Role", "text", 10),
+            Col("Why not counted", "text", 28),
+            Col("Attended", "duration", 11),
+            Col("Status", "text", 10),
+        ],
+        [
+            (
+                o.person.label,
+                o.person.key,
+                o.meeting_id,
+                o.role,
+                o.why,
+                o.attended_seconds / 86400,
+                o.status,
+            )
+            for o in summary.others
+        ],
+    )
 
 
 def _quality_sheet(wb: Workbook, inp: ReportInput) -> None:
@@ -369,6 +604,7 @@ def render_xlsx(inp: ReportInput, path: Path) -> Path:
     wb = Workbook(write_only=True)
     try:
         _summary_sheet(wb, inp)
+        _audit_sheets(wb, inp)
         att = result.attendance
         sheets = [_table(wb, "Attendance", ATTENDANCE_SHEET, att, tz, _share(att))]
         if inp.show_devices:

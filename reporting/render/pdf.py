@@ -58,11 +58,10 @@ from reporting.render.context import (
     fmt_duration,
     fmt_local,
     fmt_local_many,
-    fmt_share,
-    share,
     split_flags,
 )
 from reporting.render.pdf_worker import PartJob, part_worker, render_part
+from reporting.render.summary import criteria_facts, share_text, truthy
 from reporting.resources import templates_dir
 
 log = logging.getLogger(__name__)
@@ -216,11 +215,46 @@ DEVICE_COLUMNS = (
     Column("duration", "Duration", 0.12, "right", free_text=False),
 )
 COURSE_COLUMNS = (
-    Column("course", "Course", 0.46),
-    Column("sessions", "Sessions", 0.12, "right", free_text=False),
-    Column("people", "People", 0.12, "right", free_text=False),
-    Column("completed", "Completed", 0.12, "right", free_text=False),
-    Column("share", "Completion", 0.18, "right", free_text=False),
+    Column("course", "Course", 0.26),
+    Column("sessions", "Sessions", 0.08, "right", free_text=False),
+    Column("people", "Required", 0.08, "right", free_text=False),
+    Column("excused", "Excused", 0.08, "right", free_text=False),
+    Column("completed", "Completed", 0.09, "right", free_text=False),
+    Column("share", "Completion", 0.11, "right", free_text=False),
+    Column("population", "Required population", 0.30),
+)
+DEPARTMENT_COLUMNS = (
+    Column("course", "Course", 0.30),
+    Column("department", "Department", 0.30),
+    Column("people", "Required", 0.10, "right", free_text=False),
+    Column("excused", "Excused", 0.10, "right", free_text=False),
+    Column("completed", "Completed", 0.10, "right", free_text=False),
+    Column("share", "Completion", 0.10, "right", free_text=False),
+)
+NONCOMPLIANCE_COLUMNS = (
+    Column("person", "Person", 0.22),
+    Column("department", "Department", 0.11),
+    Column("course", "Course", 0.14),
+    Column("missing", "Missing sessions: date, meeting, why", 0.33),
+    Column("overrides", "Overrides", 0.20),
+)
+OVERRIDE_COLUMNS = (
+    Column("person", "Person", 0.22),
+    Column("meeting", "Meeting", 0.20),
+    Column("decision", "Decision → status", 0.12, free_text=False),
+    Column("reason", "Reason", 0.20),
+    Column("reviewer", "Reviewer, date", 0.26),
+)
+CALLER_COLUMNS = (
+    Column("caller", "Caller", 0.18),
+    Column("meeting", "Meeting", 0.22),
+    Column("attended", "Attended · status", 0.14, free_text=False),
+    Column("hints", "Hints (never merged)", 0.46),
+)
+OTHER_COLUMNS = (
+    Column("person", "Person · e-mail", 0.36),
+    Column("why", "Role · why not counted", 0.30),
+    Column("attended", "Attended · status", 0.34, free_text=False),
 )
 FLAG_COLUMNS = (
     Column("flag", "Flag", 0.22, free_text=False),
@@ -442,6 +476,162 @@ def _spans(start: pd.Series, end: pd.Series, tz: Any) -> list[str]:
     ]
 
 
+def _audit_sections(plan: Planner, inp: ReportInput) -> None:
+    """Non-compliance first, then overrides, unidentified callers and departments."""
+    summary, tz = inp.summary, inp.tz
+    section = "audit"
+    plan.heading(f"Non-compliance ({len(summary.noncompliance)})", section, new_page=True)
+    if summary.noncompliance:
+        plan.table(
+            "noncompliance",
+            NONCOMPLIANCE_COLUMNS,
+            [
+                [
+                    n.person.label,
+                    n.department,
+                    f"{n.course}\n{n.sessions_complete} of {n.sessions_total} complete",
+                    "\n".join(m.text(tz) for m in n.missing) or "sessions required not reached",
+                    "\n".join(d.text for d in n.decisions),
+                ]
+                for n in summary.noncompliance
+            ],
+            section,
+            caption="Required people who did not complete a course, and why",
+        )
+    else:
+        text = "Every required person completed their courses (or was excused)."
+        plan.block(Block("note", {"text": text}, 20), section)
+    plan.heading(f"Overrides applied ({len(summary.overrides)})", section, level=2)
+    if summary.overrides:
+        plan.table(
+            "overrides",
+            OVERRIDE_COLUMNS,
+            [
+                [
+                    o.person.label,
+                    f"{fmt_local(o.start, tz)[:10]} {o.title}".strip(),
+                    f"{o.decision.decision} → {o.status}",
+                    o.decision.reason,
+                    f"{o.decision.reviewer}, {o.decision.date}",
+                ]
+                for o in summary.overrides
+            ],
+            section,
+        )
+    else:
+        plan.block(Block("note", {"text": "No reviewer's decision applied."}, 20), section)
+    if summary.callers:
+        plan.heading(f"Unidentified callers ({len(summary.callers)})", section, level=2)
+        plan.table(
+            "callers",
+            CALLER_COLUMNS,
+            [
+                [
+                    c.person.label,
+                    f"{fmt_local(c.start, tz)[:10]} {c.title}".strip(),
+                    f"{fmt_duration(c.attended_seconds)} · {c.status}",
+                    "\n".join(c.hints) or "no one else used this number in this run",
+                ]
+                for c in summary.callers
+            ],
+            section,
+            caption="Dial-in callers whose number is on no roster; they enter no rate",
+        )
+    if summary.departments:
+        plan.heading("Completion per department (required people)", section, level=2)
+        plan.table(
+            "departments",
+            DEPARTMENT_COLUMNS,
+            [
+                [
+                    d.course,
+                    d.department,
+                    str(d.people),
+                    str(d.excused),
+                    str(d.completed),
+                    d.rate.text,
+                ]
+                for d in summary.departments
+            ],
+            section,
+            caption=f"Criteria: {summary.criteria_line()}",
+        )
+
+
+def _required_mask(rows: pd.DataFrame) -> pd.Series:
+    """Rows that enter the rates (rule 11); every row when the result has no `required`."""
+    if "required" not in rows.columns:
+        return pd.Series(True, index=rows.index, dtype=bool)
+    return rows["required"].map(truthy).astype(bool)
+
+
+def _attendance_cells(
+    rows: pd.DataFrame, tz: Any, *, others: bool
+) -> tuple[list[list[str]], list[str]]:
+    """The four cells of each attendance row; the person is named by the roster, with
+    the email or number seen beside when merged (rule 14)."""
+    cols = [
+        "roster_name",
+        "display_name",
+        "email",
+        "person_key",
+        "is_host",
+        "is_cohost",
+        "attended_seconds",
+        "meeting_seconds",
+        "breakout_seconds",
+        "status",
+        "flags",
+        "seen_as",
+        "role",
+    ]
+    present = rows.reindex(columns=[*cols, "first_join", "last_leave"])
+    table_rows, classes = [], []
+    for (
+        roster_name,
+        name,
+        email,
+        key,
+        host,
+        cohost,
+        attended,
+        msec,
+        bsec,
+        st,
+        flags,
+        seen,
+        role,
+    ), first_s, last_s in zip(
+        present[cols].itertuples(index=False, name=None),
+        fmt_local_many(present["first_join"], tz, date=False),
+        fmt_local_many(present["last_leave"], tz, date=False),
+        strict=True,
+    ):
+        person = _person(
+            _s(roster_name) or name,
+            email,
+            key,
+            bool(host) if not pd.isna(host) else False,
+            bool(cohost) if not pd.isna(cohost) else False,
+            sep=" · ",
+        )
+        if _s(seen):
+            person += f" · seen as {_s(seen).replace(';', '; ')}"
+        status = [_s(st)]
+        if others:
+            status.append(_s(role) or "attendee")
+        table_rows.append(
+            [
+                person,
+                _attended_cell(fmt_duration(attended), share_text(attended, msec), bsec),
+                f"{first_s or '?'} – {last_s or '?'}" if first_s or last_s else "",
+                " · ".join([*status, *split_flags(flags)]),
+            ]
+        )
+        classes.append(f"status-{_s(st)}")
+    return table_rows, classes
+
+
 def build_pages(inp: ReportInput) -> tuple[list[Page], dict[str, Any]]:
     """The report as explicit pages, plus the facts every page's template may show."""
     tz = inp.tz
@@ -469,9 +659,14 @@ def build_pages(inp: ReportInput) -> tuple[list[Page], dict[str, Any]]:
             f"{summary.meetings_audited} audited, {summary.meetings_failed} could not be fetched",
         ),
         (
-            "Attendance rows",
-            f"{counts.rows}: {counts.complete} complete, "
-            f"{counts.partial} partial, {counts.absent} absent",
+            "Completion (required people)",
+            f"{summary.rate.long} completed their courses",
+        ),
+        (
+            "Required rows",
+            f"{counts.rows}: {counts.complete} complete, {counts.partial} partial, "
+            f"{counts.absent} absent, {counts.excused} excused; "
+            f"{len(summary.others)} other participant row(s) not counted",
         ),
         ("Tool version", run.tool_version + (" (offline re-run)" if run.offline else "")),
     ]
@@ -486,6 +681,30 @@ def build_pages(inp: ReportInput) -> tuple[list[Page], dict[str, Any]]:
     # Cover: facts, completion charts, course table.
     plan.heading(str(meta["title"]), "cover", new_page=True)
     plan.block(Block("facts", {"facts": facts}, len(facts) * 12 + 12), "cover")
+    criteria = criteria_facts(summary)
+    plan.heading("Criteria of every rate in this report", "cover", level=2)
+    height = sum(text_lines(v, plan.width * 0.75) for _, v in criteria) * 11 + 10
+    plan.block(Block("facts", {"facts": criteria}, height), "cover")
+    if summary.courses:
+        plan.heading("Completion per course (required people)", "cover", level=2)
+        plan.table(
+            "courses",
+            COURSE_COLUMNS,
+            [
+                [
+                    c.course,
+                    str(c.sessions),
+                    str(c.people),
+                    str(c.excused),
+                    str(c.completed),
+                    c.rate.text,
+                    c.population or "not stated",
+                ]
+                for c in summary.courses
+            ],
+            "cover",
+        )
+    _audit_sections(plan, inp)
     bars = [
         Bar(f"{m.title} ({fmt_local(m.start, tz)[:10]})", m.complete, m.partial, m.absent)
         for m in summary.meetings
@@ -502,12 +721,7 @@ def build_pages(inp: ReportInput) -> tuple[list[Page], dict[str, Any]]:
                 "cover",
             )
     if summary.courses:
-        by_label = sorted(summary.courses, key=lambda c: c.course)
-        course_bars = [Bar(c.course, c.completed, 0, c.not_completed) for c in by_label]
-        course_rows = [
-            [c.course, str(c.sessions), str(c.people), str(c.completed), fmt_share(c.completion)]
-            for c in by_label
-        ]
+        course_bars = [Bar(c.course, c.completed, 0, c.not_completed) for c in summary.courses]
         for i in range(0, len(course_bars), 20):
             chunk = course_bars[i : i + 20]
             plan.block(
@@ -518,8 +732,6 @@ def build_pages(inp: ReportInput) -> tuple[list[Page], dict[str, Any]]:
                 ),
                 "cover",
             )
-        plan.heading("Courses", "cover", level=2)
-        plan.table("courses", COURSE_COLUMNS, course_rows, "cover")
 
     # One section per meeting.
     by_meeting = {k: g for k, g in att.groupby("meeting_id", sort=False)} if len(att) else {}
@@ -530,6 +742,7 @@ def build_pages(inp: ReportInput) -> tuple[list[Page], dict[str, Any]]:
     names = _names(att)
     labels = _labels(att)
     instances = sorted(inp.instances, key=lambda i: (i.start or run.period_start, i.title, i.id))
+    by_id = {m.meeting_id: m for m in summary.meetings}
     for inst in instances:
         section = f"meeting:{inst.id}"
         rows = by_meeting.get(inst.id, att[:0])
@@ -543,6 +756,16 @@ def build_pages(inp: ReportInput) -> tuple[list[Page], dict[str, Any]]:
             ("Duration", fmt_duration(seconds)),
             ("Host", inst.host_email or ""),
         ]
+        figures = by_id.get(inst.id)
+        if figures is not None:
+            mfacts += [
+                (
+                    "Completion (required)",
+                    f"{figures.rate.long} ({figures.excused} excused, {figures.others} other"
+                    " participant(s) not counted)",
+                ),
+                ("Criteria", summary.criteria_line(figures.population)),
+            ]
         height = sum(text_lines(v, plan.width * 0.75) for _, v in mfacts) * 11 + 10
         plan.block(Block("facts", {"facts": mfacts}, height), section)
         if inst.id in unfetched:
@@ -551,70 +774,27 @@ def build_pages(inp: ReportInput) -> tuple[list[Page], dict[str, Any]]:
             plan.block(Block("note", {"text": text}, note_h), section)
         elif len(rows) == 0:
             plan.block(Block("note", {"text": "No participants were recorded."}, 20), section)
-        cols = [
-            "display_name",
-            "email",
-            "person_key",
-            "is_host",
-            "is_cohost",
-            "attended_seconds",
-            "meeting_seconds",
-            "breakout_seconds",
-            "first_join",
-            "last_leave",
-            "status",
-            "flags",
-        ]
-        present = rows.reindex(columns=cols)
-        table_rows, classes = [], []
-        for (
-            name,
-            email,
-            key,
-            host,
-            cohost,
-            attended,
-            msec,
-            bsec,
-            _,
-            _,
-            st,
-            flags,
-        ), first_s, last_s in zip(
-            present.itertuples(index=False, name=None),
-            fmt_local_many(present["first_join"], tz, date=False),
-            fmt_local_many(present["last_leave"], tz, date=False),
-            strict=True,
-        ):
-            attended_s = fmt_duration(attended)
-            share_s = fmt_share(share(attended, msec))
-            table_rows.append(
-                [
-                    _person(
-                        name,
-                        email,
-                        key,
-                        bool(host) if not pd.isna(host) else False,
-                        bool(cohost) if not pd.isna(cohost) else False,
-                        sep=" · ",
-                    ),
-                    _attended_cell(attended_s, share_s, bsec),
-                    f"{first_s or '?'} – {last_s or '?'}" if first_s or last_s else "",
-                    " · ".join([_s(st), *split_flags(flags)]),
-                ]
-            )
-            classes.append(f"status-{_s(st)}")
-        if table_rows:
+        required = _required_mask(rows)
+        for part, others in ((rows[required], False), (rows[~required], True)):
+            table_rows, classes = _attendance_cells(part, tz, others=others)
+            if not table_rows:
+                continue
+            what = "other participants" if others else "attendance"
             plan.table(
                 "attendance",
                 ATTENDANCE_COLUMNS,
                 table_rows,
                 section,
+                caption=(
+                    f"Other participants ({len(table_rows)}): not required, in no rate"
+                    if others
+                    else ""
+                ),
                 # A page that continues the table says whose rows it holds.
-                continued=f"{inst.title} — attendance (continued)",
+                continued=f"{inst.title} — {what} (continued)",
                 row_classes=classes,
             )
-        absent = rows[rows["status"] == "absent"] if len(rows) else rows
+        absent = rows[required & (rows["status"] == "absent")] if len(rows) else rows
         if len(absent):
             # The absentees are rows of the table above too; here they are one flowing,
             # alphabetical list per meeting (roster name, e-mail, department).

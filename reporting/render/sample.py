@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from fractions import Fraction
 from typing import Any
 
 import pandas as pd
@@ -15,6 +16,7 @@ import pandas as pd
 from reporting.columns import BREAKOUT_COLUMNS, COURSE_CSV_COLUMNS, DEVICE_CSV_COLUMNS
 from reporting.model import FetchFailure, Instance, RunInfo
 from reporting.render.context import ReportInput
+from reporting.render.summary import Criteria
 
 
 @dataclass(frozen=True)
@@ -178,6 +180,7 @@ def sample_input(
             FetchFailure("series-2", None, "series-2: HTTP 404 from Webex; check the meeting id")
         ],
         "page_problems": {instances[0].id: ("page 2: not JSON",)} if instances else {},
+        "criteria": Criteria(min_percent=Fraction(80), rosters={0: "roster sample.csv"}),
     }
     defaults.update(kwargs)
     return ReportInput(
