@@ -10,7 +10,15 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from reporting.config import COMPLIANCE, SANDBOX, Config, EmailConfig, Rules, format_duration
+from reporting.config import (
+    COMPLIANCE,
+    SANDBOX,
+    Config,
+    EmailConfig,
+    MeetingEntry,
+    Rules,
+    format_duration,
+)
 from reporting.signing import describe_signing
 
 __all__ = ["format_plan"]
@@ -30,13 +38,17 @@ def format_plan(config: Config) -> str:
         f"meetings   {len(config.meetings)}",
     ]
     for number, entry in enumerate(config.meetings, start=1):
-        kind = "instance" if "_I_" in entry.id else "series / meeting: every ended instance"
-        lines.append(f"  {number}. {entry.id} ({kind})")
+        if entry.id is None:
+            kind = "every ended instance it selects in the period"
+        elif "_I_" in entry.id:
+            kind = "instance"
+        else:
+            kind = "series / meeting: every ended instance"
+        lines.append(f"  {number}. {entry.ref} ({kind})")
         lines.append(f"     title  {entry.title or '(from Webex)'}")
-        lines.append(f"     course {entry.course or entry.id}")
-        roster = entry.roster or config.roster
-        source = "" if entry.roster else " (default)" if roster else ""
-        lines.append(f"     roster {roster or 'none: attendees only, no absentees'}{source}")
+        course = entry.course or (entry.match.title if entry.match else None) or entry.ref
+        lines.append(f"     course {course}")
+        lines.append(f"     roster {_roster(config, entry)}")
     lines.append(f"rules      {_rules(config.rules)}")
     lines.append(f"reports    {len(config.reports) or 'none (CSV files only)'}")
     for spec in config.reports:
@@ -56,6 +68,19 @@ def format_plan(config: Config) -> str:
     lines.append(f"pdf        {config.pdf.page_size}{pdfa}")
     lines.append(f"signing    {describe_signing(config)}")
     return "\n".join(lines)
+
+
+def _roster(config: Config, entry: MeetingEntry) -> str:
+    if entry.roster is None:
+        if config.roster is None:
+            return "none: attendees only, no absentees"
+        return f"{config.roster} (default)"
+    parts = [str(path) for path in entry.roster_files or ()]
+    if "invitees" in entry.roster_sources:
+        parts.append("Webex invitees (panelists apart)")
+    if "registrants" in entry.roster_sources:
+        parts.append("approved Webex registrants of the series")
+    return " + ".join(parts)
 
 
 def _local(moment: datetime, tz: ZoneInfo) -> str:

@@ -55,6 +55,7 @@ __all__ = [
     "COMPLIANCE",
     "Config",
     "EmailConfig",
+    "MatchSpec",
     "MeetingEntry",
     "OAuthConfig",
     "PdfOptions",
@@ -585,22 +586,83 @@ class WebexConfig(BaseModel):
 _STEM = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]*$")
 
 
-class MeetingEntry(BaseModel):
-    """One ``meetings:`` entry: a series id (every ended instance in the period), a
-    scheduled meeting id, or a single instance id (``..._I_...``). ``title`` overrides the
-    API's title in reports; ``course`` groups entries; ``roster`` overrides the top-level
-    ``roster`` for this entry (resolved against the config's folder)."""
+RosterSource = Literal["invitees", "registrants"]
+ROSTER_SOURCES: tuple[RosterSource, ...] = ("invitees", "registrants")
+MATCH_TYPES = ("meeting", "webinar")
+
+
+class MatchSpec(BaseModel):
+    """``match:`` of a meetings entry (rule 16): every ended instance of the period whose
+    title matches ``title`` (a case-insensitive shell-style pattern), whose host is one of
+    ``hosts`` (each listed with ``hostEmail``) and whose ``scheduledType`` is ``type``."""
 
     model_config = _MODEL_CONFIG
 
-    id: str
+    title: str | None = None
+    hosts: tuple[str, ...] = ()
+    type: Literal["meeting", "webinar"] | None = None
+
+    @field_validator("title", mode="before")
+    @classmethod
+    def _title(cls, value: Any) -> Any:
+        if value is None or (isinstance(value, str) and value.strip()):
+            return value.strip() if isinstance(value, str) else None
+        raise _bad(f"expected a title pattern, got {_show(value)}", 'e.g. "Security awareness*"')
+
+    @field_validator("hosts", mode="before")
+    @classmethod
+    def _hosts(cls, value: Any) -> Any:
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, (list, tuple)) or not items:
+            raise _bad(f"expected a list of host emails, got {_show(value)}", "or leave it out")
+        return tuple(_email(item).lower() for item in items)
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _type(cls, value: Any) -> Any:
+        if value is None or value in MATCH_TYPES:
+            return value
+        raise _bad(f"unknown meeting type {_show(value)}", "use meeting or webinar")
+
+    @model_validator(mode="after")
+    def _something(self) -> MatchSpec:
+        if self.title is None and not self.hosts and self.type is None:
+            raise _bad("match selects every meeting", "give at least one of title, hosts, type")
+        return self
+
+    def describe(self) -> str:
+        """One line naming what the match asks for (also its key in the store)."""
+        parts = []
+        if self.title is not None:
+            parts.append(f"title={self.title!r}")
+        if self.hosts:
+            parts.append("hosts=" + ",".join(self.hosts))
+        if self.type is not None:
+            parts.append(f"type={self.type}")
+        return "match " + " ".join(parts)
+
+
+class MeetingEntry(BaseModel):
+    """One ``meetings:`` entry: a series id (every ended instance in the period), a
+    scheduled meeting id, or a single instance id (``..._I_...``); or, instead of ``id``,
+    a ``match:`` (rule 16). ``title`` overrides the API's title in reports; ``course``
+    groups entries; ``roster`` overrides the top-level ``roster`` for this entry: a CSV
+    path (resolved against the config's folder) or a list of CSV paths and the sources
+    ``invitees`` / ``registrants`` (rule 14)."""
+
+    model_config = _MODEL_CONFIG
+
+    id: str | None = None
+    match: MatchSpec | None = None
     title: str | None = None
     course: str | None = None
-    roster: Path | None = None
+    roster: tuple[Path | RosterSource, ...] | None = None
 
     @field_validator("id", mode="before")
     @classmethod
     def _id(cls, value: Any) -> Any:
+        if value is None:
+            return None
         if isinstance(value, str) and value.strip() and not re.search(r"\s", value.strip()):
             return value.strip()
         raise _bad(
@@ -620,7 +682,54 @@ class MeetingEntry(BaseModel):
     @field_validator("roster", mode="before")
     @classmethod
     def _roster(cls, value: Any, info: ValidationInfo) -> Any:
-        return None if value is None else _roster_path(value, info)
+        if value is None:
+            return None
+        items = list(value) if isinstance(value, (list, tuple)) else [value]
+        if not items:
+            raise _bad("empty roster list", "name CSV files, invitees or registrants")
+        out: list[Path | str] = []
+        for number, item in enumerate(items):
+            if isinstance(item, str) and item.strip().lower() in ROSTER_SOURCES:
+                out.append(item.strip().lower())
+                continue
+            try:
+                out.append(_roster_path(item, info))
+            except PydanticCustomError as exc:
+                where = f"item {number + 1}: " if len(items) > 1 else ""
+                raise _bad(
+                    where + str(exc.context["message"] if exc.context else exc),
+                    "a CSV path, `invitees` or `registrants`",
+                ) from None
+        return tuple(out)
+
+    @model_validator(mode="after")
+    def _one_selector(self) -> MeetingEntry:
+        if (self.id is None) == (self.match is None):
+            raise _bad(
+                "give either id or match" if self.id is None else "give id or match, not both",
+                'write `- id: <meeting id>` or `- match: {title: "Security awareness*"}`',
+            )
+        return self
+
+    @property
+    def ref(self) -> str:
+        """How the entry is named in messages, the store and reports: its id or its match."""
+        if self.id is not None:
+            return self.id
+        assert self.match is not None
+        return self.match.describe()
+
+    @property
+    def roster_files(self) -> tuple[Path, ...] | None:
+        """The entry's own roster CSVs; None when it names no roster (the default applies)."""
+        if self.roster is None:
+            return None
+        return tuple(item for item in self.roster if isinstance(item, Path))
+
+    @property
+    def roster_sources(self) -> frozenset[str]:
+        """``invitees`` / ``registrants`` when the entry's roster names them."""
+        return frozenset(item for item in self.roster or () if isinstance(item, str))
 
 
 def _roster_path(value: Any, info: ValidationInfo) -> Path:
@@ -1251,7 +1360,7 @@ def _from_validation(exc: ValidationError, display: str, lines: dict[Loc, int]) 
 _MISSING_HINTS = {
     "timezone": "add e.g. timezone: Europe/Berlin",
     "meetings": "add a meetings: list with at least one `- id: <meeting id>`",
-    "id": "every meetings entry needs `id: <meeting id>`",
+    "id": "every meetings entry needs `id: <meeting id>` or `match:`",
     "name": "every report needs `name:` (the file stem of its outputs)",
     "audience": "every report needs `audience:` (compliance, or e.g. summary)",
     "from": "add from: attendance@example.com",

@@ -38,14 +38,14 @@ def _fetch_lines(config: Config, store: Store | None) -> list[str]:
     lines = [f"Would fetch from {source}:"]
     period = (config.period.start, config.period.end)
     for entry in config.meetings:
-        plan = store.latest_plan(entry.id, period, config.webex.host_email) if store else None
+        plan = store.latest_plan(entry.ref, period, config.webex.host_email) if store else None
         if plan is None or plan[0] is None:
-            lines.append(f"  {entry.id}: look up, expand to its instances, fetch participants")
+            lines.append(f"  {entry.ref}: look up, expand to its instances, fetch participants")
             continue
         instances = [m["id"] for m in plan[0]]
         stored = [i for i in instances if store is not None and store.complete_fetch(i)]
         lines.append(
-            f"  {entry.id}: {len(instances)} instance(s) planned last time, "
+            f"  {entry.ref}: {len(instances)} instance(s) planned last time, "
             f"{len(stored)} already stored (not fetched again unless --refresh)"
         )
     return lines

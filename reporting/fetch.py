@@ -35,16 +35,18 @@ import functools
 import logging
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ParamSpec, Protocol, TypeVar
 
 from reporting.collector import full_collections_paused
+from reporting.discovery.match import MatchLike, selection_item, selects
+from reporting.discovery.people import Registrant, invitees_from_items, registrants_from_items
 from reporting.errors import StoreError, WebexError
 from reporting.logs import redact
-from reporting.model import FetchFailure, Instance, InstanceRecords, RecordProblem
+from reporting.model import FetchFailure, Instance, InstanceRecords, Invitee, RecordProblem
 from reporting.store import FetchState, Store
 from reporting.webex.client import WebexClient, WebexRequestError
 from reporting.webex.models import (
@@ -53,12 +55,14 @@ from reporting.webex.models import (
     SERIES,
     looks_like_instance_id,
     meeting_type,
+    parse_time,
     to_instance,
     unlooked_instance,
 )
 from reporting.webex.schema import (
     BadRecord,
     check_participants,
+    decode_items,
     decode_participant_page,
     meeting_problem,
 )
@@ -90,7 +94,7 @@ def participant_ceiling(instance: Instance) -> int:
 
 class _Entry(Protocol):
     @property
-    def id(self) -> str: ...
+    def id(self) -> str | None: ...
     @property
     def title(self) -> str | None: ...
     @property
@@ -118,6 +122,92 @@ class FetchConfig(Protocol):
     def webex(self) -> _Webex: ...
     @property
     def meetings(self) -> Sequence[_Entry]: ...
+
+
+# -- what discovery reads of an entry (stand-in configs may leave it out) ---------------
+
+INVITEES = "invitees"
+REGISTRANTS = "registrants"
+# A planned meeting that rule 17 leaves out (named by id, started outside the period).
+OUTSIDE_PERIOD = "outsidePeriod"
+
+
+def entry_ref(entry: _Entry) -> str:
+    """The entry's id, or its match described: how the store and messages name it."""
+    ref = getattr(entry, "ref", None)
+    return str(ref) if ref else str(entry.id)
+
+
+def _entry_match(entry: _Entry) -> MatchLike | None:
+    match: MatchLike | None = getattr(entry, "match", None)
+    return match
+
+
+def _entry_sources(entry: _Entry) -> frozenset[str]:
+    return frozenset(getattr(entry, "roster_sources", ()) or ())
+
+
+def _entry_course(entry: _Entry) -> str | None:
+    """The course label: ``course:``, else a match's title pattern (rule 16)."""
+    if entry.course:
+        return entry.course
+    match = _entry_match(entry)
+    if match is not None:
+        return match.title or entry_ref(entry)
+    return None
+
+
+def _invitees_key(instance_id: str) -> str:
+    return f"{INVITEES}:{instance_id}"
+
+
+def _registrants_key(series_id: str) -> str:
+    return f"{REGISTRANTS}:{series_id}"
+
+
+def planned_instances(
+    meetings: Sequence[dict[str, Any]], index: int, entry: _Entry, period_label: str
+) -> tuple[list[Instance], list[str]]:
+    """The instances of an entry's stored plan, and the notes rules 16 and 17 ask for."""
+    ref = entry_ref(entry)
+    course = _entry_course(entry)
+    instances: list[Instance] = []
+    notes: list[str] = []
+    for meeting in meetings:
+        if meeting.get("lookedUp") is False:
+            instances.append(
+                unlooked_instance(
+                    str(meeting["id"]),
+                    entry_index=index,
+                    entry_id=ref,
+                    course=course,
+                    title=entry.title,
+                )
+            )
+        elif meeting.get(OUTSIDE_PERIOD):
+            notes.append(
+                f"meeting {meeting['id']} (meetings[{index}]) started {meeting.get('start')}, "
+                f"outside the period {period_label}; it is left out of this report "
+                "(rule 17): name it in the config of its own period"
+            )
+        else:
+            instances.append(
+                to_instance(
+                    meeting, entry_index=index, entry_id=ref, course=course, title=entry.title
+                )
+            )
+    if _entry_match(entry) is not None and not meetings:
+        notes.append(f"meetings[{index}] ({ref}) selects no ended meeting in period {period_label}")
+    return instances, notes
+
+
+def selection(index: int, entry: _Entry, meetings: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """What a ``match:`` entry selected, for the manifest and ``check --online``."""
+    return {
+        "entry": index,
+        "match": entry_ref(entry),
+        "selected": [selection_item(m) for m in meetings],
+    }
 
 
 # -- progress ----------------------------------------------------------------------------
@@ -213,6 +303,7 @@ class FetchStats:
     instances_resumed: int = 0  # continued from a stored cursor
     instances_failed: int = 0
     entries_failed: int = 0
+    list_pages: int = 0  # invitee and registrant pages
     seconds: float = 0.0
     offline: bool = False
 
@@ -241,6 +332,10 @@ class FetchOutcome:
     stats: FetchStats = field(default_factory=FetchStats)
     # Things the reports should say about the plan (an instance named by two entries).
     notes: list[str] = field(default_factory=list)
+    # Registrants of webinar series whose entries' rosters name them (rule 14), by series id.
+    registrants: dict[str, tuple[Registrant, ...]] = field(default_factory=dict)
+    # What each `match:` entry selected (rule 16), in config order.
+    selections: list[dict[str, Any]] = field(default_factory=list)
 
 
 # -- online ------------------------------------------------------------------------------
@@ -261,20 +356,36 @@ def _record_problems(offset: int, bad: Sequence[BadRecord]) -> list[RecordProble
     return [RecordProblem(offset + b.index, b.fields, b.detail) for b in bad]
 
 
+_PAGE_WORDS = {
+    "participants": "participant page",
+    INVITEES: "invitee page",
+    REGISTRANTS: "registrant page",
+}
+
+
 def _problem_text(
-    instance_id: str, number: int, url: str, problem: str, tracking: str | None
+    instance_id: str,
+    number: int,
+    url: str,
+    problem: str,
+    tracking: str | None,
+    kind: str = "participants",
 ) -> str:
     """``number``: the page's place in the list (1 = first), not counting attempts that
     were asked again."""
     where = f"TrackingId {tracking}" if tracking else url
+    subject, _, own_id = instance_id.partition(":")
+    if not own_id:
+        subject, own_id = "participants", instance_id
+    what = "meeting" if subject != REGISTRANTS else "series"
     return (
-        f"meeting {instance_id}: participant page {number} ({where}) {problem}; the page "
-        "is kept in the store, its records are not counted; the meeting is fetched again "
-        "on the next run"
+        f"{what} {own_id}: {_PAGE_WORDS.get(kind, kind)} {number} ({where}) {problem}; the "
+        "page is kept in the store, its records are not counted; the meeting is fetched "
+        "again on the next run"
     )
 
 
-def records_from_store(store: Store, fetch: FetchState) -> _Result:
+def records_from_store(store: Store, fetch: FetchState, kind: str = "participants") -> _Result:
     records: list[dict[str, Any]] = []
     problems: list[str] = []
     bad: list[RecordProblem] = []
@@ -286,12 +397,15 @@ def records_from_store(store: Store, fetch: FetchState) -> _Result:
         if page.problem is not None:
             tracking = page.headers.get("trackingid")
             problems.append(
-                _problem_text(fetch.instance_id, number, page.url, page.problem, tracking)
+                _problem_text(fetch.instance_id, number, page.url, page.problem, tracking, kind)
             )
             continue
-        decoded = decode_participant_page(page.body)
-        bad.extend(_record_problems(len(records), decoded.bad))
-        records.extend(decoded.items)
+        if kind == "participants":
+            decoded = decode_participant_page(page.body)
+            bad.extend(_record_problems(len(records), decoded.bad))
+            records.extend(decoded.items)
+        else:
+            records.extend(decode_items(page.body))
     return _Result(tuple(records), tuple(problems), tuple(bad))
 
 
@@ -335,34 +449,36 @@ class _Fetcher:
         self.refresh = refresh
         self.progress = progress
         self.period = (config.period.start, config.period.end)
+        self.label = config.period.label
         self.host_email = config.webex.host_email
         self.stats = FetchStats()
         self._tasks: dict[str, asyncio.Task[_Result]] = {}
+        self.selections: dict[int, dict[str, Any]] = {}
+        self.registrant_lists: dict[str, tuple[Registrant, ...]] = {}
 
     # planning
 
-    async def plan(self, index: int, entry: _Entry) -> tuple[list[Instance], list[dict[str, Any]]]:
-        what = f"meeting {entry.id} (meetings[{index}])"
+    async def plan(self, index: int, entry: _Entry) -> list[dict[str, Any]]:
+        """The meeting objects an entry stands for (the plan the store keeps)."""
+        match = _entry_match(entry)
+        if match is not None:
+            return await self._select(index, entry, match)
+        assert entry.id is not None  # an entry has an id or a match
+        entry_id = entry.id
+        what = f"meeting {entry_id} (meetings[{index}])"
         failed: WebexRequestError | None = None
         try:
-            page = await self.client.get_meeting(entry.id, what=what)
+            page = await self.client.get_meeting(entry_id, what=what)
         except WebexRequestError as exc:
             # A bad token fails everything; anything else about an instance id still leaves
             # its participants worth asking for (rule 4 infers the window).
-            if exc.status == 401 or not looks_like_instance_id(entry.id):
+            if exc.status == 401 or not looks_like_instance_id(entry_id):
                 raise
             failed = exc
         if failed is not None:
             log.warning("%s: Get Meeting failed (%s); window will be inferred", what, failed)
-            instance = unlooked_instance(
-                entry.id,
-                entry_index=index,
-                entry_id=entry.id,
-                course=entry.course,
-                title=entry.title,
-            )
-            return [instance], [{"id": entry.id, "lookedUp": False}]
-        await self.db(self.store.add_lookup_page, self.run_id, entry.id, "meeting", page)
+            return [{"id": entry_id, "lookedUp": False}]
+        await self.db(self.store.add_lookup_page, self.run_id, entry_id, "meeting", page)
         if page.problem is not None:
             raise WebexError(f"{what}: Get Meeting answered an unusable body ({page.problem})")
         meeting = page.json()
@@ -371,39 +487,37 @@ class _Fetcher:
             raise WebexError(f"{what}: Get Meeting answered a meeting object with {problem}")
         kind = meeting_type(meeting)
         if kind == INSTANCE:
-            meetings = [meeting]
-        elif kind == SERIES:
-            meetings = await self._list_instances(entry.id, entry.id, what)
-        elif kind == SCHEDULED:
+            start = parse_time(meeting.get("start"))
+            if start is not None and not self.period[0] <= start < self.period[1]:
+                # Rule 17: a named instance of another period is not this period's.
+                return [{**meeting, OUTSIDE_PERIOD: True}]
+            return [meeting]
+        if kind == SERIES:
+            return await self._list_instances(entry_id, entry_id, what)
+        if kind == SCHEDULED:
             series = str(meeting.get("meetingSeriesId") or "")
             if not series:
                 raise WebexError(f"{what}: a scheduled meeting without a meetingSeriesId")
-            meetings = [
+            return [
                 m
-                for m in await self._list_instances(series, entry.id, what)
-                if m.get("scheduledMeetingId") == entry.id
+                for m in await self._list_instances(series, entry_id, what)
+                if m.get("scheduledMeetingId") == entry_id
             ]
-        else:
-            raise WebexError(f"{what}: unknown meetingType {kind[:40]!r}")
-        instances = [
-            to_instance(
-                m, entry_index=index, entry_id=entry.id, course=entry.course, title=entry.title
-            )
-            for m in meetings
-        ]
-        return instances, meetings
+        raise WebexError(f"{what}: unknown meetingType {kind[:40]!r}")
 
-    async def _list_instances(
-        self, series_id: str, subject: str, what: str
-    ) -> list[dict[str, Any]]:
-        params = {
-            "meetingSeriesId": series_id,
+    def _listing_params(self) -> dict[str, str]:
+        return {
             "meetingType": "meeting",
             "state": "ended",
             "from": _api_time(self.period[0]),
             "to": _api_time(self.period[1]),
         }
-        seen: dict[str, dict[str, Any]] = {}
+
+    async def _listed(
+        self, params: dict[str, str], subject: str, what: str
+    ) -> list[dict[str, Any]]:
+        """Every item of a List Meetings walk; each page kept in the store."""
+        items: list[dict[str, Any]] = []
         pages = self.client.pages("meetings", params, what=what, max_items=MAX_LISTED_INSTANCES)
         async for page in pages:
             await self.db(self.store.add_lookup_page, self.run_id, subject, "meetings", page)
@@ -419,65 +533,171 @@ class _Fetcher:
                 if problem is not None:
                     # An instance read around a wrong field could be dropped or misdated.
                     raise WebexError(f"{what}: List Meetings answered an instance with {problem}")
-                if item.get("meetingType", INSTANCE) == INSTANCE:
+            items.extend(page.items)
+        return items
+
+    async def _list_instances(
+        self, series_id: str, subject: str, what: str
+    ) -> list[dict[str, Any]]:
+        params = {"meetingSeriesId": series_id, **self._listing_params()}
+        seen: dict[str, dict[str, Any]] = {}
+        for item in await self._listed(params, subject, what):
+            if item.get("meetingType", INSTANCE) == INSTANCE and "id" in item:
+                seen.setdefault(str(item["id"]), item)
+        return sorted(seen.values(), key=lambda m: (str(m.get("start") or ""), str(m["id"])))
+
+    async def _select(self, index: int, entry: _Entry, match: MatchLike) -> list[dict[str, Any]]:
+        """Rule 16: the ended instances of the period that a ``match:`` selects.
+
+        Listed per host (``hostEmail``) when the match names hosts, else once for the
+        token's scope (an admin's organisation, a host's own meetings, or
+        ``webex.host_email``'s). Every field is checked here: the API has no title filter,
+        and ``hostEmail`` also lists meetings the host was only invited to.
+        """
+        ref = entry_ref(entry)
+        what = f"meetings[{index}] ({ref})"
+        hosts: Sequence[str | None] = tuple(match.hosts) or (None,)
+        seen: dict[str, dict[str, Any]] = {}
+        for host in hosts:
+            params = self._listing_params()
+            if host is not None:
+                params["hostEmail"] = host
+            for item in await self._listed(params, ref, what):
+                if selects(match, item, self.period):
                     seen.setdefault(str(item["id"]), item)
         return sorted(seen.values(), key=lambda m: (str(m.get("start") or ""), str(m["id"])))
 
     # fetching
 
     def tasks(self) -> list[asyncio.Task[_Result]]:
-        """The fetch task of every instance asked for so far."""
+        """The fetch task of every instance and list asked for so far."""
         return list(self._tasks.values())
+
+    def _task(self, key: str, make: Callable[[], Any]) -> asyncio.Task[_Result]:
+        task = self._tasks.get(key)
+        if task is None:
+            task = asyncio.ensure_future(make())
+            self._tasks[key] = task
+        return task
 
     def records(self, instance: Instance) -> asyncio.Task[_Result]:
         """One fetch per instance id, however many entries name it."""
-        task = self._tasks.get(instance.id)
-        if task is None:
-            task = asyncio.ensure_future(self._fetch(instance))
-            self._tasks[instance.id] = task
-        return task
+        return self._task(instance.id, lambda: self._fetch(instance))
+
+    def invitees(self, instance: Instance) -> asyncio.Task[_Result]:
+        """``GET /meetingInvitees`` of an instance, every page (rule 14), once per run."""
+        return self._task(
+            _invitees_key(instance.id),
+            lambda: self._fetch_list(
+                _invitees_key(instance.id),
+                "meetingInvitees",
+                {"meetingId": instance.id},
+                instance.state,
+                INVITEES,
+                f"invitees of meeting {instance.id}",
+                # Invitees are at most the people a session of its kind can hold.
+                participant_ceiling(instance),
+            ),
+        )
+
+    def registrants(self, series_id: str) -> asyncio.Task[_Result]:
+        """``GET /meetings/{seriesId}/registrants``, every page (rule 14), once per run."""
+        from urllib.parse import quote
+
+        return self._task(
+            _registrants_key(series_id),
+            lambda: self._fetch_list(
+                _registrants_key(series_id),
+                f"meetings/{quote(series_id, safe='')}/registrants",
+                {},
+                "ended",
+                REGISTRANTS,
+                f"registrants of series {series_id}",
+                WEBINAR_RECORDS_CEILING,
+            ),
+        )
 
     async def _fetch(self, instance: Instance) -> _Result:
-        ended = instance.state == "ended"
-        if ended and not self.refresh:
-            done = await self.db(self.store.complete_fetch, instance.id)
-            if done is not None:
-                self.stats.instances_reused += 1
-                self.progress.instance_done(instance.id, ok=True, reused=True)
-                return await self.db(records_from_store, self.store, done)
-        partial: FetchState | None = None
-        if ended and not self.refresh:
-            partial = await self.db(self.store.resumable_fetch, instance.id)
         try:
-            if partial is not None and partial.pages > 0 and not self._own_cursor(partial):
-                await self.db(self.store.abandon_fetch, partial.id)
-                partial = None
-            if partial is not None and partial.pages > 0:
-                self.stats.instances_resumed += 1
-                try:
-                    result = await self._walk(partial, instance, partial.next_url)
-                except WebexRequestError as exc:
-                    if exc.status != 400:
-                        raise
-                    log.info("meeting %s: stored cursor refused; restarting it", instance.id)
-                    await self.db(self.store.abandon_fetch, partial.id)
-                    fresh = await self.db(
-                        self.store.start_fetch, self.run_id, instance.id, instance.state
-                    )
-                    result = await self._walk(fresh, instance, None)
-            else:
-                if partial is None:
-                    partial = await self.db(
-                        self.store.start_fetch, self.run_id, instance.id, instance.state
-                    )
-                result = await self._walk(partial, instance, None)
+            result, how = await self._stored_or_walk(
+                instance.id,
+                "meetingParticipants",
+                {"meetingId": instance.id},
+                instance.state,
+                "participants",
+                _what(instance),
+                participant_ceiling(instance),
+            )
         except WebexError:
             self.stats.instances_failed += 1
             self.progress.instance_done(instance.id, ok=False, reused=False)
             raise
-        self.stats.instances_fetched += 1
-        self.progress.instance_done(instance.id, ok=True, reused=False)
+        if how == "reused":
+            self.stats.instances_reused += 1
+        else:
+            self.stats.instances_fetched += 1
+            if how == "resumed":
+                self.stats.instances_resumed += 1
+        self.progress.instance_done(instance.id, ok=True, reused=how == "reused")
         return result
+
+    async def _fetch_list(
+        self,
+        key: str,
+        path: str,
+        params: dict[str, str],
+        state: str,
+        kind: str,
+        what: str,
+        max_items: int,
+    ) -> _Result:
+        result, _how = await self._stored_or_walk(key, path, params, state, kind, what, max_items)
+        return result
+
+    async def _stored_or_walk(
+        self,
+        key: str,
+        path: str,
+        params: dict[str, str],
+        state: str,
+        kind: str,
+        what: str,
+        max_items: int,
+    ) -> tuple[_Result, str]:
+        """A list's items from a complete stored fetch, a resumed one, or a fresh walk.
+
+        ``key`` names the fetch in the store (an instance id for participants, prefixed
+        for invitees and registrants); how it went is "reused", "resumed" or "fetched".
+        """
+        ended = state == "ended"
+        if ended and not self.refresh:
+            done = await self.db(self.store.complete_fetch, key)
+            if done is not None:
+                return await self.db(records_from_store, self.store, done, kind), "reused"
+        partial: FetchState | None = None
+        if ended and not self.refresh:
+            partial = await self.db(self.store.resumable_fetch, key)
+        if partial is not None and partial.pages > 0 and not self._own_cursor(partial):
+            await self.db(self.store.abandon_fetch, partial.id)
+            partial = None
+        if partial is not None and partial.pages > 0:
+            try:
+                walked = await self._walk(
+                    partial, key, path, params, kind, what, partial.next_url, max_items
+                )
+            except WebexRequestError as exc:
+                if exc.status != 400:
+                    raise
+                log.info("%s: stored cursor refused; restarting it", what)
+                await self.db(self.store.abandon_fetch, partial.id)
+                fresh = await self.db(self.store.start_fetch, self.run_id, key, state)
+                walked = await self._walk(fresh, key, path, params, kind, what, None, max_items)
+                return walked, "fetched"
+            return walked, "resumed"
+        if partial is None:
+            partial = await self.db(self.store.start_fetch, self.run_id, key, state)
+        walked = await self._walk(partial, key, path, params, kind, what, None, max_items)
+        return walked, "fetched"
 
     def _own_cursor(self, fetch: FetchState) -> bool:
         """Whether a stored cursor may be followed (it is on the client's own origin)."""
@@ -490,100 +710,186 @@ class _Fetcher:
         )
         return False
 
-    async def _walk(self, fetch: FetchState, instance: Instance, start_url: str | None) -> _Result:
-        what = f"meeting {instance.id}"
-        if instance.entry_id != instance.id:
-            what += f" (of {instance.entry_id})"
+    async def _walk(
+        self,
+        fetch: FetchState,
+        key: str,
+        path: str,
+        params: dict[str, str],
+        kind: str,
+        what: str,
+        start_url: str | None,
+        max_items: int,
+    ) -> _Result:
         records: list[dict[str, Any]] = []
         problems: list[str] = []
         bad: list[RecordProblem] = []
-        pages = self.client.pages(
-            "meetingParticipants",
-            {"meetingId": instance.id},
-            start_url=start_url,
-            what=what,
-            max_items=participant_ceiling(instance),
-        )
         number = 0
+        participants = kind == "participants"
+        pages = self.client.pages(path, params, start_url=start_url, what=what, max_items=max_items)
         async for page in pages:
             last = page.next_url is None and not page.superseded
             await self.db(
                 self.store.add_page,
                 self.run_id,
                 fetch.id,
-                instance.id,
+                key,
                 page,
                 # A next link may carry a secret the API echoed; a cursor without it
-                # is refused on resume (400) and the meeting restarts from page one.
+                # is refused on resume (400) and the list restarts from page one.
                 cursor=None if page.cursor_after is None else redact(page.cursor_after),
                 last=last,
+                kind=kind,
             )
-            self.stats.pages += 1
-            self.progress.page(instance.id)
+            if participants:
+                self.stats.pages += 1
+                self.progress.page(key)
+            else:
+                self.stats.list_pages += 1
             if page.superseded:
                 continue
             number += 1
             if page.items is None:
                 problem = page.problem or "unusable"
                 tracking = page.headers.get("trackingid")
-                problems.append(_problem_text(instance.id, number, page.url, problem, tracking))
+                problems.append(_problem_text(key, number, page.url, problem, tracking, kind))
             else:
-                # The typed check of the schema, on the body the client already read.
-                bad.extend(
-                    _record_problems(len(records), check_participants(page.body, page.items))
-                )
+                if participants:
+                    # The typed check of the schema, on the body the client already read.
+                    bad.extend(
+                        _record_problems(len(records), check_participants(page.body, page.items))
+                    )
                 records.extend(page.items)
         if start_url is not None:
             # Resumed: the pages of earlier runs are in the store, read them all back.
-            return await self.db(records_from_store, self.store, fetch)
+            return await self.db(records_from_store, self.store, fetch, kind)
         return _Result(tuple(records), tuple(problems), tuple(bad))
 
     # one entry, end to end
 
     async def entry(
         self, index: int, entry: _Entry
-    ) -> tuple[list[Instance], list[InstanceRecords], list[FetchFailure]]:
+    ) -> tuple[list[Instance], list[InstanceRecords], list[FetchFailure], list[str]]:
+        ref = entry_ref(entry)
         try:
-            instances, meetings = await self.plan(index, entry)
+            meetings = await self.plan(index, entry)
         except WebexError as exc:
             message = str(exc)
             self.stats.entries_failed += 1
             await self.db(
                 self.store.save_plan,
                 self.run_id,
-                entry.id,
+                ref,
                 self.period,
                 self.host_email,
                 None,
                 message,
             )
-            await self.db(self.store.record_failure, self.run_id, entry.id, None, message)
-            return [], [], [FetchFailure(entry.id, None, message)]
+            await self.db(self.store.record_failure, self.run_id, ref, None, message)
+            return [], [], [FetchFailure(ref, None, message)], []
         await self.db(
-            self.store.save_plan, self.run_id, entry.id, self.period, self.host_email, meetings
+            self.store.save_plan, self.run_id, ref, self.period, self.host_email, meetings
         )
+        instances, notes = planned_instances(meetings, index, entry, self.label)
+        if _entry_match(entry) is not None:
+            self.selections[index] = selection(index, entry, meetings)
+        for note in notes:
+            log.warning("%s", note)
         fresh = [i for i in instances if i.id not in self._tasks]
         self.progress.planned(len({i.id for i in fresh}))
+        sources = _entry_sources(entry)
         tasks = [self.records(i) for i in instances]
+        invitee_tasks = [
+            self.invitees(i) if _wants_invitees(i, sources) else None for i in instances
+        ]
+        series = sorted({i.series_id for i in instances if i.series_id})
+        registrant_tasks = (
+            {s: self.registrants(s) for s in series} if REGISTRANTS in sources else {}
+        )
         done = await asyncio.gather(*tasks, return_exceptions=True)
+        invited = await asyncio.gather(
+            *(t for t in invitee_tasks if t is not None), return_exceptions=True
+        )
+        registered = dict(
+            zip(
+                registrant_tasks,
+                await asyncio.gather(*registrant_tasks.values(), return_exceptions=True),
+                strict=True,
+            )
+        )
+        invited_iter = iter(invited)
         data: list[InstanceRecords] = []
         failures: list[FetchFailure] = []
-        for instance, result in zip(instances, done, strict=True):
-            if isinstance(result, WebexError):
-                message = str(result)
-                await self.db(
-                    self.store.record_failure, self.run_id, entry.id, instance.id, message
-                )
-                failures.append(FetchFailure(entry.id, instance.id, message))
-            elif isinstance(result, BaseException):
-                raise result
+        for instance, result, invitee_task in zip(instances, done, invitee_tasks, strict=True):
+            invitee_result = next(invited_iter) if invitee_task is not None else None
+            parts = _assemble(
+                instance, result, invitee_result, registered, sources, self.registrant_lists
+            )
+            if isinstance(parts, BaseException):
+                if not isinstance(parts, WebexError):
+                    raise parts
+                message = str(parts)
+                await self.db(self.store.record_failure, self.run_id, ref, instance.id, message)
+                failures.append(FetchFailure(ref, instance.id, message))
             else:
-                data.append(
-                    InstanceRecords(
-                        instance, result.records, result.problems, record_problems=result.bad
-                    )
-                )
-        return instances, data, failures
+                data.append(parts)
+        return instances, data, failures, notes
+
+
+def _what(instance: Instance) -> str:
+    what = f"meeting {instance.id}"
+    if instance.entry_id != instance.id:
+        what += f" (of {instance.entry_id})"
+    return what
+
+
+def _wants_invitees(instance: Instance, sources: frozenset[str]) -> bool:
+    """Invitees are asked for when the roster names them, and for every webinar: its
+    panelists get the role ``panelist`` (rule 10) whatever the roster."""
+    return INVITEES in sources or instance.scheduled_type == "webinar"
+
+
+def _assemble(
+    instance: Instance,
+    result: _Result | BaseException,
+    invitees: _Result | BaseException | None,
+    registered: Mapping[str, _Result | BaseException],
+    sources: frozenset[str],
+    registrant_lists: dict[str, tuple[Registrant, ...]],
+) -> InstanceRecords | BaseException:
+    """An instance's records with its invitees, or why it cannot be audited.
+
+    Invitees or registrants a roster needs and that could not be fetched fail the
+    instance (who was required is unknown); a webinar's invitees asked for its panelists
+    only leave a page problem (panelists are then not told apart)."""
+    if isinstance(result, BaseException):
+        return result
+    problems = list(result.problems)
+    people: tuple[Invitee, ...] | None = None
+    if isinstance(invitees, BaseException):
+        if INVITEES in sources or not isinstance(invitees, WebexError):
+            return invitees
+        problems.append(
+            f"meeting {instance.id}: its invitees could not be fetched ({invitees}); its "
+            "panelists are not told apart from its attendees"
+        )
+    elif invitees is not None:
+        people = invitees_from_items(invitees.records)
+        problems.extend(invitees.problems)
+    if REGISTRANTS in sources and instance.series_id:
+        listed = registered.get(instance.series_id)
+        if isinstance(listed, BaseException):
+            return listed
+        if listed is not None:
+            registrant_lists[instance.series_id] = registrants_from_items(listed.records)
+            problems.extend(listed.problems)
+    return InstanceRecords(
+        instance,
+        result.records,
+        tuple(problems),
+        invitees=people,
+        record_problems=result.bad,
+    )
 
 
 async def _cancelled(tasks: Sequence[asyncio.Future[Any]]) -> None:
@@ -649,11 +955,14 @@ async def fetch_all(
     stats.rate_wait_seconds = client.limiter.waited_seconds - waited_before
     stats.seconds = time.monotonic() - started
     outcome = FetchOutcome([], [], [], stats)
+    outcome.registrants = dict(fetcher.registrant_lists)
+    outcome.selections = [fetcher.selections[i] for i in sorted(fetcher.selections)]
     owners = _Owners(outcome.notes)
-    for (index, entry), (instances, data, failures) in zip(
+    for (index, entry), (instances, data, failures, notes) in zip(
         enumerate(config.meetings), results, strict=True
     ):
-        kept = {i.id for i in instances if owners.claim(i.id, index, entry.id)}
+        outcome.notes.extend(notes)
+        kept = {i.id for i in instances if owners.claim(i.id, index, entry_ref(entry))}
         outcome.instances.extend(i for i in instances if i.id in kept)
         outcome.data.extend(d for d in data if d.instance.id in kept)
         outcome.failures.extend(
@@ -698,14 +1007,17 @@ def _load_offline(config: FetchConfig, store: Store) -> FetchOutcome:
     """The FetchOutcome of the newest stored plan and pages, without any request.
 
     Each entry's newest plan is expanded as online (an instance several entries yield is
-    kept under the first, with a note). Per instance, its newest fetch that was not
-    abandoned decides:
+    kept under the first, with a note; rule 16 and 17 notes are given again). Per
+    instance, its newest fetch that was not abandoned decides:
 
     - finished (complete, or walked to its end with unusable pages): its records and
       ``page_problems``, unless a failure was recorded for the instance after that fetch;
     - unfinished (no page at all, or interrupted with pages missing), none, or followed by
       a failure: a `FetchFailure` with the stored failure message, as the online run
       reported it. Partial records are never passed on as if they were all.
+
+    Invitees and registrants are read the same way; when a roster needs them and the
+    store holds no finished list, the instance fails like one whose pages are missing.
 
     Raises `StoreError` when the store holds no plan at all for the period.
     """
@@ -716,62 +1028,82 @@ def _load_offline(config: FetchConfig, store: Store) -> FetchOutcome:
     owners = _Owners(outcome.notes)
     planned_any = False
     for index, entry in enumerate(config.meetings):
-        plan = store.latest_plan(entry.id, period, host_email)
+        ref = entry_ref(entry)
+        plan = store.latest_plan(ref, period, host_email)
         if plan is None:
             message = (
-                f"meeting {entry.id} (meetings[{index}]): not in the store for period "
+                f"meeting {ref} (meetings[{index}]): not in the store for period "
                 f"{config.period.label}; run once without --offline"
             )
             stats.entries_failed += 1
-            outcome.failures.append(FetchFailure(entry.id, None, message))
+            outcome.failures.append(FetchFailure(ref, None, message))
             continue
         planned_any = True
         meetings, failure = plan
         if meetings is None:
             stats.entries_failed += 1
-            outcome.failures.append(FetchFailure(entry.id, None, failure or "not planned"))
+            outcome.failures.append(FetchFailure(ref, None, failure or "not planned"))
             continue
-        for meeting in meetings:
-            if meeting.get("lookedUp") is False:
-                instance = unlooked_instance(
-                    str(meeting["id"]),
-                    entry_index=index,
-                    entry_id=entry.id,
-                    course=entry.course,
-                    title=entry.title,
-                )
-            else:
-                instance = to_instance(
-                    meeting,
-                    entry_index=index,
-                    entry_id=entry.id,
-                    course=entry.course,
-                    title=entry.title,
-                )
-            if not owners.claim(instance.id, index, entry.id):
+        instances, notes = planned_instances(meetings, index, entry, config.period.label)
+        for note in notes:
+            log.warning("%s", note)
+        outcome.notes.extend(notes)
+        if _entry_match(entry) is not None:
+            outcome.selections.append(selection(index, entry, meetings))
+        sources = _entry_sources(entry)
+        for instance in instances:
+            if not owners.claim(instance.id, index, ref):
                 continue
             outcome.instances.append(instance)
             failed = _offline_failure(store, instance.id)
             if failed is not None:
                 stats.instances_failed += 1
-                outcome.failures.append(FetchFailure(entry.id, instance.id, failed))
+                outcome.failures.append(FetchFailure(ref, instance.id, failed))
                 continue
             fetch = store.latest_fetch(instance.id)
             assert fetch is not None  # _offline_failure said it is finished
             result = records_from_store(store, fetch)
+            invitees: _Result | BaseException | None = _offline_list(
+                store, _invitees_key(instance.id), INVITEES
+            )
+            if invitees is None and _wants_invitees(instance, sources):
+                invitees = WebexError(
+                    f"meeting {instance.id}: its invitees are not in the store; run once "
+                    "without --offline"
+                )
+            elif not _wants_invitees(instance, sources):
+                invitees = None
+            registered: dict[str, _Result | BaseException] = {}
+            if REGISTRANTS in sources and instance.series_id:
+                listed = _offline_list(store, _registrants_key(instance.series_id), REGISTRANTS)
+                registered[instance.series_id] = listed or WebexError(
+                    f"series {instance.series_id}: its registrants are not in the store; run "
+                    "once without --offline"
+                )
+            parts = _assemble(instance, result, invitees, registered, sources, outcome.registrants)
+            if isinstance(parts, BaseException):
+                stats.instances_failed += 1
+                outcome.failures.append(FetchFailure(ref, instance.id, str(parts)))
+                continue
             stats.instances_reused += 1
             stats.pages += fetch.pages
-            outcome.data.append(
-                InstanceRecords(
-                    instance, result.records, result.problems, record_problems=result.bad
-                )
-            )
+            outcome.data.append(parts)
     if not planned_any and config.meetings:
         raise StoreError(
             f"the store {store.path} holds nothing for period {config.period.label}",
             hint="run once without --offline to fetch the meetings",
         )
     return outcome
+
+
+def _offline_list(store: Store, key: str, kind: str) -> _Result | None:
+    """A stored invitee or registrant list walked to its end; None when there is none."""
+    fetch = store.latest_fetch(key)
+    if fetch is None or not fetch.finished:
+        return None
+    if store.last_failure(key, since=fetch.updated) is not None:
+        return None
+    return records_from_store(store, fetch, kind)
 
 
 def _offline_failure(store: Store, instance_id: str) -> str | None:

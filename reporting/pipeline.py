@@ -21,6 +21,7 @@ from reporting import __version__, preflight
 from reporting.attendance import compute, mask_result
 from reporting.config import Config, resolve_smtp_credentials, resolve_token
 from reporting.deliver import DeliverySummary, RenderedReport, deliver
+from reporting.discovery.rosters import rosters_by_instance
 from reporting.errors import StoreError, WebexError
 from reporting.fetch import FetchOutcome, fetch_all, load_offline
 from reporting.logs import register_secret
@@ -31,7 +32,6 @@ from reporting.render.context import ReportInput
 from reporting.render.criteria import report_criteria
 from reporting.render.csv import write_csvs
 from reporting.render.formats import selected
-from reporting.roster import Roster, load_roster
 from reporting.signing import SigningKey, load_signing_key
 from reporting.store import Store
 from reporting.webex.client import WebexClient
@@ -141,7 +141,8 @@ def _run_stages(
             hint="nothing was written or sent; fix the cause and run again",
         )
 
-    rosters = _rosters_by_entry(config)
+    rosters, roster_notes = rosters_by_instance(config, fetched.data, fetched.registrants)
+    fetched.notes.extend(roster_notes)
     result = compute(fetched.data, config.rules, rosters, run_info.as_of, planned=fetched.instances)
     # Said once, here; stderr, the manifest and every report read these lines.
     warnings = setting_warnings(config, result)
@@ -166,7 +167,8 @@ def _run_stages(
             result=mask_result(result, spec.audience),
             failures=fetched.failures,
             page_problems=page_problems,
-            notes=quality_notes,
+            # Rules 16-17 (a left-out instance, an empty match) beside the quality notes.
+            notes=(*fetched.notes, *quality_notes),
             criteria=criteria,
             page_size=config.pdf.page_size,
             pdfa=config.pdf.pdfa,
@@ -200,6 +202,7 @@ def _run_stages(
             page_problems=page_problems,
             notes=[*fetched.notes, *quality_notes],
             signing=signing_key.describe() if signing_key else None,
+            selections=fetched.selections,
         )
     )
     if signing_key is not None:
@@ -313,20 +316,5 @@ def ledger_key(config: Config) -> str:
     Not the config file's bytes: fixing a comment, a path or a threshold and rerunning must
     not email every recipient again. Auditing other meetings is another audit.
     """
-    meetings = "\n".join(sorted(entry.id for entry in config.meetings))
+    meetings = "\n".join(sorted(entry.ref for entry in config.meetings))
     return f"{config.period.label}:{hashlib.sha256(meetings.encode()).hexdigest()[:16]}"
-
-
-def _rosters_by_entry(config: Config) -> dict[int, Roster | None]:
-    cache: dict[Path, Roster] = {}
-
-    def load(path: Path | None) -> Roster | None:
-        if path is None:
-            return None
-        if path not in cache:
-            cache[path] = load_roster(path)
-        return cache[path]
-
-    return {
-        index: load(entry.roster or config.roster) for index, entry in enumerate(config.meetings)
-    }

@@ -9,7 +9,9 @@ Schema (``PRAGMA user_version`` = 1)::
                   meetings (JSON list of the Meeting objects the entry expanded to; an
                   instance Get Meeting could not describe is {"id": .., "lookedUp": false}),
                   failure (text, when the entry could not be planned)
-    fetches       one walk through the participant pages of one instance: instance_id,
+    fetches       one walk through the participant pages of one instance (or through its
+                  invitees, ``invitees:<instance id>``, or a series' registrants,
+                  ``registrants:<series id>``): instance_id,
                   run_id (that started it), state (the instance's state then), next_url
                   (the cursor: where the walk continues), pages, complete (walked to the
                   end with every page usable), abandoned. A walk that reached the end with
@@ -17,9 +19,9 @@ Schema (``PRAGMA user_version`` = 1)::
                   pages are read for this run, and the next run fetches it again
     pages         every response body as received: run_id, fetch_id (participant pages)
                   or NULL (lookups), subject (instance or entry id), kind (participants |
-                  meeting | meetings), seq, method, url (no secrets), status, headers (the
-                  ones that matter: Link, TrackingId, Retry-After, Content-Type, Date),
-                  body, fetched_at, problem (why the body is unusable), superseded
+                  invitees | registrants | meeting | meetings), seq, method, url (no
+                  secrets), status, headers (the ones that matter: Link, TrackingId,
+                  Retry-After, Content-Type, Date), body, fetched_at, problem (why the body is unusable), superseded
     failures      run_id, entry_id, instance_id, message
     ledger        key, report, recipient, status (sent | refused), detail, message_id, at
 
@@ -494,8 +496,12 @@ class Store:
         *,
         cursor: str | None,
         last: bool,
+        kind: str = "participants",
     ) -> int:
-        """Store a participant page and move its fetch's cursor, in one transaction.
+        """Store a list page and move its fetch's cursor, in one transaction.
+
+        ``kind``: participants, or invitees / registrants (whose fetches are keyed
+        ``invitees:<instance id>`` and ``registrants:<series id>``).
 
         ``last``: the walk ends with this page. The fetch is then marked complete only if
         none of its pages is unusable (a superseded page was asked again and does not
@@ -504,7 +510,7 @@ class Store:
         with self._tx() as tx:
             row = tx.execute("SELECT pages FROM fetches WHERE id = ?", (fetch_id,)).fetchone()
             seq = int(row["pages"]) if row is not None else 0
-            self._insert_page(tx, run_id, fetch_id, instance_id, "participants", seq, page)
+            self._insert_page(tx, run_id, fetch_id, instance_id, kind, seq, page)
             complete = last
             if last:
                 bad = tx.execute(

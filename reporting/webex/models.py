@@ -59,6 +59,7 @@ def to_instance(
         end = None  # a live instance's `end` is the scheduled one, not an actual end
     host = meeting.get("hostEmail")
     series = meeting.get("meetingSeriesId")
+    scheduled = meeting.get("scheduledMeetingId")
     return Instance(
         id=str(meeting["id"]),
         entry_index=entry_index,
@@ -72,6 +73,7 @@ def to_instance(
         host_email=str(host) if host else None,
         scheduled_type=str(meeting.get("scheduledType") or "meeting"),
         looked_up=True,
+        scheduled_meeting_id=str(scheduled) if scheduled else None,
     )
 
 

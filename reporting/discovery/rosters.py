@@ -1,0 +1,126 @@
+"""Rule 14: the roster of each instance, from CSV files, invitees and registrants.
+
+An entry's ``roster`` (or, when it names none, the top-level ``roster``) is the union, by
+person key, of its CSV files, the instance's invitees that are not panelists, and the
+approved registrants of the instance's series. The first source that names a person gives
+their name and department; later sources only add aliases no one else holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Protocol
+
+from reporting.discovery.people import Registrant
+from reporting.model import InstanceRecords
+from reporting.roster import Roster, RosterEntry, load_roster
+
+INVITEES = "invitees"
+REGISTRANTS = "registrants"
+
+
+class _Entry(Protocol):
+    @property
+    def roster(self) -> object: ...
+    @property
+    def roster_files(self) -> tuple[Path, ...] | None: ...
+    @property
+    def roster_sources(self) -> frozenset[str]: ...
+
+
+class _Config(Protocol):
+    @property
+    def meetings(self) -> Sequence[_Entry]: ...
+    @property
+    def roster(self) -> Path | None: ...
+
+
+def roster_from_people(people: Iterable[tuple[str, str | None]]) -> Roster:
+    """A roster of (email, name) pairs; the first pair of an email (any case) wins."""
+    entries: dict[str, RosterEntry] = {}
+    for email, name in people:
+        entry = RosterEntry(email=email.strip(), name=name, department=None)
+        entries.setdefault(entry.key, entry)
+    return Roster(entries=tuple(entries.values()))
+
+
+def union(rosters: Sequence[Roster]) -> Roster:
+    """One roster holding every person of ``rosters`` once, keyed like rule 2."""
+    if len(rosters) == 1:
+        return rosters[0]
+    merged: dict[str, RosterEntry] = {}
+    owner: dict[str, str] = {}  # every email (lower-case) -> the key of its person
+    for roster in rosters:
+        for entry in roster:
+            key = owner.get(entry.key, entry.key)
+            known = merged.get(key)
+            if known is None:
+                aliases = tuple(a for a in entry.aliases if a.lower() not in owner)
+                merged[key] = RosterEntry(
+                    entry.email, entry.name, entry.department, aliases, entry.line
+                )
+                owner[key] = key
+                owner.update((a.lower(), key) for a in aliases)
+                continue
+            extra = tuple(a for a in (entry.email, *entry.aliases) if a.lower() not in owner)
+            if extra:
+                merged[key] = RosterEntry(
+                    known.email,
+                    known.name or entry.name,
+                    known.department or entry.department,
+                    known.aliases + extra,
+                    known.line,
+                )
+                owner.update((a.lower(), key) for a in extra)
+    sources = [r.source for r in rosters if r.source is not None]
+    return Roster(entries=tuple(merged.values()), source=sources[0] if sources else None)
+
+
+def rosters_by_instance(
+    config: _Config,
+    data: Sequence[InstanceRecords],
+    registrants: Mapping[str, tuple[Registrant, ...]],
+    *,
+    load: Callable[[Path], Roster] = load_roster,
+) -> tuple[dict[str, Roster | None], list[str]]:
+    """(instance id -> its roster or None, notes for the report) for every fetched instance."""
+    cache: dict[Path, Roster] = {}
+    rosters: dict[str, Roster | None] = {}
+    notes: list[str] = []
+
+    def csv(path: Path) -> Roster:
+        if path not in cache:
+            cache[path] = load(path)
+        return cache[path]
+
+    for item in data:
+        instance = item.instance
+        entry = config.meetings[instance.entry_index]
+        files = entry.roster_files
+        if files is None:
+            files = (config.roster,) if config.roster is not None else ()
+        sources = entry.roster_sources
+        if not files and not sources:
+            rosters[instance.id] = None
+            continue
+        parts = [csv(path) for path in files]
+        if INVITEES in sources and item.invitees is not None:
+            invited = [(i.email, i.display_name) for i in item.invitees if not i.panelist]
+            if not invited:
+                notes.append(
+                    f"meeting {instance.id}: its roster names invitees, and Webex lists no "
+                    "invitee who is not a panelist"
+                )
+            parts.append(roster_from_people(invited))
+        if REGISTRANTS in sources:
+            listed = registrants.get(instance.series_id or "", ())
+            approved = [(r.email, r.name) for r in listed if r.approved]
+            if not approved:
+                notes.append(
+                    f"meeting {instance.id}: its roster names registrants, and Webex lists "
+                    f"no approved registrant of series {instance.series_id}"
+                )
+            parts.append(roster_from_people(approved))
+        rosters[instance.id] = union(parts)
+    return rosters, notes
