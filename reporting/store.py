@@ -21,7 +21,8 @@ Schema (``PRAGMA user_version`` = 1)::
                   or NULL (lookups), subject (instance or entry id), kind (participants |
                   invitees | registrants | meeting | meetings), seq, method, url (no
                   secrets), status, headers (the ones that matter: Link, TrackingId,
-                  Retry-After, Content-Type, Date), body, fetched_at, problem (why the body is unusable), superseded
+                  Retry-After, Content-Type, Date), body, fetched_at, problem (why the
+                  body is unusable), superseded
     failures      run_id, entry_id, instance_id, message
     ledger        key, report, recipient, status (sent | refused), detail, message_id, at
 
