@@ -172,8 +172,14 @@ def run(
 @main.command()
 @click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False))
 @click.option("--period", help="Check with this calendar month, e.g. 2026-10.")
-def check(config_path: str, period: str | None) -> None:
-    """Validate CONFIG and print the resolved plan; touches no network."""
+@click.option(
+    "--online",
+    is_flag=True,
+    help="Also ask Webex what each entry selects (title, start, host, id); reads the "
+    "meeting lists only.",
+)
+def check(config_path: str, period: str | None, online: bool) -> None:
+    """Validate CONFIG and print the resolved plan; touches no network unless --online."""
     from reporting.check import format_plan
     from reporting.preflight import problems
     from reporting.quality import check_warnings
@@ -191,6 +197,18 @@ def check(config_path: str, period: str | None) -> None:
         click.echo(f"error: {problem}", err=True)
     if found:
         sys.exit(max(problem.exit_code for problem in found))
+    if online:
+        from reporting.discovery.online import check_online, format_online
+
+        try:
+            checked = check_online(config, os.environ)
+        except AttendanceError as error:
+            _fail(error)
+        click.echo(format_online(config, checked))
+        for warning in checked.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        if checked.failed:
+            sys.exit(EXIT_FAILURE)
 
 
 @main.command()

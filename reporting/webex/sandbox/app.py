@@ -1,7 +1,8 @@
 """The ASGI app: Webex's meetings and participants endpoints over a dataset.
 
 Routes (all under ``/v1``): ``GET /meetingParticipants``, ``GET /meetingParticipants/{id}``,
-``GET /meetings``, ``GET /meetings/{meetingId}``, and ``POST /access_token`` (an OAuth
+``GET /meetings``, ``GET /meetings/{meetingId}``, ``GET /meetingInvitees`` and
+``GET /meetings/{meetingId}/registrants`` (see `people`), and ``POST /access_token`` (an OAuth
 integration refreshes its access token). A raw ASGI front layer does what every Webex
 endpoint does before routing: ``TrackingId``, bearer-token authentication, the per-token
 rate limit and fault injection (see `faults`). Starlette routes the rest.
@@ -102,6 +103,7 @@ ACCESS_TOKEN_PATH = "/v1/access_token"  # noqa: S105 - a path, not a secret
 ACCESS_TOKEN_LIFETIME = 14 * 24 * 3600.0  # an integration's access token: about 14 days
 REFRESH_TOKEN_LIFETIME = 90 * 24 * 3600.0  # its refresh token: about 90 days
 MAX_LIMIT = 100
+MAX_INSTANCES = 10_000  # List Meetings with meetingType=meeting lists at most this many
 DEFAULT_MAX = 10
 PARTICIPANT_TIMES = ("meetingStartTime", "joinedTime", "leftTime")
 ERROR_TEXT = {
@@ -654,6 +656,9 @@ async def list_meetings(request: Request) -> Response:
     states = ("active", "scheduled", "ready", "lobby", "inProgress", "ended", "missed", "expired")
     if state is not None and state not in states:
         raise ApiError(400, f"Invalid state '{state[:40]}'.")
+    scheduled_type = params.get("scheduledType")
+    if scheduled_type not in (None, "meeting", "webinar", "personalRoomMeeting"):
+        raise ApiError(400, f"Invalid scheduledType '{scheduled_type[:40]}'.")
     limit = _max(params)
     series: Json | None = None
     if series_id:
@@ -669,6 +674,12 @@ async def list_meetings(request: Request) -> Response:
     start = _param_time(params, "from", zone)
     end = _param_time(params, "to", zone)
     effective_type = meeting_type or ("" if series_id else "meetingSeries")
+    if series_id:
+        scheduled_type = None  # ignored with meetingSeriesId, as the reference says
+    elif scheduled_type == "personalRoomMeeting" and effective_type != "scheduledMeeting":
+        raise ApiError(
+            400, f"scheduledType personalRoomMeeting is not supported with {effective_type}."
+        )
     if effective_type == "meeting":
         start = start or ((end - timedelta(days=7)) if end else now - timedelta(days=7))
         end = end or (start + timedelta(days=7) if params.get("from") else now)
@@ -687,7 +698,14 @@ async def list_meetings(request: Request) -> Response:
             continue
         if state is not None and meeting.get("state") != state:
             continue
-        if host_filter and str(meeting["hostEmail"]).lower() != host_filter:
+        # hostEmail (or a host's own token) also lists what the user is invited to.
+        if (
+            host_filter
+            and str(meeting["hostEmail"]).lower() != host_filter
+            and not index.is_invited(meeting, host_filter)
+        ):
+            continue
+        if not _scheduled_type_matches(meeting, kind, scheduled_type, series_id):
             continue
         if kind == "meetingSeries":
             first, last = spans.get(
@@ -698,6 +716,8 @@ async def list_meetings(request: Request) -> Response:
         elif not start <= index.starts[meeting["id"]] < end:
             continue
         selected.append(meeting)
+    if effective_type == "meeting":
+        selected = selected[:MAX_INSTANCES]
     ids = [str(m["id"]) for m in selected]
     offset = _read_cursor(params.get("cursor"), ids)
     chunk = selected[offset : offset + limit]
@@ -705,6 +725,21 @@ async def list_meetings(request: Request) -> Response:
     if offset + len(chunk) < len(selected):
         headers["Link"] = _next_link(request, offset + len(chunk), ids[offset + len(chunk) - 1])
     return _json({"items": [_meeting_view(m, zone) for m in chunk]}, MEETINGS_TYPE, headers)
+
+
+def _scheduled_type_matches(
+    meeting: Json, kind: str, wanted: str | None, series_id: str | None
+) -> bool:
+    """List Meetings' ``scheduledType`` rule: without it, series and instances of meetings
+    and webinars (not personal rooms); a personal-room instance counts as a meeting."""
+    if series_id:
+        return True
+    have = str(meeting.get("scheduledType") or "meeting")
+    if kind == "meeting" and have == "personalRoomMeeting":
+        have = "meeting"
+    if wanted is not None:
+        return have == wanted
+    return kind == "scheduledMeeting" or have in ("meeting", "webinar")
 
 
 def _series_spans(index: Index) -> dict[str, tuple[datetime, datetime]]:
@@ -788,10 +823,14 @@ class SandboxApp:
     """ASGI entry: tracking id, auth, rate limit and faults, then Starlette routing."""
 
     def __init__(self, sandbox: Sandbox) -> None:
+        from reporting.webex.sandbox.people import list_invitees, list_registrants
+
         self.sandbox = sandbox
         self.router = Starlette(
             routes=[
                 Route("/v1/meetingParticipants", list_participants, methods=["GET"]),
+                Route("/v1/meetingInvitees", list_invitees, methods=["GET"]),
+                Route("/v1/meetings/{meetingId}/registrants", list_registrants, methods=["GET"]),
                 Route("/v1/meetingParticipants/{participantId}", get_participant, methods=["GET"]),
                 Route("/v1/meetings", list_meetings, methods=["GET"]),
                 Route("/v1/meetings/{meetingId}", get_meeting, methods=["GET"]),

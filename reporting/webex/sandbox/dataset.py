@@ -15,6 +15,11 @@ File format (JSON, UTF-8)::
       },
       "meetings": [ ... ],                      # Meeting objects in the API's own shape
       "participants": {"<instance id>": [ ... ]},   # Participant objects, API shape
+      "invitees": {"<meeting id>": [ ... ]},    # optional; invitee objects (email,
+                                                # displayName, coHost, panelist) of a
+                                                # series, scheduled meeting or instance
+      "registrants": {"<series id>": [ ... ]},  # optional; Registrant objects (email,
+                                                # firstName, lastName, status, ...)
       "faults": "seed=7,429=5%"                 # optional, the --faults SPEC syntax
     }
 
@@ -41,6 +46,10 @@ are the sandbox's own and never sent:
 - ``_panelist: true`` — a designated webinar panelist;
 - ``_unmuted: true`` — a webinar attendee who was unmuted to speak (counts as panelist
   while the webinar is in progress).
+
+``invitees`` of an instance are its own list when it has one, else its scheduled
+meeting's, else its series' (an occurrence is sent to whoever the series invites);
+``id`` and ``meetingId`` are filled in when served. ``registrants`` belong to series ids.
 """
 
 from __future__ import annotations
@@ -135,7 +144,16 @@ def check_dataset(data: Any, where: str = "dataset") -> None:
     """Raise DatasetError naming the first thing that breaks the format."""
     if not isinstance(data, dict):
         raise DatasetError(f"{where}: the top level must be a JSON object")
-    unknown = set(data) - {"now", "org", "tokens", "meetings", "participants", "faults"}
+    unknown = set(data) - {
+        "now",
+        "org",
+        "tokens",
+        "meetings",
+        "participants",
+        "faults",
+        "invitees",
+        "registrants",
+    }
     if unknown:
         raise DatasetError(f"{where}: unknown key(s) {sorted(unknown)}")
     if data.get("now") is not None:
@@ -181,6 +199,19 @@ def check_dataset(data: Any, where: str = "dataset") -> None:
             raise DatasetError(f"{where}: participants[{instance_id}]: no such meeting")
         if not isinstance(items, list) or not all(isinstance(p, dict) for p in items):
             raise DatasetError(f"{where}: participants[{instance_id}] must be a list of objects")
+    for key in ("invitees", "registrants"):
+        lists = data.get(key, {})
+        if not isinstance(lists, dict):
+            raise DatasetError(f"{where}: {key} must map meeting id -> list")
+        for meeting_id, items in lists.items():
+            if meeting_id not in seen:
+                raise DatasetError(f"{where}: {key}[{meeting_id}]: no such meeting")
+            if not isinstance(items, list) or not all(
+                isinstance(p, dict) and isinstance(p.get("email"), str) for p in items
+            ):
+                raise DatasetError(
+                    f"{where}: {key}[{meeting_id}] must be a list of objects with an email"
+                )
 
 
 _TELEPHONY = {
@@ -233,6 +264,19 @@ class Index:
     faults: str | None
     starts: dict[str, datetime] = field(default_factory=dict)
     ends: dict[str, datetime] = field(default_factory=dict)
+    invitees: dict[str, list[Json]] = field(default_factory=dict)  # sorted by email
+    registrants: dict[str, list[Json]] = field(default_factory=dict)
+
+    def invitees_of(self, meeting: Json) -> list[Json]:
+        """A meeting's invitees: its own, else its scheduled meeting's, else its series'."""
+        for key in ("id", "scheduledMeetingId", "meetingSeriesId"):
+            owner = meeting.get(key)
+            if owner and owner in self.invitees:
+                return self.invitees[str(owner)]
+        return []
+
+    def is_invited(self, meeting: Json, email: str) -> bool:
+        return any(str(i["email"]).lower() == email for i in self.invitees_of(meeting))
 
 
 def build_index(data: Mapping[str, Any]) -> Index:
@@ -275,6 +319,13 @@ def build_index(data: Mapping[str, Any]) -> Index:
         faults=data.get("faults"),
         starts=starts,
         ends=ends,
+        invitees={
+            str(mid): sorted(items, key=lambda i: (str(i["email"]).lower(), str(i.get("id", ""))))
+            for mid, items in (data.get("invitees") or {}).items()
+        },
+        registrants={
+            str(mid): list(items) for mid, items in (data.get("registrants") or {}).items()
+        },
     )
 
 

@@ -14,7 +14,8 @@ Scripted on top of seeded randomness: laptop + phone at once, PSTN call-in and c
 rejoins with gaps, breakouts, a lobby-only guest, late joiners and early leavers, one
 person whose email arrives mixed-case (``Lena.Fischer@Example.com``), one who joins under a
 roster alias, two roster people who never join, and one instance (Oct 20) where a device's
-``durationSecond`` disagrees with its timestamps by ten minutes.
+``durationSecond`` disagrees with its timestamps by ten minutes. Invitees, registrants and
+a restarted session are added by `demo_discovery`.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from reporting.webex.sandbox.dataset import Dataset, Json
+from reporting.webex.sandbox.demo_discovery import add_discovery
 from reporting.webex.sandbox.generate import Builder, Person, stamp
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -197,12 +199,15 @@ def build_demo() -> tuple[Dataset, list[dict[str, str]]]:
                     rec["_panelist" if position < 2 else "_unmuted"] = position < 2 or position == 5
             records += recs
         participants[inst.meeting["id"]] = records
+    invitees, registrants = add_discovery(meetings, participants, roster_people, HOST)
     dataset: Dataset = {
         "now": NOW,
         "org": {"orgId": "5b6f7b2e-0c1d-4d5e-9f3a-2b1c0d9e8f7a", "siteUrl": "example.webex.com"},
         "tokens": dict(TOKENS),
         "meetings": meetings,
         "participants": participants,
+        "invitees": invitees,
+        "registrants": registrants,
     }
     roster = [
         {

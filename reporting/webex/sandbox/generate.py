@@ -7,6 +7,12 @@ phones at once, rejoins after a gap, PSTN dial-ins and call-backs, breakouts, lo
 guests, late joiners, early leavers, hosts and co-hosts, and display names built to break
 renderers (HTML, spreadsheet formulas, bidi and control characters, 300 characters, CJK,
 emoji). The in-progress meeting carries the ``1970-01-01T00:00:00.000Z`` sentinel.
+
+Every series also has invitees (the people it drew; a webinar's panelists and co-host
+marked), every webinar series registrants (approved, pending and rejected, a few who never
+joined), and from 8 meetings on, the first series' second session was ended and started
+again: one more instance with the same ``scheduledMeetingId``. These come from a second
+random source, so the meetings and participants of a seed are the same as before.
 """
 
 from __future__ import annotations
@@ -446,6 +452,9 @@ def generate_dataset(meetings: int, participants: int, seed: int) -> Dataset:
     names = [n for n, _ in BEHAVIOURS]
     out_meetings: list[Json] = []
     out_participants: dict[str, list[Json]] = {}
+    out_invitees: dict[str, list[Json]] = {}
+    out_registrants: dict[str, list[Json]] = {}
+    extra = random.Random(seed * 7919 + 13)  # invitees, registrants, the restart
     first_monday = datetime(2026, 9, 7, 8, 0, tzinfo=UTC)
     made = 0
     group = 0
@@ -473,6 +482,7 @@ def generate_dataset(meetings: int, participants: int, seed: int) -> Dataset:
         )
         out_meetings.extend(ms)
         people = rng.sample(pool, min(participants, len(pool)))
+        _invite(extra, ms[0], people, participants, scheduled_type, out_invitees, out_registrants)
         for inst in instances:
             records: list[Json] = []
             host_person = Person(host.email, host.name, host.phone)
@@ -495,6 +505,8 @@ def generate_dataset(meetings: int, participants: int, seed: int) -> Dataset:
             every.append(inst)
         made += len(instances)
         group += 1
+    if meetings >= 8:
+        _restart(Builder(extra), every, out_meetings, out_participants, pool)
     last_instance = max(every, key=lambda inst: (inst.start, inst.meeting["id"]))
     # The latest instance is still running at the dataset's `now`.
     now = last_instance.start + timedelta(minutes=25)
@@ -521,4 +533,88 @@ def generate_dataset(meetings: int, participants: int, seed: int) -> Dataset:
         "tokens": tokens,
         "meetings": out_meetings,
         "participants": out_participants,
+        "invitees": out_invitees,
+        "registrants": out_registrants,
     }
+
+
+def _invite(
+    rng: random.Random,
+    series: Json,
+    people: Sequence[Person],
+    participants: int,
+    scheduled_type: str,
+    invitees: dict[str, list[Json]],
+    registrants: dict[str, list[Json]],
+) -> None:
+    """The series' invitees (who it drew, in the order records are made) and, for a
+    webinar, its registrants."""
+    webinar = scheduled_type == "webinar"
+    invited: dict[str, Json] = {}
+    for n in range(1, participants):
+        if n >= len(people):
+            break
+        person = people[n % len(people)]
+        if person.email is None or person.email.lower() in invited:
+            continue
+        if not webinar and rng.random() < 0.1:
+            continue  # came without an invitation
+        invited[person.email.lower()] = {
+            "email": person.email,
+            "displayName": person.name,
+            "coHost": n == 1,
+            "panelist": webinar and n < 4,
+        }
+    invitees[series["id"]] = list(invited.values())
+    if not webinar:
+        return
+    start = datetime.fromisoformat(series["start"].replace("Z", "+00:00"))
+    listed: list[Json] = []
+    for number, invitee in enumerate(i for i in invited.values() if not i["panelist"]):
+        roll = rng.random()
+        status = "approved" if roll < 0.8 else "pending" if roll < 0.9 else "rejected"
+        first, _, last = str(invitee["displayName"]).partition(" ")
+        listed.append(
+            {
+                "id": f"{series['id'][:8]}-{number:04d}",
+                "status": status,
+                "firstName": first,
+                "lastName": last or first,
+                "email": invitee["email"],
+                "registrationTime": stamp(start - timedelta(days=rng.randrange(1, 20))),
+                "sourceId": "sandbox",
+                "registrationId": str(100000 + number),
+            }
+        )
+    registrants[series["id"]] = listed
+
+
+def _restart(
+    b: Builder,
+    every: list[Instance],
+    meetings: list[Json],
+    participants: dict[str, list[Json]],
+    pool: Sequence[Person],
+) -> None:
+    """The first series' second session ends early and is started again 4 minutes later:
+    a second instance with the same scheduledMeetingId (rule 15)."""
+    series_id = every[0].meeting["meetingSeriesId"]
+    sessions = [i for i in every if i.meeting["meetingSeriesId"] == series_id]
+    if len(sessions) < 2:
+        return
+    first = sessions[1]
+    cut = first.start + (first.end - first.start) * 0.4
+    again_start = cut + timedelta(minutes=4)
+    again = dict(first.meeting)
+    again["id"] = f"{series_id}_I_{b.rng.randrange(10**17, 10**18)}"
+    again["start"] = stamp(again_start)
+    again["end"] = stamp(first.end)
+    first.meeting["end"] = stamp(cut)
+    meetings.append(again)
+    restarted = Instance(again, again_start, first.end, [])
+    records: list[Json] = []
+    people = [p for p in pool if p.email][:12]
+    for person in people:
+        records += b.behave(restarted, person, b.rng.choice(("full", "full", "late", "early")))
+    participants[again["id"]] = records
+    every.append(restarted)
