@@ -506,7 +506,7 @@ def generate_dataset(meetings: int, participants: int, seed: int) -> Dataset:
         made += len(instances)
         group += 1
     if meetings >= 8:
-        _restart(Builder(extra), every, out_meetings, out_participants, pool)
+        _restart(Builder(extra), every, out_meetings, out_participants, pool, participants)
     last_instance = max(every, key=lambda inst: (inst.start, inst.meeting["id"]))
     # The latest instance is still running at the dataset's `now`.
     now = last_instance.start + timedelta(minutes=25)
@@ -595,6 +595,7 @@ def _restart(
     meetings: list[Json],
     participants: dict[str, list[Json]],
     pool: Sequence[Person],
+    participants_each: int,
 ) -> None:
     """The first series' second session ends early and is started again 4 minutes later:
     a second instance with the same scheduledMeetingId (rule 15)."""
@@ -613,7 +614,8 @@ def _restart(
     meetings.append(again)
     restarted = Instance(again, again_start, first.end, [])
     records: list[Json] = []
-    people = [p for p in pool if p.email][:12]
+    # As many people as every other instance, so each instance is as many pages.
+    people = b.rng.sample(list(pool), min(participants_each, len(pool)))
     for person in people:
         records += b.behave(restarted, person, b.rng.choice(("full", "full", "late", "early")))
     participants[again["id"]] = records
