@@ -102,8 +102,12 @@ class Sandbox:
         self.proc = None
 
 
-def instance_config(data: Dataset, limit: int | None = None) -> Any:
-    """A stand-in config naming every meeting instance of the dataset as an entry."""
+def instance_config(data: Dataset, limit: int | None = None, *, invitees: bool = False) -> Any:
+    """A stand-in config naming every meeting instance of the dataset as an entry.
+
+    ``invitees``: each entry's roster names `invitees`, so every instance also walks
+    ``GET /meetingInvitees`` (rule 14), beside its participants."""
+    sources = frozenset({"invitees"}) if invitees else frozenset()
     return SimpleNamespace(
         timezone="UTC",
         period=SimpleNamespace(
@@ -111,7 +115,8 @@ def instance_config(data: Dataset, limit: int | None = None) -> Any:
         ),
         webex=SimpleNamespace(host_email=None),
         meetings=tuple(
-            SimpleNamespace(id=i, title=None, course=None) for i in data.instance_ids[:limit]
+            SimpleNamespace(id=i, title=None, course=None, roster_sources=sources)
+            for i in data.instance_ids[:limit]
         ),
     )
 
