@@ -696,9 +696,12 @@ class MeetingEntry(BaseModel):
                 out.append(_roster_path(item, info))
             except PydanticCustomError as exc:
                 where = f"item {number + 1}: " if len(items) > 1 else ""
+                guess = _suggest(item.strip(), ROSTER_SOURCES) if isinstance(item, str) else None
                 raise _bad(
                     where + str(exc.context["message"] if exc.context else exc),
-                    "a CSV path, `invitees` or `registrants`",
+                    f"did you mean {guess!r}?"
+                    if guess
+                    else "a CSV path (relative to the config's folder), invitees or registrants",
                 ) from None
         return tuple(out)
 
