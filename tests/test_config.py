@@ -239,7 +239,7 @@ def test_relative_paths_resolve_against_the_config_folder(tmp_path: Path) -> Non
         name="configs/monthly.yaml",
     )
     config = load_config(path)
-    assert config.meetings[0].roster == tmp_path / "rosters" / "security.csv"
+    assert config.meetings[0].roster_files == (tmp_path / "rosters" / "security.csv",)
     assert config.meetings[1].roster is None
     assert config.roster == tmp_path / "rosters" / "everyone.csv"
     assert config.webex.sandbox_dataset == tmp_path / "data" / "set.json"
