@@ -9,6 +9,7 @@ their name and department; later sources only add aliases no one else holds.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
@@ -57,22 +58,19 @@ def union(rosters: Sequence[Roster]) -> Roster:
             known = merged.get(key)
             if known is None:
                 aliases = tuple(a for a in entry.aliases if a.lower() not in owner)
-                merged[key] = RosterEntry(
-                    entry.email, entry.name, entry.department, aliases, entry.line
-                )
+                # replace(): every other field of the entry (phones, origin...) is kept.
+                merged[key] = replace(entry, aliases=aliases)
                 owner[key] = key
                 owner.update((a.lower(), key) for a in aliases)
                 continue
             extra = tuple(a for a in (entry.email, *entry.aliases) if a.lower() not in owner)
-            if extra:
-                merged[key] = RosterEntry(
-                    known.email,
-                    known.name or entry.name,
-                    known.department or entry.department,
-                    known.aliases + extra,
-                    known.line,
-                )
-                owner.update((a.lower(), key) for a in extra)
+            merged[key] = replace(
+                known,
+                name=known.name or entry.name,
+                department=known.department or entry.department,
+                aliases=known.aliases + extra,
+            )
+            owner.update((a.lower(), key) for a in extra)
     sources = [r.source for r in rosters if r.source is not None]
     return Roster(entries=tuple(merged.values()), source=sources[0] if sources else None)
 
