@@ -24,8 +24,10 @@ from pypdf import PdfReader
 
 from reporting.cli import main
 from reporting.config import load_config
-from reporting.model import Instance, InstanceRecords
-from reporting.roster import load_roster
+from reporting.discovery.match import selects
+from reporting.discovery.rosters import roster_from_people
+from reporting.model import Instance, InstanceRecords, Invitee
+from reporting.roster import Roster, load_roster
 from tests.attendance_reference import reference_compute
 
 ATTENDANCE_HEADER = (
@@ -67,37 +69,86 @@ def parse_time(value: str) -> datetime:
 
 
 def reference_rows(tree: Path) -> dict[tuple[str, str], dict[str, Any]]:
-    """The rules applied by the plain reference implementation to the raw dataset."""
+    """The rules applied by the plain reference implementation to the raw dataset.
+
+    Which instances each entry stands for, and each instance's roster, are read from the
+    dataset here, apart from the product's fetch: an `id` names an instance or its series,
+    a `match:` selects by title, host and type (rule 16); rosters are the CSV, the
+    invitees that are not panelists, or the approved registrants (rule 14)."""
     config = load_config(tree / "configs" / "demo.yaml")
     dataset = json.loads((tree / "samples" / "demo-dataset.json").read_text(encoding="utf-8"))
     meetings = {m["id"]: m for m in dataset["meetings"]}
-    entry_of = {entry.id: index for index, entry in enumerate(config.meetings)}
+    period = (config.period.start, config.period.end)
+
+    def entry_of(meeting: dict[str, Any]) -> int:
+        for index, entry in enumerate(config.meetings):
+            if entry.id is not None and entry.id in (meeting["id"], meeting["meetingSeriesId"]):
+                return index
+            if entry.match is not None and selects(entry.match, meeting, period):
+                return index
+        return -1
+
+    def invitees_of(meeting: dict[str, Any]) -> list[dict[str, Any]]:
+        for key in ("id", "scheduledMeetingId", "meetingSeriesId"):
+            if meeting.get(key) in dataset["invitees"]:
+                return list(dataset["invitees"][meeting[key]])
+        return []
+
+    csv_roster = load_roster(tree / "samples" / "roster.csv")
     data = []
+    rosters: dict[str, Roster | None] = {}
     for instance_id, records in dataset["participants"].items():
         meeting = meetings[instance_id]
         series = meeting.get("meetingSeriesId")
-        index = entry_of.get(instance_id, entry_of.get(series or "", -1))
+        index = entry_of(meeting)
         start = parse_time(meeting["start"])
         if index < 0 or not (config.period.start <= start < config.period.end):
             continue
+        entry = config.meetings[index]
+        sources = entry.roster_sources
+        invited = invitees_of(meeting)
+        wants_invitees = "invitees" in sources or meeting.get("scheduledType") == "webinar"
         data.append(
             InstanceRecords(
                 instance=Instance(
                     id=instance_id,
                     entry_index=index,
-                    entry_id=config.meetings[index].id,
-                    course=config.meetings[index].course or config.meetings[index].id,
-                    title=meeting["title"],
+                    entry_id=entry.ref,
+                    course=entry.course
+                    or (entry.match.title if entry.match else None)
+                    or entry.ref,
+                    title=entry.title or meeting["title"],
                     series_id=series,
                     start=start,
                     end=parse_time(meeting["end"]),
                     state=meeting["state"],
                     host_email=meeting["hostEmail"],
+                    scheduled_type=meeting.get("scheduledType", "meeting"),
+                    scheduled_meeting_id=meeting.get("scheduledMeetingId"),
                 ),
                 records=tuple(records),
+                invitees=tuple(
+                    Invitee(i["email"], i.get("displayName"), bool(i.get("panelist")))
+                    for i in invited
+                )
+                if wants_invitees
+                else None,
             )
         )
-    rosters = {0: load_roster(tree / "samples" / "roster.csv")}
+        if entry.roster_files:
+            rosters[instance_id] = csv_roster
+        elif "invitees" in sources:
+            rosters[instance_id] = roster_from_people(
+                (i["email"], i.get("displayName")) for i in invited if not i.get("panelist")
+            )
+        elif "registrants" in sources:
+            rosters[instance_id] = roster_from_people(
+                (r["email"], f"{r['firstName']} {r['lastName']}")
+                for r in dataset["registrants"].get(series, [])
+                if r["status"] == "approved"
+            )
+        else:
+            rosters[instance_id] = None
     rows, _courses = reference_compute(
         data, config.rules, rosters, datetime.fromisoformat("2026-11-02T09:00:00+00:00")
     )
@@ -117,7 +168,7 @@ def test_run_succeeds_and_writes_every_output(demo: dict[str, Any]) -> None:
         "manifest.json",
     }
     assert expected <= names
-    assert "7 meeting instance(s) audited, 0 failed" in demo["first"].output
+    assert "9 meeting instance(s) audited, 0 failed" in demo["first"].output
 
 
 def test_attendance_csv_figures_match_the_rules_applied_to_the_dataset(
@@ -296,3 +347,19 @@ def test_tampered_output_fails_verify(demo: dict[str, Any], tmp_path: Path) -> N
     result = run_cli("verify", str(copy))
     assert result.exit_code == 1
     assert "courses.csv" in result.output
+
+
+def test_manifest_records_each_match_and_what_it_selected(demo: dict[str, Any]) -> None:
+    manifest = json.loads((demo["out"] / "manifest.json").read_text(encoding="utf-8"))
+    selections = {s["match"]: s for s in manifest["selections"]}
+    assert set(selections) == {
+        "match title='data protection*' hosts=sabine.hartmann@example.com",
+        "match title='Fire Safety*' type=webinar",
+        "match title='Anti-Bribery*'",
+    }
+    anti = selections["match title='Anti-Bribery*'"]
+    assert anti["entry"] == 4 and len(anti["selected"]) == 2
+    assert {s["title"] for s in anti["selected"]} == {"Anti-Bribery Essentials"}
+    assert all(set(s) == {"title", "start", "host", "id"} for s in anti["selected"])
+    fetched = set(manifest["meetings"]["fetched"])
+    assert {i["id"] for s in manifest["selections"] for i in s["selected"]} <= fetched
