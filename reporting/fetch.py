@@ -161,8 +161,10 @@ def _invitees_key(instance_id: str) -> str:
     return f"{INVITEES}:{instance_id}"
 
 
-def _registrants_key(series_id: str) -> str:
-    return f"{REGISTRANTS}:{series_id}"
+def _registrants_key(series_id: str, period_label: str) -> str:
+    # Per period: a series that goes on gains registrants, so another month's run asks
+    # again instead of reusing an older list; reruns of one month reuse theirs.
+    return f"{REGISTRANTS}:{series_id}@{period_label}"
 
 
 def planned_instances(
@@ -377,6 +379,7 @@ def _problem_text(
     subject, _, own_id = instance_id.partition(":")
     if not own_id:
         subject, own_id = "participants", instance_id
+    own_id = own_id.split("@", 1)[0]  # registrants are keyed per period
     what = "meeting" if subject != REGISTRANTS else "series"
     return (
         f"{what} {own_id}: {_PAGE_WORDS.get(kind, kind)} {number} ({where}) {problem}; the "
@@ -605,9 +608,9 @@ class _Fetcher:
         from urllib.parse import quote
 
         return self._task(
-            _registrants_key(series_id),
+            _registrants_key(series_id, self.label),
             lambda: self._fetch_list(
-                _registrants_key(series_id),
+                _registrants_key(series_id, self.label),
                 f"meetings/{quote(series_id, safe='')}/registrants",
                 {},
                 "ended",
@@ -1075,7 +1078,9 @@ def _load_offline(config: FetchConfig, store: Store) -> FetchOutcome:
                 invitees = None
             registered: dict[str, _Result | BaseException] = {}
             if REGISTRANTS in sources and instance.series_id:
-                listed = _offline_list(store, _registrants_key(instance.series_id), REGISTRANTS)
+                listed = _offline_list(
+                    store, _registrants_key(instance.series_id, config.period.label), REGISTRANTS
+                )
                 registered[instance.series_id] = listed or WebexError(
                     f"series {instance.series_id}: its registrants are not in the store; run "
                     "once without --offline"

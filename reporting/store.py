@@ -11,7 +11,7 @@ Schema (``PRAGMA user_version`` = 1)::
                   failure (text, when the entry could not be planned)
     fetches       one walk through the participant pages of one instance (or through its
                   invitees, ``invitees:<instance id>``, or a series' registrants,
-                  ``registrants:<series id>``): instance_id,
+                  ``registrants:<series id>@<period label>``): instance_id,
                   run_id (that started it), state (the instance's state then), next_url
                   (the cursor: where the walk continues), pages, complete (walked to the
                   end with every page usable), abandoned. A walk that reached the end with
@@ -502,7 +502,7 @@ class Store:
         """Store a list page and move its fetch's cursor, in one transaction.
 
         ``kind``: participants, or invitees / registrants (whose fetches are keyed
-        ``invitees:<instance id>`` and ``registrants:<series id>``).
+        ``invitees:<instance id>`` and ``registrants:<series id>@<period label>``).
 
         ``last``: the walk ends with this page. The fetch is then marked complete only if
         none of its pages is unusable (a superseded page was asked again and does not

@@ -358,3 +358,16 @@ def test_invitees_and_registrants_are_reused_from_the_store(tmp_path: Path, stor
     assert second.data == first.data and second.registrants == first.registrants
     asked = [r for r in store.table_rows("pages") if r["run_id"] == "run2"]
     assert {r["kind"] for r in asked} == {"meetings"}  # only the lists of meetings again
+
+
+def test_registrants_are_asked_again_for_another_period_of_a_series(
+    tmp_path: Path, store: Store
+) -> None:
+    """A series that goes on gains registrants: a later month never reuses an older list."""
+    entry = [{"match": {"title": "Fire Safety*"}, "roster": ["registrants"]}]
+    run_fetch(write(tmp_path, entry), store)
+    (tmp_path / "november").mkdir()
+    later = write(tmp_path / "november", entry, period={"from": "2026-10-10", "to": "2026-11-01"})
+    run_fetch(later, store, run_id="run2")
+    asked = [r["run_id"] for r in store.table_rows("pages") if r["kind"] == "registrants"]
+    assert asked == ["run1", "run2"]
