@@ -21,7 +21,10 @@ from reporting import __version__, preflight
 from reporting.attendance import compute, mask_result
 from reporting.config import Config, resolve_smtp_credentials, resolve_token
 from reporting.deliver import DeliverySummary, RenderedReport, deliver
-from reporting.discovery.rosters import rosters_by_instance
+from reporting.discovery.rosters import (
+    by_entry_until_compute_takes_instance_ids,
+    rosters_by_instance,
+)
 from reporting.errors import StoreError, WebexError
 from reporting.fetch import FetchOutcome, fetch_all, load_offline
 from reporting.logs import register_secret
@@ -143,7 +146,13 @@ def _run_stages(
 
     rosters, roster_notes = rosters_by_instance(config, fetched.data, fetched.registrants)
     fetched.notes.extend(roster_notes)
-    result = compute(fetched.data, config.rules, rosters, run_info.as_of, planned=fetched.instances)
+    result = compute(
+        fetched.data,
+        config.rules,
+        by_entry_until_compute_takes_instance_ids(rosters, fetched.data),
+        run_info.as_of,
+        planned=fetched.instances,
+    )
     # Said once, here; stderr, the manifest and every report read these lines.
     warnings = setting_warnings(config, result)
     for warning in warnings:
