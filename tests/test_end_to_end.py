@@ -25,7 +25,10 @@ from pypdf import PdfReader
 from reporting.cli import main
 from reporting.config import load_config
 from reporting.discovery.match import selects
-from reporting.discovery.rosters import roster_from_people
+from reporting.discovery.rosters import (
+    by_entry_until_compute_takes_instance_ids,
+    roster_from_people,
+)
 from reporting.model import Instance, InstanceRecords, Invitee
 from reporting.roster import Roster, load_roster
 from tests.attendance_reference import reference_compute
@@ -150,7 +153,12 @@ def reference_rows(tree: Path) -> dict[tuple[str, str], dict[str, Any]]:
         else:
             rosters[instance_id] = None
     rows, _courses = reference_compute(
-        data, config.rules, rosters, datetime.fromisoformat("2026-11-02T09:00:00+00:00")
+        data,
+        config.rules,
+        # The reference, like today's engine, takes rosters by entry (the demo's entries
+        # have one roster for all their instances).
+        by_entry_until_compute_takes_instance_ids(rosters, data),
+        datetime.fromisoformat("2026-11-02T09:00:00+00:00"),
     )
     return {(row["meeting_id"], row["person_key"]): row for row in rows}
 
