@@ -59,8 +59,10 @@ def problems(
 def _rosters(config: Config) -> None:
     from reporting.roster import load_roster
 
-    paths = [entry.roster for entry in config.meetings] + [config.roster]
-    for path in dict.fromkeys(p for p in paths if p is not None):
+    paths = [path for entry in config.meetings for path in entry.roster_files or ()]
+    if config.roster is not None:
+        paths.append(config.roster)
+    for path in dict.fromkeys(paths):
         load_roster(path)
 
 

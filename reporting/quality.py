@@ -128,9 +128,10 @@ def check_warnings(config: Config) -> list[str]:
         return warnings
     named: dict[str, int] = {}
     for entry in config.meetings:
-        course = entry.course or entry.id
-        if "_I_" not in entry.id:
-            named[course] = -(10**9)  # a series: its number of sessions is Webex's
+        course = entry.course or (entry.match.title if entry.match else None) or entry.ref
+        if entry.id is None or "_I_" not in entry.id:
+            # A series or a match: its number of sessions is Webex's.
+            named[course] = -(10**9)
         else:
             named[course] = named.get(course, 0) + 1
     warnings += [
