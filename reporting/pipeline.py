@@ -11,7 +11,7 @@ import hashlib
 import logging
 import secrets
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,7 +25,7 @@ from reporting.errors import StoreError, WebexError
 from reporting.fetch import FetchOutcome, fetch_all, load_offline
 from reporting.logs import register_secret
 from reporting.manifest import write_manifest
-from reporting.model import RunInfo
+from reporting.model import Instance, RunInfo
 from reporting.quality import record_problem_lines, setting_warnings
 from reporting.render.context import ReportInput
 from reporting.render.csv import write_csvs
@@ -140,7 +140,7 @@ def _run_stages(
             hint="nothing was written or sent; fix the cause and run again",
         )
 
-    rosters = _rosters_by_entry(config)
+    rosters = _rosters_by_instance(config, [d.instance for d in fetched.data])
     result = compute(fetched.data, config.rules, rosters, run_info.as_of, planned=fetched.instances)
     # Said once, here; stderr, the manifest and every report read these lines.
     warnings = setting_warnings(config, result)
@@ -314,16 +314,19 @@ def ledger_key(config: Config) -> str:
     return f"{config.period.label}:{hashlib.sha256(meetings.encode()).hexdigest()[:16]}"
 
 
-def _rosters_by_entry(config: Config) -> dict[int, Roster | None]:
+def _rosters_by_instance(config: Config, instances: Sequence[Instance]) -> dict[str, Roster | None]:
+    """The roster of each instance (rules 7 and 12): its entry's CSV, else the top-level one."""
     cache: dict[Path, Roster] = {}
 
     def load(path: Path | None) -> Roster | None:
         if path is None:
             return None
         if path not in cache:
-            cache[path] = load_roster(path)
+            cache[path] = load_roster(path, config.roster_phone_region)
         return cache[path]
 
-    return {
-        index: load(entry.roster or config.roster) for index, entry in enumerate(config.meetings)
-    }
+    def entry_roster(index: int) -> Path | None:
+        entry = config.meetings[index] if 0 <= index < len(config.meetings) else None
+        return (entry.roster if entry is not None else None) or config.roster
+
+    return {inst.id: load(entry_roster(inst.entry_index)) for inst in instances}

@@ -61,7 +61,7 @@ def _rosters(config: Config) -> None:
 
     paths = [entry.roster for entry in config.meetings] + [config.roster]
     for path in dict.fromkeys(p for p in paths if p is not None):
-        load_roster(path)
+        load_roster(path, config.roster_phone_region)
 
 
 def _dataset(config: Config) -> None:

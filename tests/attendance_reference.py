@@ -118,7 +118,7 @@ def meets(attended: int, meeting: int, rules: Any) -> bool:
 def reference_compute(
     data: Sequence[InstanceRecords],
     rules: Any,
-    rosters: Mapping[int, Roster | None],
+    rosters: Mapping[str, Roster | None],
     as_of: datetime,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     now = to_ms(as_of)
@@ -126,7 +126,7 @@ def reference_compute(
     instance_sort: dict[int, tuple[Any, ...]] = {}
     for index, item in enumerate(data):
         inst = item.instance
-        roster = rosters.get(inst.entry_index)
+        roster = rosters.get(inst.id)
         records = [r for r in item.records if isinstance(r, dict)]
 
         joins: list[int] = []

@@ -170,7 +170,7 @@ ROSTER = Roster(
 @st.composite
 def scenario(
     draw: st.DrawFn,
-) -> tuple[list[InstanceRecords], Rules, dict[int, Roster | None], datetime]:
+) -> tuple[list[InstanceRecords], Rules, dict[str, Roster | None], datetime]:
     n = draw(st.integers(1, 3))
     data = [draw(instance(i)) for i in range(n)]
     threshold = draw(
@@ -185,7 +185,9 @@ def scenario(
         early_leave_grace_seconds=draw(st.sampled_from([0, 300])),
         sessions_required=draw(st.sampled_from([None, 1, 2])),
     )
-    rosters = {0: draw(st.sampled_from([None, ROSTER])), 1: draw(st.sampled_from([None, ROSTER]))}
+    # Rosters apply per instance; the instances of one config entry share theirs.
+    by_entry = [draw(st.sampled_from([None, ROSTER])) for _ in range(2)]
+    rosters = {d.instance.id: by_entry[d.instance.entry_index] for d in data}
     as_of = T0 + timedelta(milliseconds=draw(st.integers(-60_000, 5_000_000)))
     return data, rules, rosters, as_of
 
@@ -199,7 +201,7 @@ def scenario(
 )
 @given(scenario())
 def test_engine_matches_reference(
-    case: tuple[list[InstanceRecords], Rules, dict[int, Roster | None], datetime],
+    case: tuple[list[InstanceRecords], Rules, dict[str, Roster | None], datetime],
 ) -> None:
     data, rules, rosters, as_of = case
     result = compute(data, rules, rosters, as_of)
@@ -220,7 +222,7 @@ def test_engine_matches_reference(
 )
 @given(scenario(), st.sampled_from(["Europe/Berlin", "UTC", "Asia/Kathmandu"]))
 def test_attendance_csv_matches_reference(
-    case: tuple[list[InstanceRecords], Rules, dict[int, Roster | None], datetime], zone: str
+    case: tuple[list[InstanceRecords], Rules, dict[str, Roster | None], datetime], zone: str
 ) -> None:
     """attendance.csv from the engine and its vectorised writer has the bytes of the plain
     reference rows written one cell at a time."""

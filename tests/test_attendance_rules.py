@@ -71,7 +71,7 @@ def meeting(
 def run(
     *data: InstanceRecords,
     rules: Rules | None = None,
-    rosters: dict[int, Roster | None] | None = None,
+    rosters: dict[str, Roster | None] | None = None,
     as_of: datetime = AS_OF,
 ) -> Any:
     return compute(list(data), rules or Rules(), rosters or {}, as_of)
@@ -442,7 +442,7 @@ def test_roster_alias_maps_onto_one_key_and_absent_rows() -> None:
             rec("ann@example.com", dev(30, 60)),
             rec("eve@example.com", dev(0, 60)),
         ),
-        rosters={0: ROSTER},
+        rosters={"m1": ROSTER},
     )
     a = result.attendance.set_index("person_key")
     assert sorted(a.index) == ["ann@example.com", "bob@example.com", "eve@example.com"]
@@ -455,14 +455,14 @@ def test_roster_alias_maps_onto_one_key_and_absent_rows() -> None:
 
 
 def test_flag_not_on_roster() -> None:
-    result = run(meeting(rec("eve@example.com", dev(0, 60))), rosters={0: ROSTER})
+    result = run(meeting(rec("eve@example.com", dev(0, 60))), rosters={"m1": ROSTER})
     a = result.attendance.set_index("person_key")
     assert flags(a.loc["eve@example.com"]) == {"NOT_ON_ROSTER"}
     assert flags(a.loc["bob@example.com"]) == set()
 
 
-def test_roster_applies_per_entry() -> None:
-    result = run(meeting(rec("eve@example.com", dev(0, 60)), entry=1), rosters={0: ROSTER, 1: None})
+def test_roster_applies_per_instance() -> None:
+    result = run(meeting(rec("eve@example.com", dev(0, 60))), rosters={"m0": ROSTER, "m1": None})
     assert result.attendance["person_key"].tolist() == ["eve@example.com"]
     assert result.attendance["flags"].tolist() == [""]
 

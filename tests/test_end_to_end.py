@@ -97,7 +97,8 @@ def reference_rows(tree: Path) -> dict[tuple[str, str], dict[str, Any]]:
                 records=tuple(records),
             )
         )
-    rosters = {0: load_roster(tree / "samples" / "roster.csv")}
+    roster = load_roster(tree / "samples" / "roster.csv")
+    rosters = {d.instance.id: roster for d in data}
     rows, _courses = reference_compute(
         data, config.rules, rosters, datetime.fromisoformat("2026-11-02T09:00:00+00:00")
     )

@@ -206,12 +206,15 @@ class _Windows:
 def compute(
     data: Sequence[InstanceRecords],
     rules: RulesLike,
-    rosters: Mapping[int, Roster | None],
+    rosters: Mapping[str, Roster | None],
     as_of: datetime,
     *,
     planned: Sequence[Instance] = (),
 ) -> AttendanceResult:
     """Apply ATTENDANCE_RULES.md to every instance (see the module docstring).
+
+    ``rosters`` maps an instance id to the roster that applies to it (rules 7 and 14); an
+    instance missing from it, or mapped to None, has no roster.
 
     ``planned`` lists every instance of the period, fetched or not; courses count the
     ones missing from ``data`` as sessions nobody completed (reading 12).
@@ -227,7 +230,7 @@ def compute(
 def _compute(
     data: Sequence[InstanceRecords],
     rules: RulesLike,
-    rosters: Mapping[int, Roster | None],
+    rosters: Mapping[str, Roster | None],
     as_of: datetime,
     planned: Sequence[Instance],
 ) -> AttendanceResult:
@@ -360,7 +363,7 @@ def _compute(
     p_name, p_email = _representatives(flat, rec_pid, n_p, rj, rjk, dj, djk, bj, bjk)
 
     # -- rosters: names, departments, absent rows, NOT_ON_ROSTER (rule 7) ------------
-    inst_roster = [rosters.get(d.instance.entry_index) for d in data]
+    inst_roster = [rosters.get(d.instance.id) for d in data]
     rows = _Rows.from_persons(
         p_inst,
         p_key,

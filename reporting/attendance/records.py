@@ -155,12 +155,13 @@ def _durations(values: Obj) -> F64:
     return out
 
 
-def flatten(data: Sequence[InstanceRecords], rosters: Mapping[int, Roster | None]) -> Flat:
-    """Every record, device and breakout entry of `data` as aligned columns."""
+def flatten(data: Sequence[InstanceRecords], rosters: Mapping[str, Roster | None]) -> Flat:
+    """Every record, device and breakout entry of `data` as aligned columns; `rosters`
+    maps instance ids to the roster that applies to the instance."""
     columns = _Columns()
     for item in data:
-        roster = rosters.get(item.instance.entry_index)
-        # Roster aliases apply per instance (rosters belong to config entries).
+        roster = rosters.get(item.instance.id)
+        # Roster aliases apply per instance.
         columns.read_instance(item.records, roster.email_map if roster is not None else {})
     return columns.finish()
 
