@@ -98,7 +98,8 @@ def reference_rows(tree: Path) -> dict[tuple[str, str], dict[str, Any]]:
             )
         )
     roster = load_roster(tree / "samples" / "roster.csv")
-    rosters = {d.instance.id: roster for d in data}
+    # The demo's roster belongs to its first entry (the series).
+    rosters = {d.instance.id: roster for d in data if d.instance.entry_index == 0}
     rows, _courses = reference_compute(
         data, config.rules, rosters, datetime.fromisoformat("2026-11-02T09:00:00+00:00")
     )
