@@ -38,6 +38,7 @@ def format_plan(config: Config) -> str:
         source = "" if entry.roster else " (default)" if roster else ""
         lines.append(f"     roster {roster or 'none: attendees only, no absentees'}{source}")
     lines.append(f"rules      {_rules(config.rules)}")
+    lines.extend(_overrides(config))
     lines.append(f"reports    {len(config.reports) or 'none (CSV files only)'}")
     for spec in config.reports:
         detail = "full detail" if spec.audience == COMPLIANCE else "masked phone numbers"
@@ -56,6 +57,18 @@ def format_plan(config: Config) -> str:
     lines.append(f"pdf        {config.pdf.page_size}{pdfa}")
     lines.append(f"signing    {describe_signing(config)}")
     return "\n".join(lines)
+
+
+def _overrides(config: Config) -> list[str]:
+    from reporting.overrides_check import check_config_overrides
+
+    found = check_config_overrides(config)
+    if found.path is None:
+        return ["overrides  none"]
+    lines = [f"overrides  {found.path}: {found.decisions} decision(s)"]
+    lines.extend(f"  error: {e}" for e in found.errors)
+    lines.extend(f"  warning: {w}" for w in found.warnings)
+    return lines
 
 
 def _local(moment: datetime, tz: ZoneInfo) -> str:

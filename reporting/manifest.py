@@ -62,6 +62,7 @@ def write_manifest(
     page_problems: Mapping[str, Sequence[str]] | None = None,
     notes: Sequence[str] = (),
     signing: Mapping[str, str] | None = None,
+    inputs: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Path:
     """Write `out_dir/manifest.json` describing the run and hashing every file in `files`.
 
@@ -109,6 +110,8 @@ def write_manifest(
         "files": entries,
         # What planning decided that a reader should know (e.g. an instance two entries named).
         "notes": list(notes),
+        # Input files other than the config, with their SHA-256 (the overrides file).
+        "inputs": {k: dict(v) for k, v in sorted((inputs or {}).items())},
     }
     if signing is not None:
         # Who signs the run: `verify` then fails a run whose signatures were removed.

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 import phonenumbers
 
-__all__ = ["NationalFormError", "device_e164s", "is_region", "roster_e164"]
+__all__ = ["NationalFormError", "PhoneIndex", "device_e164s", "is_region", "roster_e164"]
 
 _DIGITS = frozenset("0123456789")
 
@@ -56,6 +56,7 @@ def roster_e164(text: str, region: str | None) -> str | None:
     return _parse(text, region)
 
 
+@lru_cache(maxsize=65536)
 def device_e164s(text: str, region: str | None) -> tuple[str, ...]:
     """The E.164 forms a device's ``phoneNumber`` may stand for, most likely first.
 
@@ -74,3 +75,45 @@ def device_e164s(text: str, region: str | None) -> tuple[str, ...]:
             if second is not None and second not in found:
                 found.append(second)
     return tuple(found)
+
+
+def _national_tail(e164: str) -> str:
+    """The last six digits of the national number (all of it when shorter)."""
+    try:
+        national = str(phonenumbers.parse(e164, None).national_number)
+    except phonenumbers.NumberParseException:
+        national = _digits(e164)
+    return national[-_TAIL:]
+
+
+_TAIL = 6
+
+
+class PhoneIndex:
+    """E.164 numbers → values, looked up by a device's number as Webex wrote it.
+
+    A written number can only stand for an indexed one if its digits end with that
+    number's national digits (an extension aside), so numbers whose tail matches none are
+    never parsed: a month's records hold many callers, a roster few phones."""
+
+    def __init__(self, numbers: dict[str, str], region: str | None) -> None:
+        self._numbers = numbers
+        self._region = region
+        self._tails: dict[int, set[str]] = {}
+        for e164 in numbers:
+            tail = _national_tail(e164)
+            self._tails.setdefault(len(tail), set()).add(tail)
+
+    def __bool__(self) -> bool:
+        return bool(self._numbers)
+
+    def lookup(self, written: str) -> tuple[str, str] | None:
+        """(the E.164 form that matched, its value), or None."""
+        digits = _digits(written)
+        if not any(digits[-n:] in tails for n, tails in self._tails.items()):
+            return None
+        for e164 in device_e164s(written, self._region):
+            value = self._numbers.get(e164)
+            if value is not None:
+                return e164, value
+        return None

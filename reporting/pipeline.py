@@ -27,6 +27,7 @@ from reporting.logs import register_secret
 from reporting.manifest import write_manifest
 from reporting.model import Instance, RunInfo
 from reporting.quality import record_problem_lines, setting_warnings
+from reporting.overrides import load_overrides
 from reporting.render.context import ReportInput
 from reporting.render.csv import write_csvs
 from reporting.render.formats import selected
@@ -141,9 +142,18 @@ def _run_stages(
         )
 
     rosters = _rosters_by_instance(config, [d.instance for d in fetched.data])
-    result = compute(fetched.data, config.rules, rosters, run_info.as_of, planned=fetched.instances)
+    overrides = load_overrides(config.overrides) if config.overrides is not None else ()
+    result = compute(
+        fetched.data,
+        config.rules,
+        rosters,
+        run_info.as_of,
+        planned=fetched.instances,
+        overrides=overrides,
+        phone_region=config.roster_phone_region,
+    )
     # Said once, here; stderr, the manifest and every report read these lines.
-    warnings = setting_warnings(config, result)
+    warnings = [*setting_warnings(config, result), *result.unmatched_overrides]
     for warning in warnings:
         log.warning("%s", warning)
     quality_notes = (*record_problem_lines(fetched.data), *warnings)
@@ -197,6 +207,7 @@ def _run_stages(
             page_problems=page_problems,
             notes=[*fetched.notes, *quality_notes],
             signing=signing_key.describe() if signing_key else None,
+            inputs=_input_hashes(config),
         )
     )
     if signing_key is not None:
@@ -312,6 +323,15 @@ def ledger_key(config: Config) -> str:
     """
     meetings = "\n".join(sorted(entry.id for entry in config.meetings))
     return f"{config.period.label}:{hashlib.sha256(meetings.encode()).hexdigest()[:16]}"
+
+
+def _input_hashes(config: Config) -> dict[str, dict[str, str]]:
+    """The files besides the config that decide what the reports say (rule 13: the
+    overrides file's SHA-256 is in the manifest)."""
+    if config.overrides is None:
+        return {}
+    digest = hashlib.sha256(config.overrides.read_bytes()).hexdigest()
+    return {"overrides": {"path": str(config.overrides), "sha256": digest}}
 
 
 def _rosters_by_instance(config: Config, instances: Sequence[Instance]) -> dict[str, Roster | None]:

@@ -36,6 +36,7 @@ def problems(
     found: list[AttendanceError] = []
     for check in (
         lambda: _rosters(config),
+        lambda: _overrides(config),
         lambda: _dataset(config) if not offline else None,
         lambda: resolve_token(config, env) if not offline else None,
         lambda: resolve_smtp_credentials(config, env) if send_email else None,
@@ -62,6 +63,13 @@ def _rosters(config: Config) -> None:
     paths = [entry.roster for entry in config.meetings] + [config.roster]
     for path in dict.fromkeys(p for p in paths if p is not None):
         load_roster(path, config.roster_phone_region)
+
+
+def _overrides(config: Config) -> None:
+    from reporting.overrides import load_overrides
+
+    if config.overrides is not None:
+        load_overrides(config.overrides)
 
 
 def _dataset(config: Config) -> None:

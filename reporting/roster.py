@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from reporting.csvtext import delimiter, read_text
 from reporting.errors import ConfigError
 from reporting.phones import NationalFormError, roster_e164
 
@@ -125,11 +126,8 @@ def load_roster(path: Path | str, phone_region: str | None = None) -> Roster:
     without ``phone_region``; one phone on two people.
     """
     path = Path(path)
-    text = _read_text(path)
-    lines = text.splitlines()
-    header_index = next((i for i, ln in enumerate(lines) if ln.strip()), None)
-    delimiter = _delimiter(lines[header_index]) if header_index is not None else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    text = read_text(path, "roster", "roster")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter(text, "email"))
     header: list[str] | None = None
     header_line = 0
     for row in reader:
@@ -224,35 +222,6 @@ def load_roster(path: Path | str, phone_region: str | None = None) -> Roster:
             hint="add one line per person, or remove the roster from the config",
         )
     return Roster(entries=tuple(entries), source=path)
-
-
-def _read_text(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(
-            f"{path}: roster file not found", hint="check the `roster:` path in the config"
-        ) from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read roster ({exc.strerror})") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise ConfigError(
-            f"{path}:{line}: roster is not UTF-8 text ({exc.reason} at byte {exc.start})",
-            hint="save the roster as CSV UTF-8",
-        ) from None
-
-
-def _delimiter(header: str) -> str:
-    """`;` when the header names its columns with `;` (as spreadsheets in much of Europe
-    save CSV), else `,`. A `;` inside a `,` file's aliases or phones column is data."""
-    for delimiter in (",", ";"):
-        cells = next(csv.reader([header], delimiter=delimiter), [])
-        if "email" in (c.strip().lower() for c in cells):
-            return delimiter
-    return ","
 
 
 @dataclass(frozen=True)

@@ -549,7 +549,18 @@ def test_columns_and_dtypes() -> None:
         "status",
         "flags",
     ]
-    assert list(a.columns[19:]) == ["course", "roster_name", "department"]
+    # DESIGN.md "Output additions": appended after the first 19, in this order.
+    assert list(a.columns[19:26]) == [
+        "role",
+        "required",
+        "override",
+        "override_reason",
+        "override_reviewer",
+        "override_date",
+        "seen_as",
+    ]
+    assert list(a.columns[26:]) == ["course", "roster_name", "department"]
+    assert a["required"].dtype == bool
     for column in ("meeting_start", "meeting_end", "first_join", "last_leave"):
         assert isinstance(a[column].dtype, pd.DatetimeTZDtype) and str(a[column].dt.tz) == "UTC"
     for column in ("meeting_seconds", "attended_seconds", "segments", "devices"):
@@ -586,6 +597,11 @@ def test_columns_and_dtypes() -> None:
         "sessions_total",
         "sessions_complete",
         "completed",
+        "department",
+        "required",
+        "sessions_excused",
+        "status",
+        "missing",
     ]
 
 
@@ -616,7 +632,7 @@ def test_empty_input() -> None:
 
 def test_every_flag_is_explained() -> None:
     assert set(FLAG_EXPLANATIONS) == set(ALL_FLAGS)
-    assert len(ALL_FLAGS) == 13
+    assert len(ALL_FLAGS) == 16
     assert all(text.endswith(".") for text in FLAG_EXPLANATIONS.values())
 
 
