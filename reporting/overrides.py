@@ -218,6 +218,9 @@ def check_overrides(overrides: Sequence[Override], entries: Iterable[PlannedScop
                     f"scope {override.scope!r} (same_as names a roster person)"
                 )
         if override.decision in STATUS_DECISIONS:
+            # One person however written: an alias counts as the roster person.
+            if is_email:
+                key = next((k for r in rosters if (k := r.key_for_email(key))), key)
             other = seen.get((key, override.scope, "status"))
             if other is not None and other.decision != override.decision:
                 problems.append(

@@ -26,8 +26,8 @@ from reporting.fetch import FetchOutcome, fetch_all, load_offline
 from reporting.logs import register_secret
 from reporting.manifest import write_manifest
 from reporting.model import Instance, RunInfo
-from reporting.quality import record_problem_lines, setting_warnings
 from reporting.overrides import load_overrides
+from reporting.quality import record_problem_lines, setting_warnings
 from reporting.render.context import ReportInput
 from reporting.render.csv import write_csvs
 from reporting.render.formats import selected
