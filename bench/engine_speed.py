@@ -96,7 +96,7 @@ def build(n_devices: int, people_per_meeting: int, seed: int = 7) -> list[Instan
         r = 0
         for person in range(n_people):
             caller = person % 50 == 7  # dials in without an email
-            for _ in range(int(records_per[person])):
+            for nth in range(int(records_per[person])):
                 devices = []
                 for _ in range(int(devs_per[r])):
                     dev = {
@@ -112,7 +112,11 @@ def build(n_devices: int, people_per_meeting: int, seed: int = 7) -> list[Instan
                         dev["phoneNumber"] = f"+49 30 {person:07d}"
                     devices.append(dev)
                     d += 1
-                record_email = {} if caller else {"email": f"person{person}@example.com"}
+                # A caller's second record (a rejoin from the laptop) has the email: the
+                # unidentified callers get hints from it.
+                record_email = (
+                    {} if caller and nth == 0 else {"email": f"person{person}@example.com"}
+                )
                 records.append(
                     {
                         "id": f"{meeting}-{r}",
@@ -185,7 +189,7 @@ def build_overrides(data: list[InstanceRecords], people: int, n: int, seed: int 
     for line in range(2, n + 2):
         person = int(rng.integers(0, people))
         kind = rng.random()
-        if person % 50 == 7 and kind < 0.3:
+        if person % 50 == 7 and kind < 0.01:
             out.append(
                 Override(
                     f"tel:+49 30 {person:07d}",
