@@ -31,7 +31,8 @@ from tests.attendance_reference import reference_compute
 ATTENDANCE_HEADER = (
     "meeting_id,meeting_title,meeting_start,meeting_end,meeting_seconds,person_key,"
     "display_name,email,is_host,is_cohost,attended_seconds,main_session_seconds,"
-    "breakout_seconds,first_join,last_leave,segments,devices,status,flags"
+    "breakout_seconds,first_join,last_leave,segments,devices,status,flags,"
+    "role,required,override,override_reason,override_reviewer,override_date,seen_as"
 )
 SERIES = "d75df7ee5c1faa9f52135cb13ccc38b7"
 OCT_20 = "d75df7ee5c1faa9f52135cb13ccc38b7_I_386417399800811989"
