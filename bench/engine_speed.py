@@ -1,6 +1,12 @@
 """Benchmark: 1,000,000 device intervals (~300,000 person-meeting rows) → attendance.csv.
 
-    .venv/bin/python bench/engine_speed.py [--devices N] [--no-reference]
+    .venv/bin/python bench/engine_speed.py [--devices N] [--overrides N] [--no-reference]
+
+The input has what a month of audits has (rules 7 and 10-13): a roster of the people,
+with aliases and some phones, on every meeting (``roster_phone_region: DE``); dial-in
+callers without an email (one in 50 people: half of them on the roster, found by number,
+half unidentified, with hints); and 10,000 reviewer decisions (excused, present, absent
+per instance, course or ``*``, and ``same_as`` for callers).
 
 Builds the stored records in memory (not timed), then times the product, ``compute`` plus
 writing attendance.csv with its own writer (``reporting.render.csv``, times in
@@ -27,8 +33,9 @@ import resource
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -36,7 +43,9 @@ import numpy as np
 from reporting.attendance import compute
 from reporting.collector import full_collections_paused
 from reporting.model import Instance, InstanceRecords
+from reporting.overrides import Override
 from reporting.render.csv import write_attendance_csv
+from reporting.roster import Roster, RosterEntry
 from reporting.webex.schema import decode_participant_page
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,7 +95,8 @@ def build(n_devices: int, people_per_meeting: int, seed: int = 7) -> list[Instan
         d = 0
         r = 0
         for person in range(n_people):
-            for _ in range(int(records_per[person])):
+            caller = person % 50 == 7  # dials in without an email
+            for nth in range(int(records_per[person])):
                 devices = []
                 for _ in range(int(devs_per[r])):
                     dev = {
@@ -97,15 +107,20 @@ def build(n_devices: int, people_per_meeting: int, seed: int = 7) -> list[Instan
                         "leftTime": l_s[d],
                         "durationSecond": dur[d],
                     }
-                    if phones[d]:
+                    if phones[d] or caller:
                         dev["callType"] = "callIn"
                         dev["phoneNumber"] = f"+49 30 {person:07d}"
                     devices.append(dev)
                     d += 1
+                # A caller's second record (a rejoin from the laptop) has the email: the
+                # unidentified callers get hints from it.
+                record_email = (
+                    {} if caller and nth == 0 else {"email": f"person{person}@example.com"}
+                )
                 records.append(
                     {
                         "id": f"{meeting}-{r}",
-                        "email": f"person{person}@example.com",
+                        **record_email,
                         "displayName": f"Person {person}",
                         "host": person == 0,
                         "coHost": False,
@@ -146,6 +161,72 @@ def build(n_devices: int, people_per_meeting: int, seed: int = 7) -> list[Instan
     return data
 
 
+def build_roster(people: int) -> Roster:
+    """Everyone but one in ten, with an alias each and the phones of every other caller
+    (national form, as rosters are written in Germany)."""
+    return Roster(
+        tuple(
+            RosterEntry(
+                email=f"person{p}@example.com",
+                name=f"Person {p}",
+                department=f"Dept {p % 7}",
+                aliases=(f"p{p}@private.example.org",),
+                phones=(f"+4930{p:07d}",) if p % 100 == 7 else (),
+            )
+            for p in range(people)
+            if p % 10 != 3
+        ),
+        source="bench roster",
+    )
+
+
+def build_overrides(data: list[InstanceRecords], people: int, n: int, seed: int = 11) -> list[Any]:
+    rng = np.random.default_rng(seed)
+    scopes = [d.instance.id for d in data]
+    courses = sorted({d.instance.course for d in data})
+    decisions = ["excused", "present", "absent"]
+    out: list[Any] = []
+    for line in range(2, n + 2):
+        person = int(rng.integers(0, people))
+        kind = rng.random()
+        if person % 50 == 7 and kind < 0.01:
+            out.append(
+                Override(
+                    f"tel:+49 30 {person:07d}",
+                    "*",
+                    "same_as",
+                    f"person{person}@example.com",
+                    "their phone",
+                    "lead@example.com",
+                    date(2026, 11, 3),
+                    line,
+                    "bench.csv",
+                )
+            )
+            continue
+        scope = (
+            scopes[int(rng.integers(0, len(scopes)))]
+            if kind < 0.9
+            else courses[int(rng.integers(0, len(courses)))]
+            if kind < 0.99
+            else "*"
+        )
+        out.append(
+            Override(
+                f"person{person}@example.com",
+                scope,
+                decisions[line % 3],
+                None,
+                "reviewed",
+                "lead@example.com",
+                date(2026, 11, 3),
+                line,
+                "bench.csv",
+            )
+        )
+    return out
+
+
 def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -154,6 +235,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--devices", type=int, default=1_000_000)
     parser.add_argument("--people", type=int, default=1000, help="people per meeting")
+    parser.add_argument("--overrides", type=int, default=10_000)
     parser.add_argument("--no-reference", action="store_true")
     args = parser.parse_args()
 
@@ -164,6 +246,13 @@ def main() -> None:
         f"built {len(data)} meetings, {sum(len(d.records) for d in data):,} records, "
         f"{n_dev:,} devices in {time.perf_counter() - t:.1f} s (not timed)"
     )
+    roster = build_roster(args.people)
+    rosters = {d.instance.id: roster for d in data}
+    overrides = build_overrides(data, args.people, args.overrides)
+    print(
+        f"roster of {len(roster):,} people on every meeting, {len(overrides):,} overrides, "
+        "callers without an email (not timed)"
+    )
     rss_before = peak_rss_mib()
     from attendance_reference import Rules
 
@@ -172,7 +261,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        result = compute(data, rules, {}, as_of)
+        result = compute(data, rules, rosters, as_of, overrides=overrides, phone_region="DE")
         t1 = time.perf_counter()
         path = write_attendance_csv(result, Path(tmp), TZ)
         t2 = time.perf_counter()
@@ -202,7 +291,9 @@ def main() -> None:
     if not args.no_reference:
         reference = sys.modules["attendance_reference"]
         t3 = time.perf_counter()
-        rows, _ = reference.reference_compute(data, rules, {}, as_of)
+        rows, _ = reference.reference_compute(
+            data, rules, rosters, as_of, overrides=overrides, phone_region="DE"
+        )
         t4 = time.perf_counter()
         reference_csv = reference.reference_attendance_csv(rows, ZoneInfo(TZ))
         t6 = time.perf_counter()
@@ -218,6 +309,15 @@ def main() -> None:
             f"speed-up: compute alone {reference_s / compute_s:.1f}×; records → "
             f"attendance.csv {(reference_s + reference_csv_s) / engine_s:.1f}× (target ≥ 10×)"
         )
+    flags = result.attendance["flags"]
+    print(
+        f"part two: {int(result.attendance['required'].sum()):,} required rows, "
+        f"{int(flags.str.contains('OVERRIDDEN').sum()):,} overridden, "
+        f"{int(flags.str.contains('UNIDENTIFIED_CALLER').sum()):,} unidentified callers "
+        f"({len(result.caller_hints):,} hints), "
+        f"{int(result.attendance['seen_as'].notna().sum()):,} rows with seen_as, "
+        f"{len(result.unmatched_overrides):,} overrides matched no row"
+    )
     decode_figures(data, engine_s)
     print("figures are from a shared 2-core machine and are contended")
 

@@ -50,6 +50,7 @@ def format_plan(config: Config) -> str:
         lines.append(f"     course {course}")
         lines.append(f"     roster {_roster(config, entry)}")
     lines.append(f"rules      {_rules(config.rules)}")
+    lines.extend(_overrides(config))
     lines.append(f"reports    {len(config.reports) or 'none (CSV files only)'}")
     for spec in config.reports:
         detail = "full detail" if spec.audience == COMPLIANCE else "masked phone numbers"
@@ -81,6 +82,18 @@ def _roster(config: Config, entry: MeetingEntry) -> str:
     if "registrants" in entry.roster_sources:
         parts.append("approved Webex registrants of the series")
     return " + ".join(parts)
+
+
+def _overrides(config: Config) -> list[str]:
+    from reporting.overrides_check import check_config_overrides
+
+    found = check_config_overrides(config)
+    if found.path is None:
+        return ["overrides  none"]
+    lines = [f"overrides  {found.path}: {found.decisions} decision(s)"]
+    lines.extend(f"  error: {e}" for e in found.errors)
+    lines.extend(f"  warning: {w}" for w in found.warnings)
+    return lines
 
 
 def _local(moment: datetime, tz: ZoneInfo) -> str:

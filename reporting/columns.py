@@ -22,6 +22,14 @@ ATTENDANCE_CSV_COLUMNS: tuple[str, ...] = (
     "devices",
     "status",
     "flags",
+    # Part two (rules 10-13), appended so programs reading the first 19 keep working.
+    "role",
+    "required",
+    "override",
+    "override_reason",
+    "override_reviewer",
+    "override_date",
+    "seen_as",
 )
 DEVICE_CSV_COLUMNS: tuple[str, ...] = (
     "meeting_id",
@@ -43,6 +51,12 @@ COURSE_CSV_COLUMNS: tuple[str, ...] = (
     "sessions_total",
     "sessions_complete",
     "completed",
+    # Part two (rules 11 and 13).
+    "department",
+    "required",
+    "sessions_excused",
+    "status",
+    "missing",
 )
 # The breakouts table has no CSV; the PDF and the workbook show it.
 BREAKOUT_COLUMNS: tuple[str, ...] = (
@@ -53,4 +67,14 @@ BREAKOUT_COLUMNS: tuple[str, ...] = (
     "joined",
     "left",
     "duration_seconds",
+)
+# Unidentified callers' hints (rule 12); the reports show them, no CSV.
+CALLER_HINT_COLUMNS: tuple[str, ...] = (
+    "meeting_id",
+    "person_key",
+    "phone",
+    "hint_name",
+    "hint_email",
+    "hint_meeting_id",
+    "used_on",
 )

@@ -990,6 +990,8 @@ class Config(BaseModel):
     meetings: tuple[MeetingEntry, ...]
     rules: Rules = Field(default_factory=Rules)
     roster: Path | None = None
+    roster_phone_region: str | None = None  # rule 12: reads national-form roster phones
+    overrides: Path | None = None  # rule 13: the reviewers' decisions (CSV)
     reports: tuple[ReportSpec, ...] = ()
     output_dir: Path = Field(Path("reports/{period}"), alias="output", validate_default=True)
     email: EmailConfig | None = None
@@ -1068,6 +1070,33 @@ class Config(BaseModel):
     @classmethod
     def _roster(cls, value: Any, info: ValidationInfo) -> Any:
         return None if value is None else _roster_path(value, info)
+
+    @field_validator("roster_phone_region", mode="before")
+    @classmethod
+    def _phone_region(cls, value: Any) -> Any:
+        from reporting.phones import is_region
+
+        if value is None:
+            return None
+        if isinstance(value, str) and is_region(value.strip().upper()):
+            return value.strip().upper()
+        raise _bad(
+            f"unknown phone region {_show(value)}",
+            "use the ISO 3166 code of the roster numbers' country, such as DE or US",
+        )
+
+    @field_validator("overrides", mode="before")
+    @classmethod
+    def _overrides(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None:
+            return None
+        path = _resolve_path(value, info, "overrides file")
+        if _checks_files(info) and not path.is_file():
+            raise _bad(
+                f"overrides file not found: {path}",
+                "the path is relative to the config file's folder",
+            )
+        return path
 
     @field_validator("reports", mode="before")
     @classmethod

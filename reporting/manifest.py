@@ -63,6 +63,7 @@ def write_manifest(
     notes: Sequence[str] = (),
     signing: Mapping[str, str] | None = None,
     selections: Sequence[Mapping[str, Any]] = (),
+    inputs: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Path:
     """Write `out_dir/manifest.json` describing the run and hashing every file in `files`.
 
@@ -112,6 +113,8 @@ def write_manifest(
         "notes": list(notes),
         # Rule 16: each `match:` entry and the instances it selected (title, start, host, id).
         "selections": [dict(s) for s in selections],
+        # Input files other than the config, with their SHA-256 (the overrides file).
+        "inputs": {k: dict(v) for k, v in sorted((inputs or {}).items())},
     }
     if signing is not None:
         # Who signs the run: `verify` then fails a run whose signatures were removed.

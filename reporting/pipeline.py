@@ -21,20 +21,19 @@ from reporting import __version__, preflight
 from reporting.attendance import compute, mask_result
 from reporting.config import Config, resolve_smtp_credentials, resolve_token
 from reporting.deliver import DeliverySummary, RenderedReport, deliver
-from reporting.discovery.rosters import (
-    by_entry_until_compute_takes_instance_ids,
-    rosters_by_instance,
-)
+from reporting.discovery.rosters import rosters_by_instance
 from reporting.errors import StoreError, WebexError
 from reporting.fetch import FetchOutcome, fetch_all, load_offline
 from reporting.logs import register_secret
 from reporting.manifest import write_manifest
 from reporting.model import RunInfo
+from reporting.overrides import load_overrides
 from reporting.quality import record_problem_lines, setting_warnings
 from reporting.render.context import ReportInput
 from reporting.render.criteria import report_criteria
 from reporting.render.csv import write_csvs
 from reporting.render.formats import selected
+from reporting.roster import load_roster
 from reporting.signing import SigningKey, load_signing_key
 from reporting.store import Store
 from reporting.webex.client import WebexClient
@@ -144,17 +143,25 @@ def _run_stages(
             hint="nothing was written or sent; fix the cause and run again",
         )
 
-    rosters, roster_notes = rosters_by_instance(config, fetched.data, fetched.registrants)
+    rosters, roster_notes = rosters_by_instance(
+        config,
+        fetched.data,
+        fetched.registrants,
+        load=lambda path: load_roster(path, config.roster_phone_region),
+    )
     fetched.notes.extend(roster_notes)
+    overrides = load_overrides(config.overrides) if config.overrides is not None else ()
     result = compute(
         fetched.data,
         config.rules,
-        by_entry_until_compute_takes_instance_ids(rosters, fetched.data),
+        rosters,
         run_info.as_of,
         planned=fetched.instances,
+        overrides=overrides,
+        phone_region=config.roster_phone_region,
     )
     # Said once, here; stderr, the manifest and every report read these lines.
-    warnings = setting_warnings(config, result)
+    warnings = [*setting_warnings(config, result), *result.unmatched_overrides]
     for warning in warnings:
         log.warning("%s", warning)
     quality_notes = (*record_problem_lines(fetched.data), *warnings)
@@ -212,6 +219,7 @@ def _run_stages(
             notes=[*fetched.notes, *quality_notes],
             signing=signing_key.describe() if signing_key else None,
             selections=fetched.selections,
+            inputs=_input_hashes(config),
         )
     )
     if signing_key is not None:
@@ -327,3 +335,12 @@ def ledger_key(config: Config) -> str:
     """
     meetings = "\n".join(sorted(entry.ref for entry in config.meetings))
     return f"{config.period.label}:{hashlib.sha256(meetings.encode()).hexdigest()[:16]}"
+
+
+def _input_hashes(config: Config) -> dict[str, dict[str, str]]:
+    """The files besides the config that decide what the reports say (rule 13: the
+    overrides file's SHA-256 is in the manifest)."""
+    if config.overrides is None:
+        return {}
+    digest = hashlib.sha256(config.overrides.read_bytes()).hexdigest()
+    return {"overrides": {"path": str(config.overrides), "sha256": digest}}

@@ -36,6 +36,7 @@ def problems(
     found: list[AttendanceError] = []
     for check in (
         lambda: _rosters(config),
+        lambda: _overrides(config),
         lambda: _dataset(config) if not offline else None,
         lambda: resolve_token(config, env) if not offline else None,
         lambda: resolve_smtp_credentials(config, env) if send_email else None,
@@ -63,7 +64,14 @@ def _rosters(config: Config) -> None:
     if config.roster is not None:
         paths.append(config.roster)
     for path in dict.fromkeys(paths):
-        load_roster(path)
+        load_roster(path, config.roster_phone_region)
+
+
+def _overrides(config: Config) -> None:
+    from reporting.overrides import load_overrides
+
+    if config.overrides is not None:
+        load_overrides(config.overrides)
 
 
 def _dataset(config: Config) -> None:

@@ -20,12 +20,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import test_attendance_property as prop
-from attendance_reference import Rules
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reporting.attendance import compute, mask_result
-from reporting.model import InstanceRecords
 from reporting.render.csv import (
     ATTENDANCE_COLUMNS,
     COURSE_COLUMNS,
@@ -35,7 +33,6 @@ from reporting.render.csv import (
     write_csvs,
 )
 from reporting.render.sample import sample_input
-from reporting.roster import Roster
 
 ZONES = [
     "Europe/Berlin",
@@ -71,12 +68,15 @@ def assert_same(frame: pd.DataFrame, columns: Sequence[str], zone: str) -> None:
 )
 @given(prop.scenario(), st.sampled_from(ZONES), st.sampled_from(["compliance", "manager"]))
 def test_engine_tables_as_plain_writer(
-    case: tuple[list[InstanceRecords], Rules, dict[int, Roster | None], datetime],
+    case: prop.Case,
     zone: str,
     audience: str,
 ) -> None:
-    data, rules, rosters, as_of = case
-    result = mask_result(compute(data, rules, rosters, as_of), audience)
+    data, rules, rosters, as_of, extra = case
+    computed = compute(
+        data, rules, rosters, as_of, overrides=extra.overrides, phone_region=extra.region
+    )
+    result = mask_result(computed, audience)
     assert_same(result.attendance, ATTENDANCE_COLUMNS, zone)
     assert_same(result.devices, DEVICE_COLUMNS, zone)
     assert_same(result.courses, COURSE_COLUMNS, zone)

@@ -3,12 +3,15 @@
 The generator leans on the awkward cases: overlapping and nested devices, rejoins,
 unknown and sentinel times in several spellings, unparseable times, left before joined,
 lobby records, breakouts outside the window, in-progress and un-looked-up meetings,
-rosters with aliases, and shares such as 87.5 %.
+rosters with aliases, and shares such as 87.5 %; and Part two's: roster phones matched in
+E.164, reviewers' decisions of every kind and scope, panelist invitees and restarted
+sessions (instances sharing a scheduledMeetingId).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,11 +29,23 @@ from hypothesis import strategies as st
 
 from reporting.attendance import compute
 from reporting.columns import ATTENDANCE_CSV_COLUMNS
-from reporting.model import Instance, InstanceRecords
+from reporting.model import Instance, InstanceRecords, Invitee
+from reporting.overrides import DECISIONS, Override
 from reporting.render.csv import frame_to_csv
 from reporting.roster import Roster, RosterEntry
 
 T0 = datetime(2026, 10, 5, 9, 0, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Extra:
+    """Part two's inputs of a case: reviewers' decisions and the roster phone region."""
+
+    overrides: tuple[Override, ...]
+    region: str | None
+
+
+Case = tuple[list[InstanceRecords], Rules, dict[str, Roster | None], datetime, Extra]
 EPOCH_FORMS = [
     "1970-01-01T00:00:00Z",
     "1970-01-01T00:00:00.000Z",
@@ -140,6 +155,11 @@ def instance(draw: st.DrawFn, index: int) -> InstanceRecords:
     start = T0 + timedelta(milliseconds=draw(st.sampled_from([0, 0, 250])))
     end = start + timedelta(milliseconds=length)
     entry = draw(st.integers(0, 1))
+    # Instances of one entry with the same scheduledMeetingId are one restarted session.
+    scheduled = draw(st.sampled_from([None, None, "occurrence"]))
+    invitees = draw(
+        st.sampled_from([None, (), (Invitee("b@x.com", panelist=True), Invitee(" A@x.com "))])
+    )
     inst = Instance(
         id=f"m{index}",
         entry_index=entry,
@@ -152,15 +172,20 @@ def instance(draw: st.DrawFn, index: int) -> InstanceRecords:
         state="inProgress" if kind == "running" else "ended",
         host_email=None,
         looked_up=kind != "not_looked_up",
+        scheduled_meeting_id=scheduled,
     )
     records = tuple(draw(st.lists(record(), max_size=6)))
-    return InstanceRecords(inst, records)
+    return InstanceRecords(inst, records, invitees=invitees)
 
 
 ROSTER = Roster(
     entries=(
         RosterEntry(
-            email="A@x.com", name="Ann Official", department="Ops", aliases=("alias@x.com",)
+            email="A@x.com",
+            name="Ann Official",
+            department="Ops",
+            aliases=("alias@x.com",),
+            phones=("+14085550199",),
         ),
         RosterEntry(email="d@x.com", name=None, department=None),
     )
@@ -168,9 +193,40 @@ ROSTER = Roster(
 
 
 @st.composite
+def override(draw: st.DrawFn, line: int) -> Override:
+    decision = draw(st.sampled_from(DECISIONS))
+    return Override(
+        person=draw(
+            st.sampled_from(
+                [
+                    "a@x.com",
+                    "ALIAS@x.com",
+                    "d@x.com",
+                    "b@x.com",
+                    "tel:+1 408 555 0199",
+                    "tel:4930123456",
+                    "name:Joe Doe",
+                    "nobody@x.com",
+                ]
+            )
+        ),
+        scope=draw(st.sampled_from(["*", "m0", "m1", "m2", "course-a", "e0", "nothing"])),
+        decision=decision,
+        value=draw(st.sampled_from(["A@x.com", "d@x.com", "b@x.com"]))
+        if decision == "same_as"
+        else None,
+        reason=f"reason {line}",
+        reviewer="lead@example.com",
+        date=date(2026, 11, line % 28 + 1),
+        line=line,
+        source="overrides.csv",
+    )
+
+
+@st.composite
 def scenario(
     draw: st.DrawFn,
-) -> tuple[list[InstanceRecords], Rules, dict[int, Roster | None], datetime]:
+) -> Case:
     n = draw(st.integers(1, 3))
     data = [draw(instance(i)) for i in range(n)]
     threshold = draw(
@@ -185,9 +241,16 @@ def scenario(
         early_leave_grace_seconds=draw(st.sampled_from([0, 300])),
         sessions_required=draw(st.sampled_from([None, 1, 2])),
     )
-    rosters = {0: draw(st.sampled_from([None, ROSTER])), 1: draw(st.sampled_from([None, ROSTER]))}
+    # Rosters apply per instance; the instances of one config entry share theirs.
+    by_entry = [draw(st.sampled_from([None, ROSTER])) for _ in range(2)]
+    rosters = {d.instance.id: by_entry[d.instance.entry_index] for d in data}
     as_of = T0 + timedelta(milliseconds=draw(st.integers(-60_000, 5_000_000)))
-    return data, rules, rosters, as_of
+    n_overrides = draw(st.integers(0, 4))
+    extra = Extra(
+        overrides=tuple(draw(override(line)) for line in range(2, 2 + n_overrides)),
+        region=draw(st.sampled_from([None, "DE"])),
+    )
+    return data, rules, rosters, as_of, extra
 
 
 @pytest.mark.slow
@@ -199,11 +262,15 @@ def scenario(
 )
 @given(scenario())
 def test_engine_matches_reference(
-    case: tuple[list[InstanceRecords], Rules, dict[int, Roster | None], datetime],
+    case: Case,
 ) -> None:
-    data, rules, rosters, as_of = case
-    result = compute(data, rules, rosters, as_of)
-    expected_rows, expected_courses = reference_compute(data, rules, rosters, as_of)
+    data, rules, rosters, as_of, extra = case
+    result = compute(
+        data, rules, rosters, as_of, overrides=extra.overrides, phone_region=extra.region
+    )
+    expected_rows, expected_courses = reference_compute(
+        data, rules, rosters, as_of, overrides=extra.overrides, phone_region=extra.region
+    )
     got = frame_rows(result.attendance)
     assert [r["person_key"] for r in got] == [r["person_key"] for r in expected_rows]
     for got_row, want_row in zip(got, expected_rows, strict=True):
@@ -219,14 +286,16 @@ def test_engine_matches_reference(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(scenario(), st.sampled_from(["Europe/Berlin", "UTC", "Asia/Kathmandu"]))
-def test_attendance_csv_matches_reference(
-    case: tuple[list[InstanceRecords], Rules, dict[int, Roster | None], datetime], zone: str
-) -> None:
+def test_attendance_csv_matches_reference(case: Case, zone: str) -> None:
     """attendance.csv from the engine and its vectorised writer has the bytes of the plain
     reference rows written one cell at a time."""
-    data, rules, rosters, as_of = case
+    data, rules, rosters, as_of, extra = case
     tz = ZoneInfo(zone)
-    result = compute(data, rules, rosters, as_of)
-    expected_rows, _ = reference_compute(data, rules, rosters, as_of)
+    result = compute(
+        data, rules, rosters, as_of, overrides=extra.overrides, phone_region=extra.region
+    )
+    expected_rows, _ = reference_compute(
+        data, rules, rosters, as_of, overrides=extra.overrides, phone_region=extra.region
+    )
     got = frame_to_csv(result.attendance, ATTENDANCE_CSV_COLUMNS, tz)
     assert got == reference_attendance_csv(expected_rows, tz)

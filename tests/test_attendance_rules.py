@@ -71,7 +71,7 @@ def meeting(
 def run(
     *data: InstanceRecords,
     rules: Rules | None = None,
-    rosters: dict[int, Roster | None] | None = None,
+    rosters: dict[str, Roster | None] | None = None,
     as_of: datetime = AS_OF,
 ) -> Any:
     return compute(list(data), rules or Rules(), rosters or {}, as_of)
@@ -442,7 +442,7 @@ def test_roster_alias_maps_onto_one_key_and_absent_rows() -> None:
             rec("ann@example.com", dev(30, 60)),
             rec("eve@example.com", dev(0, 60)),
         ),
-        rosters={0: ROSTER},
+        rosters={"m1": ROSTER},
     )
     a = result.attendance.set_index("person_key")
     assert sorted(a.index) == ["ann@example.com", "bob@example.com", "eve@example.com"]
@@ -455,14 +455,14 @@ def test_roster_alias_maps_onto_one_key_and_absent_rows() -> None:
 
 
 def test_flag_not_on_roster() -> None:
-    result = run(meeting(rec("eve@example.com", dev(0, 60))), rosters={0: ROSTER})
+    result = run(meeting(rec("eve@example.com", dev(0, 60))), rosters={"m1": ROSTER})
     a = result.attendance.set_index("person_key")
     assert flags(a.loc["eve@example.com"]) == {"NOT_ON_ROSTER"}
     assert flags(a.loc["bob@example.com"]) == set()
 
 
-def test_roster_applies_per_entry() -> None:
-    result = run(meeting(rec("eve@example.com", dev(0, 60)), entry=1), rosters={0: ROSTER, 1: None})
+def test_roster_applies_per_instance() -> None:
+    result = run(meeting(rec("eve@example.com", dev(0, 60))), rosters={"m0": ROSTER, "m1": None})
     assert result.attendance["person_key"].tolist() == ["eve@example.com"]
     assert result.attendance["flags"].tolist() == [""]
 
@@ -549,7 +549,18 @@ def test_columns_and_dtypes() -> None:
         "status",
         "flags",
     ]
-    assert list(a.columns[19:]) == ["course", "roster_name", "department"]
+    # DESIGN.md "Output additions": appended after the first 19, in this order.
+    assert list(a.columns[19:26]) == [
+        "role",
+        "required",
+        "override",
+        "override_reason",
+        "override_reviewer",
+        "override_date",
+        "seen_as",
+    ]
+    assert list(a.columns[26:]) == ["course", "roster_name", "department"]
+    assert a["required"].dtype == bool
     for column in ("meeting_start", "meeting_end", "first_join", "last_leave"):
         assert isinstance(a[column].dtype, pd.DatetimeTZDtype) and str(a[column].dt.tz) == "UTC"
     for column in ("meeting_seconds", "attended_seconds", "segments", "devices"):
@@ -586,6 +597,11 @@ def test_columns_and_dtypes() -> None:
         "sessions_total",
         "sessions_complete",
         "completed",
+        "department",
+        "required",
+        "sessions_excused",
+        "status",
+        "missing",
     ]
 
 
@@ -616,7 +632,7 @@ def test_empty_input() -> None:
 
 def test_every_flag_is_explained() -> None:
     assert set(FLAG_EXPLANATIONS) == set(ALL_FLAGS)
-    assert len(ALL_FLAGS) == 13
+    assert len(ALL_FLAGS) == 16
     assert all(text.endswith(".") for text in FLAG_EXPLANATIONS.values())
 
 

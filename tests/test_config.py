@@ -104,6 +104,8 @@ CASES = [
     ("match_unknown_key.yaml", ":4: meetings[0].match.titel: unknown key (did you mean 'title'?)"),
     ("roster_source_typo.yaml", ":4: meetings[0].roster: item 2: roster file not found: "),
     ("missing_roster.yaml", ":4: meetings[0].roster: roster file not found: "),
+    ("bad_phone_region.yaml", ":4: roster_phone_region: unknown phone region 'Germany'"),
+    ("missing_overrides.yaml", ":4: overrides: overrides file not found: "),
     (
         "sessions_required_word.yaml",
         ":5: rules.sessions_required: expected `all` or a positive whole number, got 'most'",
@@ -248,6 +250,16 @@ def test_relative_paths_resolve_against_the_config_folder(tmp_path: Path) -> Non
     assert config.templates == tmp_path / "my-templates"
     assert config.email is not None
     assert config.email.outbox == tmp_path / "configs" / "outbox"
+
+
+def test_roster_phone_region_and_overrides(tmp_path: Path) -> None:
+    (tmp_path / "decisions.csv").write_text("person\n", encoding="utf-8")
+    body = MINIMAL + "roster_phone_region: de\noverrides: decisions.csv\n"
+    config = load_config(_write(tmp_path, body), now=NOV)
+    assert config.roster_phone_region == "DE"
+    assert config.overrides == tmp_path / "decisions.csv"
+    minimal = load_config(_write(tmp_path, MINIMAL), now=NOV)
+    assert (minimal.roster_phone_region, minimal.overrides) == (None, None)
 
 
 def test_absolute_paths_are_kept(tmp_path: Path) -> None:

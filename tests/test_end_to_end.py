@@ -26,7 +26,6 @@ from reporting.cli import main
 from reporting.config import load_config
 from reporting.discovery.match import selects
 from reporting.discovery.rosters import (
-    by_entry_until_compute_takes_instance_ids,
     roster_from_people,
 )
 from reporting.model import Instance, InstanceRecords, Invitee
@@ -36,7 +35,8 @@ from tests.attendance_reference import reference_compute
 ATTENDANCE_HEADER = (
     "meeting_id,meeting_title,meeting_start,meeting_end,meeting_seconds,person_key,"
     "display_name,email,is_host,is_cohost,attended_seconds,main_session_seconds,"
-    "breakout_seconds,first_join,last_leave,segments,devices,status,flags"
+    "breakout_seconds,first_join,last_leave,segments,devices,status,flags,"
+    "role,required,override,override_reason,override_reviewer,override_date,seen_as"
 )
 SERIES = "d75df7ee5c1faa9f52135cb13ccc38b7"
 OCT_20 = "d75df7ee5c1faa9f52135cb13ccc38b7_I_386417399800811989"
@@ -155,9 +155,7 @@ def reference_rows(tree: Path) -> dict[tuple[str, str], dict[str, Any]]:
     rows, _courses = reference_compute(
         data,
         config.rules,
-        # The reference, like today's engine, takes rosters by entry (the demo's entries
-        # have one roster for all their instances).
-        by_entry_until_compute_takes_instance_ids(rosters, data),
+        rosters,
         datetime.fromisoformat("2026-11-02T09:00:00+00:00"),
     )
     return {(row["meeting_id"], row["person_key"]): row for row in rows}

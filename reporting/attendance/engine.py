@@ -57,8 +57,9 @@ would expect; the tests name each reading.
 12. *Courses.* ``sessions_total`` counts the course's instances in the period: those
     fetched and, given ``planned``, those planned but not fetched. A session that could
     not be fetched therefore counts as not completed by anyone, so nobody completes a
-    course on the strength of the sessions that happened to be fetched. With
-    ``sessions_required`` larger than ``sessions_total``, nobody completes. A course
+    course on the strength of the sessions that happened to be fetched. Rule 13 caps
+    ``sessions_required`` at the sessions not excused (Part two's readings, in
+    docs/ATTENDANCE_RULES.md, cover rules 10-13 and 15). A course
     row's ``display_name`` is the roster name when the person is on a roster in any of
     the course's instances, else the name of their earliest row.
 13. *Row order.* attendance: meeting start (unknown last), meeting id, display name
@@ -81,7 +82,11 @@ import numpy.typing as npt
 import pandas as pd
 
 from reporting.attendance import flags as F
+from reporting.attendance.audit import ROLES, Audit, audit_rows
+from reporting.attendance.courses import courses_frame
+from reporting.attendance.hints import caller_hints, empty_hints
 from reporting.attendance.intervals import NO_TIME, union_by_group
+from reporting.attendance.persons import Persons, group_persons
 from reporting.attendance.records import (
     Flat,
     bad_record_positions,
@@ -89,6 +94,11 @@ from reporting.attendance.records import (
     device_fields,
     flatten,
 )
+from reporting.attendance.sessions import Sessions
+from reporting.attendance.tables import fold_codes as _fold_codes
+from reporting.attendance.tables import overrides_frame
+from reporting.attendance.tables import strings as _strings
+from reporting.attendance.tables import strings_from_codes as _strings_from_codes
 from reporting.attendance.timeparse import parse_times
 from reporting.collector import collector_paused
 from reporting.columns import (
@@ -98,6 +108,7 @@ from reporting.columns import (
     DEVICE_CSV_COLUMNS,
 )
 from reporting.model import Instance, InstanceRecords
+from reporting.overrides import Override
 from reporting.roster import Roster, RosterEntry
 
 I64 = npt.NDArray[np.int64]
@@ -118,6 +129,7 @@ COURSE_COLUMNS = COURSE_CSV_COLUMNS
 COMPLETE = "complete"
 PARTIAL = "partial"
 ABSENT = "absent"
+EXCUSED = "excused"  # set only by a reviewer's decision (rule 13)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
@@ -159,7 +171,7 @@ class AttendanceResult:
     much as the attendance rows themselves.
     """
 
-    __slots__ = ("_breakouts", "_devices", "attendance", "courses")
+    __slots__ = ("_breakouts", "_devices", "attendance", "caller_hints", "courses", "overrides")
 
     def __init__(
         self,
@@ -167,11 +179,30 @@ class AttendanceResult:
         devices: pd.DataFrame | Callable[[], pd.DataFrame],
         breakouts: pd.DataFrame | Callable[[], pd.DataFrame],
         courses: pd.DataFrame,
+        caller_hints: pd.DataFrame | None = None,
+        overrides: pd.DataFrame | None = None,
     ) -> None:
         self.attendance = attendance
         self._devices = devices
         self._breakouts = breakouts
         self.courses = courses
+        # Rule 12: one row per unidentified caller and email seen with their number
+        # (CALLER_HINT_COLUMNS); `hint_text` words one.
+        self.caller_hints = caller_hints if caller_hints is not None else empty_hints()
+        # Rule 13: every override line given, with `rows` (how many rows it applied to);
+        # a line with 0 rows matched nothing and is a warning.
+        self.overrides = overrides if overrides is not None else overrides_frame((), None)
+
+    @property
+    def unmatched_overrides(self) -> list[str]:
+        """One warning per override that matched no row (rule 13)."""
+        frame = self.overrides
+        return [
+            f"{where}: override {decision} for {person} in scope {scope!r} matched no row"
+            for where, decision, person, scope in frame.loc[
+                frame["rows"] == 0, ["where", "decision", "person", "scope"]
+            ].itertuples(index=False)
+        ]
 
     @property
     def devices(self) -> pd.DataFrame:
@@ -201,39 +232,50 @@ class _Windows:
     end_known: Mask
     inferred: Mask
     in_progress: Mask
+    length: I64  # ms: end - start; for a restarted session, the union of its windows
 
 
 def compute(
     data: Sequence[InstanceRecords],
     rules: RulesLike,
-    rosters: Mapping[int, Roster | None],
+    rosters: Mapping[str, Roster | None],
     as_of: datetime,
     *,
     planned: Sequence[Instance] = (),
+    overrides: Sequence[Override] = (),
+    phone_region: str | None = None,
 ) -> AttendanceResult:
     """Apply ATTENDANCE_RULES.md to every instance (see the module docstring).
 
+    ``rosters`` maps an instance id to the roster that applies to it (rules 7 and 14); an
+    instance missing from it, or mapped to None, has no roster.
+
     ``planned`` lists every instance of the period, fetched or not; courses count the
     ones missing from ``data`` as sessions nobody completed (reading 12).
+
+    ``overrides`` are the reviewers' decisions (rule 13); ``phone_region`` the config's
+    ``roster_phone_region``, in which callers' numbers without ``+`` are also read.
     """
     # The engine makes no reference cycles, but its many short-lived objects trigger
     # collections, and a full one walks every container in the process: right after the
     # records are loaded that is millions of record and device dicts, for nothing (0.2-0.5 s
     # on the 1M-device benchmark).
     with collector_paused():
-        return _compute(data, rules, rosters, as_of, planned)
+        return _compute(data, rules, rosters, as_of, planned, overrides, phone_region)
 
 
 def _compute(
     data: Sequence[InstanceRecords],
     rules: RulesLike,
-    rosters: Mapping[int, Roster | None],
+    rosters: Mapping[str, Roster | None],
     as_of: datetime,
     planned: Sequence[Instance],
+    overrides: Sequence[Override],
+    phone_region: str | None,
 ) -> AttendanceResult:
     as_of_ms = to_ms(as_of)
     n_inst = len(data)
-    flat = flatten(data, rosters)
+    flat = flatten(data)
     n_rec, n_dev, n_bo = len(flat.rec_key), len(flat.dev_rec), len(flat.bo_rec)
 
     raw_times = [
@@ -263,14 +305,15 @@ def _compute(
     dev_inst = flat.rec_inst[flat.dev_rec]
     bo_inst = flat.rec_inst[flat.bo_rec]
 
-    # -- persons: one per (instance, person key) -------------------------------------
-    key_codes, key_uniques = pd.factorize(np.asarray(flat.rec_key, dtype=object))
-    n_keys = max(len(key_uniques), 1)
-    rec_pid, pid_comb = pd.factorize(flat.rec_inst * n_keys + key_codes)
-    rec_pid = rec_pid.astype(np.int64)
-    n_p = len(pid_comb)
-    p_inst = (pid_comb // n_keys).astype(np.int64)
-    p_key = np.asarray(key_uniques, dtype=object)[pid_comb % n_keys]
+    # -- persons: one per (session, final person key) (rules 2, 7, 12, 13, 15) --------
+    instances = [d.instance for d in data]
+    sessions = Sessions.of_instances(instances)
+    inst_roster = [rosters.get(i.id) for i in instances]
+    persons = group_persons(flat, instances, sessions, inst_roster, overrides, phone_region)
+    rec_pid = persons.rec_pid
+    n_p = len(persons)
+    p_inst = persons.inst
+    p_key = persons.key
 
     # -- the meeting windows (rule 4) -------------------------------------------------
     admitted_dev = ~lobby[flat.dev_rec]
@@ -334,9 +377,25 @@ def _compute(
     ce = np.where(win.end_known[inst], np.minimum(left, we), left)
     keep = valid & (ce > cs)
     gid = rec_pid[rec]
-    union_all = union_by_group(gid[keep], cs[keep], ce[keep], n_p)
-    keep_bo = keep & (src == 2)
-    union_bo = union_by_group(gid[keep_bo], cs[keep_bo], ce[keep_bo], n_p)
+    if sessions.any_restarted:
+        # Rule 15: a restarted session's window is the union of its instances' windows,
+        # and every interval is clipped to that union: to its own window (above) and to
+        # each other instance's (here); the union of the pieces counts no gap twice.
+        extra, other = _restart_copies(sessions, inst, valid, win)
+        ocs = np.maximum(j[extra], win.start[other])
+        oce = np.minimum(left[extra], win.end[other])
+        okeep = oce > ocs
+        keep_idx = np.concatenate([np.flatnonzero(keep), extra[okeep]])
+        cs = np.concatenate([cs[keep], ocs[okeep]])
+        ce = np.concatenate([ce[keep], oce[okeep]])
+        is_bo = src[keep_idx] == 2
+        g = gid[keep_idx]
+        union_all = union_by_group(g, cs, ce, n_p)
+        union_bo = union_by_group(g[is_bo], cs[is_bo], ce[is_bo], n_p)
+    else:
+        union_all = union_by_group(gid[keep], cs[keep], ce[keep], n_p)
+        keep_bo = keep & (src == 2)
+        union_bo = union_by_group(gid[keep_bo], cs[keep_bo], ce[keep_bo], n_p)
 
     # -- per-record and per-person facts ----------------------------------------------
     rec_flags = np.zeros(n_rec, dtype=np.int64)
@@ -358,9 +417,13 @@ def _compute(
     p_cohost[rec_pid[flat.rec_cohost]] = True
     p_devices = np.bincount(rec_pid[flat.dev_rec], minlength=n_p).astype(np.int64)
     p_name, p_email = _representatives(flat, rec_pid, n_p, rj, rjk, dj, djk, bj, bjk)
+    p_admitted = np.bincount(rec_pid[~lobby], minlength=n_p) > 0
 
     # -- rosters: names, departments, absent rows, NOT_ON_ROSTER (rule 7) ------------
-    inst_roster = [rosters.get(d.instance.entry_index) for d in data]
+    # A session's roster is its first instance's; only that instance gets rows.
+    session_roster = [
+        roster if sessions.of[i] == i else None for i, roster in enumerate(inst_roster)
+    ]
     rows = _Rows.from_persons(
         p_inst,
         p_key,
@@ -376,15 +439,117 @@ def _compute(
         union_all.last,
         union_all.segments,
     )
-    rows = rows.with_rosters(inst_roster, n_inst)
+    rows = rows.with_rosters(session_roster, n_inst)
 
-    attendance, person_pos = _attendance_frame(data, rows, win, rules)
-    courses = _courses_frame(data, planned, attendance, rules)
+    # -- part two: roles, required, overrides, seen_as (rules 10-13) -----------------
+    session_win = _session_windows(win, sessions)
+    audit = audit_rows(
+        rows.inst,
+        rows.key,
+        rows.host,
+        rows.cohost,
+        rows.on_roster_applies,
+        rows.on_roster,
+        p_admitted,
+        persons,
+        instances,
+        sessions,
+        inst_roster,
+        overrides,
+        [d.invitees for d in data],
+    )
+    attendance, person_pos = _attendance_frame(data, rows, session_win, rules, audit)
+    courses = courses_frame(data, planned, sessions, attendance, rules)
+    ids = np.array([i.id for i in instances], dtype=object)
+    rec_session_id = ids[sessions.of[flat.rec_inst]]
+    rec_person_key = p_key[rec_pid]
+    hints = _hints(flat, persons, rows.key, rec_session_id, dj, djk, phone_region, ids)
     return AttendanceResult(
         attendance,
-        devices=lambda: _devices_frame(data, flat, rec_pid, person_pos, dj, djk, dl, dlk),
-        breakouts=lambda: _breakouts_frame(data, flat, rec_pid, person_pos, bj, bjk, bl, blk),
+        devices=lambda: _devices_frame(
+            flat, rec_session_id, rec_person_key, rec_pid, person_pos, dj, djk, dl, dlk
+        ),
+        breakouts=lambda: _breakouts_frame(
+            flat, rec_session_id, rec_person_key, rec_pid, person_pos, bj, bjk, bl, blk
+        ),
         courses=courses,
+        caller_hints=hints,
+        overrides=overrides_frame(overrides, audit.rows_per_override),
+    )
+
+
+def _restart_copies(sessions: Sessions, inst: I64, valid: Mask, win: _Windows) -> tuple[I64, I64]:
+    """(interval index, another instance of its session) for every valid interval of a
+    restarted session and each other instance whose window is known at both ends."""
+    siblings: list[list[int]] = [[] for _ in range(len(sessions.of))]
+    for members in sessions.members.values():
+        for m in members:
+            siblings[m] = [o for o in members if o != m and win.start_known[o] and win.end_known[o]]
+    counts = np.array([len(s) for s in siblings], dtype=np.int64)
+    flat_siblings = np.array([o for s in siblings for o in s], dtype=np.int64)
+    offsets = np.cumsum(counts) - counts
+    idx = np.flatnonzero(valid & (counts[inst] > 0))
+    per = counts[inst[idx]]
+    extra = np.repeat(idx, per)
+    within = np.arange(len(extra)) - np.repeat(np.cumsum(per) - per, per)
+    other = flat_siblings[offsets[inst[extra]] + within] if len(extra) else extra
+    return extra, other
+
+
+def _session_windows(win: _Windows, sessions: Sessions) -> _Windows:
+    """The windows of sessions, at each session's first instance: for a restarted one,
+    from its first start to its last end, `length` the union of its instances' windows."""
+    if not sessions.any_restarted:
+        return win
+    start, start_known = win.start.copy(), win.start_known.copy()
+    end, end_known = win.end.copy(), win.end_known.copy()
+    inferred, in_progress, length = win.inferred.copy(), win.in_progress.copy(), win.length.copy()
+    for first, members in sessions.members.items():
+        if len(members) < 2:
+            continue
+        m = np.array(members, dtype=np.int64)
+        starts, ends = m[win.start_known[m]], m[win.end_known[m]]
+        start_known[first], end_known[first] = len(starts) > 0, len(ends) > 0
+        start[first] = win.start[starts].min() if len(starts) else 0
+        end[first] = win.end[ends].max() if len(ends) else 0
+        inferred[first] = bool(win.inferred[m].any())
+        in_progress[first] = bool(win.in_progress[m].any())
+        both = m[win.start_known[m] & win.end_known[m] & (win.end[m] > win.start[m])]
+        blocks = union_by_group(
+            np.zeros(len(both), dtype=np.int64), win.start[both], win.end[both], 1
+        )
+        length[first] = blocks.total[0]
+    return _Windows(start, start_known, end, end_known, inferred, in_progress, length)
+
+
+def _hints(
+    flat: Flat,
+    persons: Persons,
+    row_key: Obj,
+    rec_session_id: Obj,
+    dj: I64,
+    djk: Mask,
+    region: str | None,
+    ids: Obj,
+) -> pd.DataFrame:
+    """Rule 12's hints for the unidentified callers among the persons."""
+    callers = [
+        (str(ids[persons.inst[p]]), str(row_key[p]), written)
+        for p, written in sorted(persons.phone.items())
+        if str(row_key[p]).startswith("tel:")
+    ]
+    if not callers:
+        return empty_hints()
+    rec_email = np.fromiter(flat.rec_email, dtype=object, count=len(flat.rec_email))
+    rec_name = np.fromiter(flat.rec_name, dtype=object, count=len(flat.rec_name))
+    return caller_hints(
+        callers,
+        flat.dev_phone,
+        rec_email[flat.dev_rec],
+        rec_name[flat.dev_rec],
+        rec_session_id[flat.dev_rec],
+        np.where(djk, dj, NO_TIME),
+        region,
     )
 
 
@@ -425,7 +590,8 @@ def _windows(
         as_of_ms,
         np.where(looked_up & has_end, end, np.where(end_known, last_leave, 0)),
     )
-    return _Windows(start, start_known, end, end_known, inferred, in_progress)
+    length = np.where(start_known & end_known, np.maximum(end - start, 0), 0)
+    return _Windows(start, start_known, end, end_known, inferred, in_progress, length)
 
 
 def _representatives(
@@ -609,20 +775,6 @@ def _utc(ms: I64, known: Mask) -> pd.Series:
     return pd.Series(values).dt.tz_localize("UTC")
 
 
-def _strings(values: Obj | Sequence[object]) -> pd.Series:
-    return pd.Series(values, dtype="str")
-
-
-def _fold_codes(names: Obj) -> I64:
-    """Sort codes of case-folded names; empty names sort last. Names repeat (a person's
-    name in every meeting), so each distinct name is folded once."""
-    codes, distinct = pd.factorize(names)  # a missing name → -1
-    folded = [n.casefold() if n else "\U0010ffff" for n in distinct.tolist()]
-    folded_codes, _ = pd.factorize(np.array([*folded, "\U0010ffff"], dtype=object), sort=True)
-    result: I64 = folded_codes.astype(np.int64)[codes]  # -1 takes the last: empty
-    return result
-
-
 def _instance_rank(data: Sequence[InstanceRecords], win: _Windows) -> I64:
     starts = np.where(win.start_known, win.start, _MAX)
     ids = np.array([d.instance.id for d in data], dtype=object)
@@ -631,12 +783,6 @@ def _instance_rank(data: Sequence[InstanceRecords], win: _Windows) -> I64:
     rank = np.empty(len(data), dtype=np.int64)
     rank[order] = np.arange(len(data))
     return rank
-
-
-def _strings_from_codes(distinct: Obj | Sequence[object], codes: I64) -> pd.Series:
-    """The text column `distinct[codes]`, checked as text once per distinct value (a
-    column built value by value checks every row)."""
-    return pd.Series(_strings(distinct).array.take(codes))
 
 
 def _flag_strings(masks: I64) -> pd.Series:
@@ -651,11 +797,12 @@ def _attendance_frame(
     rows: _Rows,
     win: _Windows,
     rules: RulesLike,
+    audit: Audit,
 ) -> tuple[pd.DataFrame, I64]:
     inst = rows.inst
     ws, wsk = win.start[inst], win.start_known[inst]
     we, wek = win.end[inst], win.end_known[inst]
-    meeting_seconds = np.where(wsk & wek, np.maximum(we - ws, 0), 0) // 1000
+    meeting_seconds = win.length[inst] // 1000
     attended = rows.total_ms // 1000
     breakout = rows.breakout_ms // 1000
     meets = meets_threshold(attended, meeting_seconds, rules.min_attendance)
@@ -673,6 +820,7 @@ def _attendance_frame(
     flags[rows.on_roster_applies & ~rows.on_roster] |= F.BIT[F.NOT_ON_ROSTER]
     flags[inferred] |= F.BIT[F.MEETING_WINDOW_INFERRED]
     flags[running] |= F.BIT[F.IN_PROGRESS]
+    flags |= audit.flags
 
     has_union = rows.first != NO_TIME
     order = np.lexsort(
@@ -692,8 +840,10 @@ def _attendance_frame(
     titles = [d.instance.title for d in data]
     courses = [d.instance.course for d in data]
     inst_o = inst[order]
-    statuses = [COMPLETE, PARTIAL, ABSENT]
+    statuses = [COMPLETE, PARTIAL, ABSENT, EXCUSED]
     status_codes = np.where(some & meets, 0, np.where(some, 1, 2))
+    # Rule 13: a reviewer's decision sets the status; the figures stay as computed.
+    status_codes = np.where(audit.status >= 0, audit.status, status_codes)
 
     def by_row(values: npt.NDArray[_G]) -> npt.NDArray[_G]:
         return values[order]
@@ -721,14 +871,22 @@ def _attendance_frame(
         "course": _strings_from_codes(courses, inst_o),
         "roster_name": _strings(by_row(rows.roster_name)),
         "department": _strings(by_row(rows.department)),
+        "role": _strings_from_codes(ROLES, by_row(audit.role)),
+        "required": pd.Series(by_row(audit.required), dtype=bool),
+        "override": _strings(by_row(audit.override)),
+        "override_reason": _strings(by_row(audit.override_reason)),
+        "override_reviewer": _strings(by_row(audit.override_reviewer)),
+        "override_date": _strings(by_row(audit.override_date)),
+        "seen_as": _strings(by_row(audit.seen_as)),
     }
     # copy=False: the columns were made for this frame alone; a copy would only cost time.
-    return pd.DataFrame(columns, copy=False), position
+    return pd.DataFrame(columns, columns=list(ATTENDANCE_COLUMNS), copy=False), position
 
 
 def _devices_frame(
-    data: Sequence[InstanceRecords],
     flat: Flat,
+    rec_meeting_id: Obj,
+    rec_person_key: Obj,
     rec_pid: I64,
     person_pos: I64,
     dj: I64,
@@ -737,8 +895,6 @@ def _devices_frame(
     dlk: Mask,
 ) -> pd.DataFrame:
     n = len(flat.dev_rec)
-    ids = np.array([d.instance.id for d in data], dtype=object)
-    keys = np.asarray(flat.rec_key, dtype=object)
     pos = person_pos[rec_pid[flat.dev_rec]] if n else np.zeros(0, dtype=np.int64)
     order = np.lexsort((np.arange(n), np.where(djk, dj, _MAX), pos))
     duration = (
@@ -749,8 +905,8 @@ def _devices_frame(
     correlation_id, device_type, audio_type, call_type, phone_number = device_fields(flat)
     frame = pd.DataFrame(
         {
-            "meeting_id": _strings(ids[flat.rec_inst[flat.dev_rec]]),
-            "person_key": _strings(keys[flat.dev_rec]),
+            "meeting_id": _strings(rec_meeting_id[flat.dev_rec]),
+            "person_key": _strings(rec_person_key[flat.dev_rec]),
             "correlation_id": _strings(correlation_id),
             "device_type": _strings(device_type),
             "audio_type": _strings(audio_type),
@@ -767,8 +923,9 @@ def _devices_frame(
 
 
 def _breakouts_frame(
-    data: Sequence[InstanceRecords],
     flat: Flat,
+    rec_meeting_id: Obj,
+    rec_person_key: Obj,
     rec_pid: I64,
     person_pos: I64,
     bj: I64,
@@ -777,8 +934,6 @@ def _breakouts_frame(
     blk: Mask,
 ) -> pd.DataFrame:
     n = len(flat.bo_rec)
-    ids = np.array([d.instance.id for d in data], dtype=object)
-    keys = np.asarray(flat.rec_key, dtype=object)
     pos = person_pos[rec_pid[flat.bo_rec]] if n else np.zeros(0, dtype=np.int64)
     order = np.lexsort((np.arange(n), np.where(bjk, bj, _MAX), pos))
     both = bjk & blk
@@ -787,8 +942,8 @@ def _breakouts_frame(
     breakout_id, breakout_name = breakout_fields(flat)
     frame = pd.DataFrame(
         {
-            "meeting_id": _strings(ids[flat.rec_inst[flat.bo_rec]]),
-            "person_key": _strings(keys[flat.bo_rec]),
+            "meeting_id": _strings(rec_meeting_id[flat.bo_rec]),
+            "person_key": _strings(rec_person_key[flat.bo_rec]),
             "breakout_id": _strings(breakout_id),
             "breakout_name": _strings(breakout_name),
             "joined": _utc(bj, bjk),
@@ -799,88 +954,3 @@ def _breakouts_frame(
         copy=False,  # made for this frame alone, and `take` below copies anyway
     )
     return frame.take(order).reset_index(drop=True)
-
-
-def _courses_frame(
-    data: Sequence[InstanceRecords],
-    planned: Sequence[Instance],
-    attendance: pd.DataFrame,
-    rules: RulesLike,
-) -> pd.DataFrame:
-    """Rule 8: one row per (course, person) over the attendance rows, in their order."""
-    total_by_course: dict[str, int] = {}
-    first_entry: dict[str, int] = {}
-    instances = {d.instance.id: d.instance for d in data}
-    for instance in planned:
-        instances.setdefault(instance.id, instance)
-    for inst in instances.values():
-        c = inst.course
-        total_by_course[c] = total_by_course.get(c, 0) + 1
-        first_entry[c] = min(first_entry.get(c, inst.entry_index), inst.entry_index)
-    course_order = sorted(total_by_course, key=lambda c: (first_entry[c], c))
-    course_rank = {c: i for i, c in enumerate(course_order)}
-
-    if attendance.empty:
-        return _empty_courses()
-    course = attendance["course"].to_numpy(dtype=object)
-    key = attendance["person_key"].to_numpy(dtype=object)
-    course_codes, _ = pd.factorize(course)
-    key_codes, key_uniques = pd.factorize(key)
-    group, _ = pd.factorize(course_codes.astype(np.int64) * len(key_uniques) + key_codes)
-    n_groups = int(group.max()) + 1
-    first_row = np.full(n_groups, len(group), dtype=np.int64)
-    np.minimum.at(first_row, group, np.arange(len(group)))
-    complete = (attendance["status"] == COMPLETE).to_numpy(dtype=np.bool_)
-    sessions_complete = np.bincount(group, weights=complete, minlength=n_groups).astype(np.int64)
-
-    def first_present(column: str) -> Obj:
-        values = attendance[column].to_numpy(dtype=object)
-        out = np.empty(n_groups, dtype=object)
-        out[:] = None
-        has = np.flatnonzero(pd.notna(values))
-        g = group[has]
-        # Rows are in attendance order, so the first row per group is the earliest meeting.
-        unique_groups, first_index = np.unique(g, return_index=True)
-        out[unique_groups] = values[has[first_index]]
-        return out
-
-    roster_name = first_present("roster_name")
-    display = first_present("display_name")
-    name = np.where(pd.notna(roster_name), roster_name, display)
-    email = first_present("email")
-    g_course = course[first_row]
-    g_key = key[first_row]
-    total = np.array([total_by_course[c] for c in g_course.tolist()], dtype=np.int64)
-    required = (
-        total
-        if rules.sessions_required is None
-        else np.full(n_groups, rules.sessions_required, dtype=np.int64)
-    )
-    ranks = np.array([course_rank[c] for c in g_course.tolist()], dtype=np.int64)
-    order = np.lexsort((pd.factorize(g_key, sort=True)[0], _fold_codes(name), ranks))
-    frame = pd.DataFrame(
-        {
-            "course": _strings(g_course),
-            "person_key": _strings(g_key),
-            "display_name": _strings(name),
-            "email": _strings(email),
-            "sessions_total": pd.Series(total, dtype=np.int64),
-            "sessions_complete": pd.Series(sessions_complete, dtype=np.int64),
-            "completed": pd.Series(sessions_complete >= required, dtype=bool),
-        }
-    )
-    return frame.take(order).reset_index(drop=True)
-
-
-def _empty_courses() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "course": _strings([]),
-            "person_key": _strings([]),
-            "display_name": _strings([]),
-            "email": _strings([]),
-            "sessions_total": pd.Series([], dtype=np.int64),
-            "sessions_complete": pd.Series([], dtype=np.int64),
-            "completed": pd.Series([], dtype=bool),
-        }
-    )

@@ -15,6 +15,9 @@ MEETING_WINDOW_INFERRED = "MEETING_WINDOW_INFERRED"
 LATE_JOIN = "LATE_JOIN"
 EARLY_LEAVE = "EARLY_LEAVE"
 NOT_ON_ROSTER = "NOT_ON_ROSTER"
+OVERRIDDEN = "OVERRIDDEN"
+RESTARTED = "RESTARTED"
+UNIDENTIFIED_CALLER = "UNIDENTIFIED_CALLER"
 
 FLAG_EXPLANATIONS: dict[str, str] = {
     BAD_RECORD: (
@@ -53,6 +56,17 @@ FLAG_EXPLANATIONS: dict[str, str] = {
         "early-leave checks were skipped."
     ),
     NOT_ON_ROSTER: "The person attended but is not on the roster for this training.",
+    OVERRIDDEN: (
+        "A reviewer's decision from the overrides file applies to this row (see its "
+        "override columns); the attended time is still what Webex recorded."
+    ),
+    RESTARTED: (
+        "The session was ended and started again; its instances are counted as one "
+        "session, over the union of their times."
+    ),
+    UNIDENTIFIED_CALLER: (
+        "A phone caller whose number is not on the roster; who it was is not known."
+    ),
     UNKNOWN_JOIN: (
         "Webex did not report when a connection started; that connection was not counted."
     ),

@@ -8,6 +8,7 @@ entirely, since showing "the last four" would show all of it.
 What is masked, beyond ``devices.phone_number``:
 
 - ``tel:`` person keys (``tel:14085550199`` → ``tel:•••••••0199``) in every table;
+- ``tel:`` entries of ``seen_as``, and the callers' numbers and keys of the hints;
 - phone numbers inside display names (and the name part of ``name:`` person keys).
   PSTN callers often appear in Webex with their number as their name ("+49 89 5550002",
   "Call-in 14085550100"), which would leak it in full. Any run of at least five digits,
@@ -63,6 +64,11 @@ def mask_key(key: str) -> str:
     return key
 
 
+def _mask_keys(joined: str) -> str:
+    """`seen_as`: `;`-joined emails and keys (`tel:+49…`), each masked like a key."""
+    return ";".join(mask_key(part) for part in joined.split(";"))
+
+
 def _map_column(series: pd.Series, fn: object) -> pd.Series:
     # Map distinct values only: keys repeat across tables and meetings.
     assert callable(fn)
@@ -81,14 +87,21 @@ def mask_result(result: AttendanceResult, audience: str) -> AttendanceResult:
 
     def frame(df: pd.DataFrame) -> pd.DataFrame:
         df = df.copy()
-        if "person_key" in df:
-            df["person_key"] = _map_column(df["person_key"], mask_key)
+        for column in ("person_key", "person"):  # `person`: of the overrides table
+            if column in df:
+                df[column] = _map_column(df[column], mask_key)
         for column in ("display_name", "roster_name"):
             if column in df:
                 df[column] = _map_column(df[column], mask_name)
         if "phone_number" in df:
             df["phone_number"] = _map_column(df["phone_number"], mask_phone)
+        if "seen_as" in df:
+            df["seen_as"] = _map_column(df["seen_as"], _mask_keys)
         return df
+
+    hints = result.caller_hints.copy()
+    hints["person_key"] = _map_column(hints["person_key"], mask_key)
+    hints["phone"] = _map_column(hints["phone"], mask_phone)
 
     # The devices and breakouts tables are masked when (and if) they are first used.
     return AttendanceResult(
@@ -96,4 +109,6 @@ def mask_result(result: AttendanceResult, audience: str) -> AttendanceResult:
         devices=lambda: frame(result.devices),
         breakouts=lambda: frame(result.breakouts),
         courses=frame(result.courses),
+        caller_hints=hints,
+        overrides=frame(result.overrides),
     )

@@ -18,8 +18,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from reporting.keys import normalise_name, phone_digits
 from reporting.model import InstanceRecords
-from reporting.roster import Roster
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -34,7 +34,6 @@ _dicts_to_array: Callable[[list[dict[str, Any]], list[str]], Obj] | None = getat
 
 _EMPTY: dict[str, Any] = {}
 _NAN = float("nan")
-_DIGITS = frozenset("0123456789")
 
 
 @dataclass(frozen=True)
@@ -45,17 +44,21 @@ class Flat:
     rec_inst: I64
     rec_email: list[str | None]  # trimmed, as written; None unless it contains `@`
     rec_name: list[str | None]  # display name, ends trimmed; None when empty
-    rec_key: list[str]  # person key (rule 2), roster aliases applied
+    rec_key: list[str]  # person key (rule 2) as the record gives it, before any roster
     rec_host: Mask
     rec_cohost: Mask
     rec_lobby: Mask
     rec_joined: list[object]  # timestamps as received; None when missing
     rec_left: list[object]
+    # records keyed `tel:` (no email): their index and the phone number as written
+    tel_rec: list[int]
+    tel_phone: list[str]
     # one entry per device
     dev_rec: I64
     dev_joined: list[object]
     dev_left: list[object]
     dev_duration: F64  # NaN when missing or not a number
+    dev_phone: list[object]  # `phoneNumber` as received; None when missing
     dev_lists: list[list[object]]  # the records' device lists, for `device_fields`
     # one entry per attended breakout session
     bo_rec: I64
@@ -93,39 +96,36 @@ def _items(value: object) -> list[dict[str, Any]]:
     return _entries([value])
 
 
-def phone_digits(value: object) -> str:
-    """The ASCII digits of a phone number as written (`+1 (408) 555-0199` → `14085550199`)."""
-    if not isinstance(value, str):
-        return ""
-    return "".join(c for c in value if c in _DIGITS)
-
-
-def normalise_name(name: str) -> str:
-    """Case-folded, white-space runs collapsed to one space, ends trimmed."""
-    return " ".join(name.split()).casefold()
-
-
 def person_key(record: Mapping[str, Any], email_map: Mapping[str, str] | None) -> str:
     """Rule 2: email, else `tel:` + digits of the first device phone number, else `name:`,
     else `id:`. With a roster, an email (primary or alias) maps onto the roster's key."""
+    return person_key_and_phone(record, email_map)[0]
+
+
+def person_key_and_phone(
+    record: Mapping[str, Any], email_map: Mapping[str, str] | None
+) -> tuple[str, str | None]:
+    """`person_key`, and for a `tel:` key the phone number as written."""
     email = record.get("email")
     if isinstance(email, str):
         email = email.strip().lower()
         if "@" in email:
             if email_map is not None:
-                return email_map.get(email, email)
-            return email
+                return email_map.get(email, email), None
+            return email, None
     for device in _items(record.get("devices")):
-        digits = phone_digits(device.get("phoneNumber"))
+        number = device.get("phoneNumber")
+        digits = phone_digits(number)
         if digits:
-            return "tel:" + digits
+            assert isinstance(number, str)  # only text has digits
+            return "tel:" + digits, number
     name = record.get("displayName")
     if isinstance(name, str):
         folded = normalise_name(name)
         if folded:
-            return "name:" + folded
+            return "name:" + folded, None
     rid = record.get("id")
-    return "id:" + ("" if rid is None else str(rid))
+    return "id:" + ("" if rid is None else str(rid)), None
 
 
 def _table(rows: list[dict[str, Any]], columns: list[str]) -> list[Obj]:
@@ -155,13 +155,12 @@ def _durations(values: Obj) -> F64:
     return out
 
 
-def flatten(data: Sequence[InstanceRecords], rosters: Mapping[int, Roster | None]) -> Flat:
-    """Every record, device and breakout entry of `data` as aligned columns."""
+def flatten(data: Sequence[InstanceRecords]) -> Flat:
+    """Every record, device and breakout entry of `data` as aligned columns. Person keys
+    are the records' own (rule 2); rosters and overrides are applied per person later."""
     columns = _Columns()
     for item in data:
-        roster = rosters.get(item.instance.entry_index)
-        # Roster aliases apply per instance (rosters belong to config entries).
-        columns.read_instance(item.records, roster.email_map if roster is not None else {})
+        columns.read_instance(item.records)
     return columns.finish()
 
 
@@ -183,24 +182,27 @@ class _Columns:
         self.lobby: list[bool] = []
         self.joined: list[object] = []
         self.left: list[object] = []
+        self.tel_rec: list[int] = []
+        self.tel_phone: list[str] = []
         self.devices_per_record: list[int] = []
         self.device_lists: list[list[object]] = []
         self.dev_joined: list[object] = []
         self.dev_left: list[object] = []
         self.dev_duration: list[object] = []
+        self.dev_phone: list[object] = []
         self.breakouts_per_record: list[int] = []
         self.breakout_lists: list[list[object]] = []
         self.bo_joined: list[object] = []
         self.bo_left: list[object] = []
 
-    def read_instance(self, records: Sequence[object], email_map: Mapping[str, str]) -> None:
+    def read_instance(self, records: Sequence[object]) -> None:
         # Bound once per instance: the loop below runs once per record and device.
         add_email, add_name, add_key = self.email.append, self.name.append, self.key.append
         add_host, add_cohost = self.host.append, self.cohost.append
         add_lobby, add_joined, add_left = self.lobby.append, self.joined.append, self.left.append
         add_dev_count, add_dev_list = self.devices_per_record.append, self.device_lists.append
         add_dj, add_dl = self.dev_joined.append, self.dev_left.append
-        add_dd = self.dev_duration.append
+        add_dd, add_dp = self.dev_duration.append, self.dev_phone.append
         add_bo_count, add_bo_list = self.breakouts_per_record.append, self.breakout_lists.append
         add_bj, add_bl = self.bo_joined.append, self.bo_left.append
         nan = _NAN
@@ -213,12 +215,15 @@ class _Columns:
             email = get("email")
             if type(email) is str and "@" in email:  # trimming and lower-casing keep "@"
                 trimmed = email.strip()
-                folded = trimmed.lower()
-                add_key(email_map.get(folded, folded))
+                add_key(trimmed.lower())
                 add_email(trimmed)
             else:
-                add_key(person_key(record, email_map))
+                key, phone = person_key_and_phone(record, None)
+                add_key(key)
                 add_email(None)
+                if phone is not None:
+                    self.tel_rec.append(len(self.key) - 1)
+                    self.tel_phone.append(phone)
             name = get("displayName")
             add_name((name.strip() or None) if type(name) is str else None)
             add_host(get("host") is True)
@@ -237,10 +242,12 @@ class _Columns:
                         add_dj(field("joinedTime"))
                         add_dl(field("leftTime"))
                         add_dd(field("durationSecond", nan))
+                        add_dp(field("phoneNumber"))
                     else:
                         add_dj(None)
                         add_dl(None)
                         add_dd(nan)
+                        add_dp(None)
             else:
                 add_dev_count(0)
 
@@ -274,10 +281,13 @@ class _Columns:
             rec_lobby=np.array(self.lobby, dtype=np.bool_).reshape(n_rec),
             rec_joined=self.joined,
             rec_left=self.left,
+            tel_rec=self.tel_rec,
+            tel_phone=self.tel_phone,
             dev_rec=np.repeat(rec_index, self.devices_per_record),
             dev_joined=self.dev_joined,
             dev_left=self.dev_left,
             dev_duration=_durations(_objects(self.dev_duration)),
+            dev_phone=self.dev_phone,
             dev_lists=self.device_lists,
             bo_rec=np.repeat(rec_index, self.breakouts_per_record),
             bo_joined=self.bo_joined,

@@ -122,24 +122,3 @@ def rosters_by_instance(
             parts.append(roster_from_people(approved))
         rosters[instance.id] = union(parts)
     return rosters, notes
-
-
-def by_entry_until_compute_takes_instance_ids(
-    rosters: Mapping[str, Roster | None], data: Sequence[InstanceRecords]
-) -> dict[int, Roster | None]:
-    """Interim, removed when the engine takes rosters by instance id (issue 12): one
-    roster per config entry, the union of its instances' rosters. Exact whenever an
-    entry's instances share one roster (CSVs, registrants of one series, invitees sent to
-    the whole series); an invitee roster that differs between sessions is joined."""
-    by_entry: dict[int, list[Roster]] = {}
-    for item in data:
-        roster = rosters.get(item.instance.id)
-        if roster is not None:
-            by_entry.setdefault(item.instance.entry_index, []).append(roster)
-    out: dict[int, Roster | None] = {}
-    for item in data:
-        listed = by_entry.get(item.instance.entry_index)
-        if item.instance.entry_index not in out:
-            unique = list({id(r): r for r in listed or []}.values())
-            out[item.instance.entry_index] = union(unique) if unique else None
-    return out
