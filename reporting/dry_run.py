@@ -106,5 +106,8 @@ def _decision_note(decision: Decision, *, hold: bool) -> str | None:
             "not sent again without --resend"
         )
     if decision.forced and doubt is not None:
-        return f"sent again with the Message-ID of the send in doubt ({doubt.message_id})"
+        return (
+            f"the send in doubt ({doubt.message_id}) is sent again, under the same "
+            "Message-ID if the report's content did not change"
+        )
     return None

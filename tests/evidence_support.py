@@ -118,8 +118,8 @@ def patch(module, owner, name, *, before=False, after_calls=1):
 
 if point == "fetch":  # two participant pages stored, the walk not finished
     patch("reporting.store", "Store", "add_page", after_calls=2)
-elif point == "render":  # the CSVs written, the first PDF not yet
-    patch("reporting.pipeline", None, "render_pdf", before=True)
+elif point == "render":  # the CSVs written, the first report not yet
+    patch("reporting.render.formats", "ReportFormat", "renderer", before=True)
 elif point == "manifest":  # the manifest written, the run's folder not yet final
     patch("reporting.pipeline", None, "write_manifest")
 elif point == "publish":  # the run's folder final, the top folder half replaced

@@ -63,24 +63,14 @@ class Decision:
     last: LedgerEntry | None = None  # what the recipient last received (status sent)
     doubt: LedgerEntry | None = None  # the send in doubt, if any
     forced: bool = False  # --resend made it a send
+    # For a correction: the message whose report this one replaces.
+    supersedes: LedgerEntry | None = None
+    # A forced resend of a send in doubt with the same content keeps its Message-ID.
+    reuse_message_id: str | None = None
 
     @property
     def sends(self) -> bool:
         return self.action in ("send", "correct")
-
-    @property
-    def supersedes(self) -> LedgerEntry | None:
-        """For a correction: the message whose report this one replaces."""
-        if self.action != "correct":
-            return None
-        return self.doubt if self.doubt is not None else self.last
-
-    @property
-    def reuse_message_id(self) -> str | None:
-        """A forced resend of a send in doubt with the same content keeps its Message-ID."""
-        if self.forced and self.doubt is not None and self.action == "send":
-            return self.doubt.message_id or None
-        return None
 
 
 class Ledger(Protocol):
@@ -150,8 +140,7 @@ def decide(
             and had.content_key != content_key
         )
         if resend:
-            action: Action = "correct" if changed else "send"
-            out.append(Decision(recipient, action, last, doubt, forced=True))
+            out.append(_forced(recipient, mine, last, doubt, content_key, changed))
         elif doubt is not None:
             out.append(Decision(recipient, "doubt", last, doubt))
         elif last is None:
@@ -162,6 +151,40 @@ def decide(
             # Rows from before content keys were kept say nothing about the content:
             # such a recipient is not sent the report again (--resend forces).
             out.append(Decision(recipient, "has-it", last))
+        elif hold_corrections:
+            out.append(Decision(recipient, "hold", last))
         else:
-            out.append(Decision(recipient, "hold" if hold_corrections else "correct", last))
+            out.append(Decision(recipient, "correct", last, supersedes=last))
     return out
+
+
+def _forced(
+    recipient: str,
+    mine: Sequence[LedgerEntry],
+    last: LedgerEntry | None,
+    doubt: LedgerEntry | None,
+    content_key: str | None,
+    changed: bool,
+) -> Decision:
+    """What --resend sends: the message in doubt again, a correction, or the report."""
+    if doubt is not None and content_key is not None and doubt.content_key == content_key:
+        # The same message again, a correction if it was one, under the same Message-ID.
+        replaced = None
+        if doubt.corrects:
+            replaced = next(
+                (e for e in reversed(mine) if e.run_id == doubt.corrects and e.status == "sent"),
+                last,
+            )
+        return Decision(
+            recipient,
+            "correct" if replaced is not None else "send",
+            last,
+            doubt,
+            forced=True,
+            supersedes=replaced,
+            reuse_message_id=doubt.message_id or None,
+        )
+    if changed:
+        replaced = doubt if doubt is not None else last
+        return Decision(recipient, "correct", last, doubt, forced=True, supersedes=replaced)
+    return Decision(recipient, "send", last, doubt, forced=True)
