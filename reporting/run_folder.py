@@ -28,7 +28,7 @@ import shutil
 from pathlib import Path
 
 from reporting.manifest import MANIFEST_NAME
-from reporting.safe_files import open_output, safe_folder
+from reporting.safe_files import OutputError, open_output, safe_folder
 
 __all__ = ["RUNS", "RunFolder"]
 
@@ -53,7 +53,11 @@ class RunFolder:
         """Create the run's partial folder (removing those killed runs left); return it."""
         safe_folder(self.out_dir)
         safe_folder(self.runs)
-        for entry in os.scandir(self.runs):
+        try:
+            entries = list(os.scandir(self.runs))
+        except OSError as exc:
+            raise _error("read the folder", self.runs, exc) from None
+        for entry in entries:
             if (
                 entry.name.startswith(".")
                 and entry.name.endswith(_PARTIAL)
@@ -65,18 +69,27 @@ class RunFolder:
                 shutil.rmtree(entry.path, ignore_errors=True)
                 log.info("removed %s, left by an interrupted run", entry.path)
         if self.final.exists():
-            raise FileExistsError(f"{self.final} already exists; run ids never repeat")
+            raise OutputError(f"{self.final} already exists; a run's folder is never reused")
         safe_folder(self.partial)
         return self.partial
 
     def finish(self) -> Path:
         """Rename the partial folder to ``runs/<run_id>``: from now on it is never written."""
-        os.rename(self.partial, self.final)
-        _sync_dir(self.runs)
+        try:
+            os.rename(self.partial, self.final)
+            _sync_dir(self.runs)
+        except OSError as exc:
+            raise _error("rename the run's folder to", self.final, exc) from None
         return self.final
 
     def publish(self) -> list[Path]:
         """Copy the finished run's files to the top of the output folder; return them."""
+        try:
+            return self._publish()
+        except OSError as exc:
+            raise _error("publish the latest run to", self.out_dir, exc) from None
+
+    def _publish(self) -> list[Path]:
         names = sorted(
             entry.name
             for entry in os.scandir(self.final)
@@ -104,6 +117,14 @@ class RunFolder:
         if MANIFEST_NAME in names:
             published.append(_copy(self.final / MANIFEST_NAME, top_manifest))
         return published
+
+
+def _error(what: str, path: Path, exc: OSError) -> OutputError:
+    return OutputError(
+        f"cannot {what} {path}: {exc.strerror or exc}",
+        hint="check the output folder's permissions and free space; earlier runs' "
+        "folders under runs/ are untouched",
+    )
 
 
 def _listed(manifest: Path) -> set[str]:
