@@ -61,6 +61,7 @@ _HINTS = {
     errno.EPERM: "the folder is not writable by this user; fix its permissions or "
     "point output.dir elsewhere",
     errno.EROFS: "the file system is read-only; point output.dir at a writable folder",
+    errno.EFBIG: "the file is larger than this process may write (ulimit -f); raise the limit",
     errno.EISDIR: "a folder has the file's name; move it away",
     errno.ENOTDIR: "a file stands where a folder is expected; fix the path",
     errno.ELOOP: "too many symbolic links in the path; fix the path",
