@@ -184,15 +184,16 @@ class DeliverySummary:
 
     def describe(self) -> str:
         """One clause for the run's summary line."""
+        corrected = [o for o in self.sent if o.corrects]
+        extra = f" ({len(corrected)} correction(s))" if corrected else ""
         if self.dry_run:
             parts = [f"would email {len(self.would_send)} recipient(s)"]
         elif self.to_outbox:
             parts = [
-                f"message(s) to {len(self.sent)} recipient(s) written to the outbox (not sent)"
+                f"message(s) to {len(self.sent)} recipient(s){extra} written to the outbox "
+                "(not sent)"
             ]
         else:
-            corrected = [o for o in self.sent if o.corrects]
-            extra = f" ({len(corrected)} correction(s))" if corrected else ""
             parts = [f"emailed {len(self.sent)} recipient(s){extra}"]
         if self.already_sent:
             parts.append(f"{len(self.already_sent)} already sent earlier")

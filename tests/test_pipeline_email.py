@@ -117,7 +117,7 @@ def test_editing_the_config_resends_only_what_changed_and_other_meetings_are_ano
         config.write_text(text.replace("80%", "75%"), encoding="utf-8")
         changed = run_cli("run", str(config), token=TOKEN)
         assert changed.exit_code == 0, changed.output
-        assert "emailed 3 recipient(s) (3 correction(s))" in changed.stdout
+        assert "to 3 recipient(s) (3 correction(s)) written to the outbox" in changed.stdout
         corrections = _outbox(tmp_path)
         assert len(corrections) == 4
         for name in corrections:
