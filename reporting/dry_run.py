@@ -76,7 +76,7 @@ def _send_lines(
             continue
         # As delivery does: one message per report, its PDF attached when it has one.
         attached = [fmt.file_name(spec.name) for fmt in selected(spec.formats) if fmt.attached]
-        what = " + ".join(attached) or "no attachment"
+        what = " + ".join(attached) or f"{spec.name} (no attachment)"
         entries = store.ledger_entries(key, spec.name) if store is not None else []
         # The run's own rule; the content is not computed here, so whoever received the
         # report is "received": a correction goes out only if its content changed.
@@ -84,7 +84,7 @@ def _send_lines(
             entries, spec.email_to, content_key=None, resend=resend, hold_corrections=hold
         )
         todo = [d.recipient for d in decisions if d.sends]
-        lines.append(f"  {spec.name} ({what}) to {', '.join(todo) or 'nobody'}")
+        lines.append(f"  {what} to {', '.join(todo) or 'nobody'}")
         for decision in decisions:
             note = _decision_note(decision, hold=hold)
             if note:
