@@ -246,7 +246,7 @@ def _run_stages(
         run_dir=run_dir,
     )
     if config.email is not None and options.send_email:
-        criteria = criteria_of(config.rules)
+        words = criteria_of(config.rules)
         outcome.delivery = deliver(
             rendered,
             config.email,
@@ -256,7 +256,7 @@ def _run_stages(
             resend=options.resend,
             templates=config.templates,
             run_id=run_info.run_id,
-            contents={i.spec.name: report_content(i, criteria) for i in inputs},
+            contents={i.spec.name: report_content(i, words) for i in inputs},
         )
     return outcome
 
