@@ -239,6 +239,19 @@ def verify(output_dir: str, trust: tuple[str, ...]) -> None:
     click.echo(f"OK: every output in {output_dir} matches its manifest")
 
 
+@main.command()
+@click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False))
+@click.option("--period", help="Show this calendar month instead of the config's, e.g. 2026-10.")
+def history(config_path: str, period: str | None) -> None:
+    """List the period's runs and every message sent for it, from the store."""
+    from reporting.history import describe_history
+
+    try:
+        click.echo(describe_history(_load(config_path, period, None, None)))
+    except AttendanceError as error:
+        _fail(error)
+
+
 @main.group()
 def sandbox() -> None:
     """The bundled simulator of the Webex meetings API."""

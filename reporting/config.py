@@ -892,7 +892,9 @@ class EmailConfig(BaseModel):
     """``email``: absent means nothing is sent. Exactly one of ``smtp`` (send) or
     ``outbox`` (a folder for ``.eml`` files, resolved against the config's folder).
     Beyond DESIGN.md: ``max_message_bytes`` (default 10 MiB): a message larger than this is
-    not sent; the run fails with an error naming the report, before any server bounces it."""
+    not sent; the run fails with an error naming the report, before any server bounces it.
+    ``corrections``: what a rerun does for a recipient whose report's content changed
+    since it was emailed: ``send`` it as a correction (default) or ``hold`` (report only)."""
 
     model_config = _MODEL_CONFIG
 
@@ -900,6 +902,7 @@ class EmailConfig(BaseModel):
     smtp: SmtpConfig | None = None
     outbox: Path | None = None
     max_message_bytes: PositiveInt = 10 * 1024 * 1024
+    corrections: Literal["send", "hold"] = "send"
 
     @field_validator("from_addr", mode="before")
     @classmethod

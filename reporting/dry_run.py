@@ -10,6 +10,7 @@ from pathlib import Path
 
 from reporting.check import format_plan
 from reporting.config import Config
+from reporting.delivery.ledger import Decision, decide
 from reporting.pipeline import ledger_key
 from reporting.render.formats import selected
 from reporting.store import Store
@@ -67,17 +68,46 @@ def _send_lines(
         return ["Would send nothing: --no-email."]
     how = "SMTP" if config.email.smtp is not None else f"the outbox {config.email.outbox}"
     key = ledger_key(config)
+    hold = config.email.corrections == "hold"
     lines = [f"Would send through {how}:"]
     for spec in config.reports:
-        attached = [fmt.file_name(spec.name) for fmt in selected(spec.formats) if fmt.attached]
-        if not attached or not spec.email_to:
-            lines.append(f"  {spec.name}: nothing (no PDF or no recipients)")
+        if not spec.email_to:
+            lines.append(f"  {spec.name}: nothing (no recipients)")
             continue
-        done = set() if resend or store is None else store.ledger_sent(key, spec.name)
-        todo = [r for r in spec.email_to if r.lower() not in {d.lower() for d in done}]
-        skipped = len(spec.email_to) - len(todo)
-        note = (
-            f" ({skipped} already sent for this period; --resend to send again)" if skipped else ""
+        # As delivery does: one message per report, its PDF attached when it has one.
+        attached = [fmt.file_name(spec.name) for fmt in selected(spec.formats) if fmt.attached]
+        what = " + ".join(attached) or f"{spec.name} (no attachment)"
+        entries = store.ledger_entries(key, spec.name) if store is not None else []
+        # The run's own rule; the content is not computed here, so whoever received the
+        # report is "received": a correction goes out only if its content changed.
+        decisions = decide(
+            entries, spec.email_to, content_key=None, resend=resend, hold_corrections=hold
         )
-        lines.append(f"  {' + '.join(attached)} to {', '.join(todo) or 'nobody'}{note}")
+        todo = [d.recipient for d in decisions if d.sends]
+        lines.append(f"  {what} to {', '.join(todo) or 'nobody'}")
+        for decision in decisions:
+            note = _decision_note(decision, hold=hold)
+            if note:
+                lines.append(f"    {decision.recipient}: {note}")
     return lines
+
+
+def _decision_note(decision: Decision, *, hold: bool) -> str | None:
+    last, doubt = decision.last, decision.doubt
+    if decision.action == "received" and last is not None:
+        then = "held (email.corrections: hold)" if hold else "sent as a correction"
+        return (
+            f"already sent by run {last.run_id or '(before run ids were kept)'} at {last.at}; "
+            f"{then} only if the report's content changed (--resend to send again)"
+        )
+    if decision.action == "doubt" and doubt is not None:
+        return (
+            f"the send of run {doubt.run_id} ({doubt.message_id}) is in doubt; "
+            "not sent again without --resend"
+        )
+    if decision.forced and doubt is not None:
+        return (
+            f"the send in doubt ({doubt.message_id}) is sent again, under the same "
+            "Message-ID if the report's content did not change"
+        )
+    return None

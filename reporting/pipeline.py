@@ -20,6 +20,7 @@ from pathlib import Path
 from reporting import __version__, preflight
 from reporting.attendance import compute, mask_result
 from reporting.config import Config, resolve_smtp_credentials, resolve_token
+from reporting.content import criteria_of, report_content
 from reporting.deliver import DeliverySummary, RenderedReport, deliver
 from reporting.discovery.rosters import rosters_by_instance
 from reporting.errors import StoreError, WebexError
@@ -34,6 +35,7 @@ from reporting.render.criteria import report_criteria
 from reporting.render.csv import write_csvs
 from reporting.render.formats import selected
 from reporting.roster import load_roster
+from reporting.run_folder import RunFolder
 from reporting.signing import SigningKey, load_signing_key
 from reporting.store import Store
 from reporting.webex.client import WebexClient
@@ -64,6 +66,7 @@ class RunOutcome:
     files: list[Path]
     fetch: FetchOutcome
     delivery: DeliverySummary | None = None
+    run_dir: Path | None = None  # runs/<run_id>/ under output_dir, never modified again
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -167,12 +170,16 @@ def _run_stages(
     quality_notes = (*record_problem_lines(fetched.data), *warnings)
 
     preflight.ensure_folder(out_dir, "output folder (output.dir)")
+    # Everything is written into the run's own folder, published at the top when whole.
+    folder = RunFolder(out_dir, run_info.run_id)
+    work_dir = folder.start()
     csv_audience = (
         COMPLIANCE if any(r.audience == COMPLIANCE for r in config.reports) else "summary"
     )
-    files = write_csvs(mask_result(result, csv_audience), out_dir, config.tz)
+    files = write_csvs(mask_result(result, csv_audience), work_dir, config.tz)
 
     rendered: list[RenderedReport] = []
+    inputs: list[ReportInput] = []
     page_problems = {d.instance.id: d.page_problems for d in fetched.data if d.page_problems}
     criteria = report_criteria(config)
     for spec in config.reports:
@@ -190,8 +197,9 @@ def _run_stages(
             pdfa=config.pdf.pdfa,
             templates=config.templates,
         )
+        inputs.append(report_input)
         report_files = [
-            fmt.renderer()(report_input, out_dir / fmt.file_name(spec.name))
+            fmt.renderer()(report_input, work_dir / fmt.file_name(spec.name))
             for fmt in selected(spec.formats)
         ]
         if signing_key is not None:
@@ -205,7 +213,7 @@ def _run_stages(
 
     files.append(
         write_manifest(
-            out_dir,
+            work_dir,
             run=run_info,
             meetings_fetched=[d.instance.id for d in fetched.data],
             meetings_failed=list(fetched.failures),
@@ -225,10 +233,28 @@ def _run_stages(
     if signing_key is not None:
         files.append(signing_key.sign_manifest(files[-1]))
 
+    run_dir = folder.finish()
+    folder.publish()
+    store.merge_run_counts(
+        run_info.run_id, {"audited": len(fetched.data), "failed": len(fetched.failures)}
+    )
+    # From here on the run's files are read from its folder: what is emailed is exactly
+    # what runs/<run_id>/ keeps (and the ledger records its SHA-256).
+    files = [run_dir / path.name for path in files]
+    rendered = [
+        RenderedReport(input=r.input, files=[run_dir / path.name for path in r.files])
+        for r in rendered
+    ]
     outcome = RunOutcome(
-        run=run_info, output_dir=out_dir, files=files, fetch=fetched, notes=list(warnings)
+        run=run_info,
+        output_dir=out_dir,
+        files=files,
+        fetch=fetched,
+        notes=list(warnings),
+        run_dir=run_dir,
     )
     if config.email is not None and options.send_email:
+        words = criteria_of(config.rules)
         outcome.delivery = deliver(
             rendered,
             config.email,
@@ -237,6 +263,8 @@ def _run_stages(
             credentials=resolve_smtp_credentials(config, env),
             resend=options.resend,
             templates=config.templates,
+            run_id=run_info.run_id,
+            contents={i.spec.name: report_content(i, words) for i in inputs},
         )
     return outcome
 

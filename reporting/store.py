@@ -1,6 +1,7 @@
 """The SQLite snapshot store: raw pages, plans, run log and the email ledger.
 
-Schema (``PRAGMA user_version`` = 1)::
+Schema (``PRAGMA user_version`` = 2; a version-1 store is migrated when opened for
+writing, and read as it is by `open_readonly`)::
 
     runs          id, started, finished, status (running | complete | partial | failed |
                   interrupted: killed before it ended), config_path, config_hash, period_label,
@@ -24,7 +25,14 @@ Schema (``PRAGMA user_version`` = 1)::
                   Retry-After, Content-Type, Date), body, fetched_at, problem (why the
                   body is unusable), superseded
     failures      run_id, entry_id, instance_id, message
-    ledger        key, report, recipient, status (sent | refused), detail, message_id, at
+    ledger        one row per recipient of a message: key (the audit: period and
+                  meetings), run_id, report, recipient, status (sending | sent | refused |
+                  failed), detail, message_id, content_key (what the report said, see
+                  `reporting.content`), attachments (JSON [[name, sha256], ...]), corrects
+                  (the run whose report this message superseded), at. ``sending`` is
+                  written before the message leaves (`reporting.delivery.ledger`)
+    contents      run_id, report, content_key, snapshot (zlib JSON: the rows a later
+                  correction compares against), kept for every report a run emailed
 
 Crash safety: each participant page is inserted in the same transaction that moves its
 fetch's cursor (``next_url``) and, on the last page, marks the fetch complete (unless one of
@@ -45,9 +53,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol
 
+from reporting.delivery.ledger import LedgerEntry
 from reporting.errors import StoreError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -121,15 +130,52 @@ CREATE INDEX IF NOT EXISTS failures_instance ON failures (instance_id, id);
 CREATE TABLE IF NOT EXISTS ledger (
     id INTEGER PRIMARY KEY,
     key TEXT NOT NULL,
+    run_id TEXT NOT NULL DEFAULT '',
     report TEXT NOT NULL,
     recipient TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('sent', 'refused')),
+    status TEXT NOT NULL CHECK (status IN ('sending', 'sent', 'refused', 'failed')),
     detail TEXT NOT NULL DEFAULT '',
     message_id TEXT NOT NULL DEFAULT '',
+    content_key TEXT NOT NULL DEFAULT '',
+    attachments TEXT NOT NULL DEFAULT '[]',
+    corrects TEXT NOT NULL DEFAULT '',
     at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS ledger_key ON ledger (key, report, recipient);
+CREATE TABLE IF NOT EXISTS contents (
+    run_id TEXT NOT NULL,
+    report TEXT NOT NULL,
+    content_key TEXT NOT NULL,
+    snapshot BLOB NOT NULL,
+    PRIMARY KEY (run_id, report)
+);
 """
+
+# Version 1's ledger had neither run ids, content keys nor attachment hashes, and its
+# status CHECK allowed only sent | refused; SQLite cannot change a CHECK, so the table is
+# rebuilt. Its rows keep their ids (the order decisions rely on) with empty new columns:
+# `reporting.delivery.ledger.decide` reads an empty content key as "content not known".
+# One transaction: a kill halfway leaves the version-1 store as it was.
+_MIGRATE_1_TO_2 = """
+BEGIN IMMEDIATE;
+ALTER TABLE ledger RENAME TO ledger_v1;
+DROP INDEX IF EXISTS ledger_key;
+{schema}
+INSERT INTO ledger (id, key, run_id, report, recipient, status, detail, message_id,
+                    content_key, attachments, corrects, at)
+    SELECT id, key, '', report, recipient, status, detail, message_id, '', '[]', '', at
+    FROM ledger_v1;
+DROP TABLE ledger_v1;
+PRAGMA user_version = 2;
+COMMIT;
+"""
+
+# What `open_readonly` reads a version-1 ledger as (a dry run or `history` writes nothing,
+# so it cannot migrate).
+_LEDGER_V1_VIEW = (
+    "(SELECT id, key, '' AS run_id, report, recipient, status, detail, message_id,"
+    " '' AS content_key, '[]' AS attachments, '' AS corrects, at FROM ledger)"
+)
 
 
 class PageLike(Protocol):
@@ -197,6 +243,8 @@ class Store:
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self._conn = conn
         self.path = path
+        self._ledger_source = "ledger"
+        self._has_contents = True
 
     def __repr__(self) -> str:
         return f"Store({str(self.path)!r})"
@@ -229,7 +277,9 @@ class Store:
             # cut can lose the last commits, and a rerun fetches those again.
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
-            if version < SCHEMA_VERSION:
+            if version == 1:
+                conn.executescript(_MIGRATE_1_TO_2.format(schema=_SCHEMA))
+            elif version < SCHEMA_VERSION:
                 with conn:
                     conn.executescript(_SCHEMA)
                     conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
@@ -254,13 +304,17 @@ class Store:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.Error as exc:
             raise StoreError(f"cannot read the store {path}: {exc}") from exc
-        if version != SCHEMA_VERSION:
+        if version not in (1, SCHEMA_VERSION):
             conn.close()
             raise StoreError(
                 f"the store {path} has schema version {version}, this tool reads {SCHEMA_VERSION}",
                 hint="run without --dry-run once, or point `store:` at another file",
             )
-        return cls(conn, path)
+        store = cls(conn, path)
+        if version == 1:
+            store._ledger_source = _LEDGER_V1_VIEW
+            store._has_contents = False
+        return store
 
     def close(self) -> None:
         self._conn.close()
@@ -315,6 +369,14 @@ class Store:
 
     def set_run_counts(self, run_id: str, counts: Mapping[str, Any]) -> None:
         with self._tx() as tx:
+            tx.execute("UPDATE runs SET counts = ? WHERE id = ?", (json.dumps(counts), run_id))
+
+    def merge_run_counts(self, run_id: str, extra: Mapping[str, Any]) -> None:
+        """Add ``extra`` to the run's counts (the fetch's figures stay)."""
+        with self._tx() as tx:
+            row = tx.execute("SELECT counts FROM runs WHERE id = ?", (run_id,)).fetchone()
+            counts = json.loads(row["counts"]) if row is not None and row["counts"] else {}
+            counts.update(extra)
             tx.execute("UPDATE runs SET counts = ? WHERE id = ?", (json.dumps(counts), run_id))
 
     def finish_run(
@@ -556,46 +618,122 @@ class Store:
 
     # -- email ledger -------------------------------------------------------------------
 
-    def ledger_sent(self, key: str, report: str) -> set[str]:
-        """Recipients whose copy of this report the mail server already accepted."""
+    def ledger_entries(self, key: str, report: str) -> list[LedgerEntry]:
+        """Every ledger row of this audit and report, oldest first."""
         rows = self._conn.execute(
-            "SELECT DISTINCT recipient FROM ledger"
-            " WHERE key = ? AND report = ? AND status = 'sent'",
+            f"SELECT * FROM {self._ledger_source} WHERE key = ? AND report = ? ORDER BY id",  # noqa: S608
             (key, report),
         ).fetchall()
-        return {str(row["recipient"]) for row in rows}
+        return [_entry(row) for row in rows]
 
-    def ledger_record(
+    def ledger_sending(
         self,
         key: str,
+        run_id: str,
         report: str,
-        recipient: str,
-        status: str,
-        detail: str = "",
-        message_id: str = "",
-    ) -> None:
-        if status not in ("sent", "refused"):
-            raise ValueError(f"ledger status must be 'sent' or 'refused', not {status!r}")
+        recipients: Sequence[str],
+        message_id: str,
+        content_key: str,
+        attachments: Sequence[tuple[str, str]],
+        corrects: str,
+    ) -> list[int]:
+        """Record `recipients` as ``sending``, in one transaction, before the message leaves."""
+        files = json.dumps([list(pair) for pair in attachments])
+        ids: list[int] = []
+        with self._tx() as tx:
+            now = _now()
+            for recipient in recipients:
+                cursor = tx.execute(
+                    "INSERT INTO ledger (key, run_id, report, recipient, status, detail,"
+                    " message_id, content_key, attachments, corrects, at)"
+                    " VALUES (?, ?, ?, ?, 'sending', '', ?, ?, ?, ?, ?)",
+                    (key, run_id, report, recipient, message_id, content_key, files, corrects, now),
+                )
+                assert cursor.lastrowid is not None
+                ids.append(cursor.lastrowid)
+        return ids
+
+    def ledger_settle(self, row_id: int, status: str, detail: str) -> None:
+        """What the server answered for a ``sending`` row: sent, refused or failed."""
+        if status not in ("sent", "refused", "failed"):
+            raise ValueError(f"a sending row settles as sent, refused or failed, not {status!r}")
         with self._tx() as tx:
             tx.execute(
-                "INSERT INTO ledger (key, report, recipient, status, detail, message_id, at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (key, report, recipient, status, detail, message_id, _now()),
+                "UPDATE ledger SET status = ?, detail = ?, at = ? WHERE id = ?",
+                (status, detail, _now(), row_id),
             )
 
     def ledger_rows(self) -> list[dict[str, Any]]:
         rows = self._conn.execute(
-            "SELECT key, report, recipient, status, detail, message_id, at FROM ledger ORDER BY id"
+            f"SELECT * FROM {self._ledger_source} ORDER BY id"  # noqa: S608
         ).fetchall()
         return [dict(row) for row in rows]
+
+    def ledger_for_period(self, period_label: str) -> list[LedgerEntry]:
+        """Every ledger row of audits of this period (any set of meetings), oldest first."""
+        rows = self._conn.execute(
+            f"SELECT * FROM {self._ledger_source}"  # noqa: S608
+            " WHERE substr(key, 1, length(?) + 1) = ? || ':' ORDER BY id",
+            (period_label, period_label),
+        ).fetchall()
+        return [_entry(row) for row in rows]
+
+    def save_content(self, run_id: str, report: str, content_key: str, snapshot: bytes) -> None:
+        with self._tx() as tx:
+            tx.execute(
+                "INSERT OR REPLACE INTO contents (run_id, report, content_key, snapshot)"
+                " VALUES (?, ?, ?, ?)",
+                (run_id, report, content_key, snapshot),
+            )
+
+    def content_snapshot(self, run_id: str, report: str) -> bytes | None:
+        if not self._has_contents:
+            return None
+        row = self._conn.execute(
+            "SELECT snapshot FROM contents WHERE run_id = ? AND report = ?", (run_id, report)
+        ).fetchone()
+        return bytes(row["snapshot"]) if row is not None else None
+
+    def runs_for_period(self, period_label: str) -> list[dict[str, Any]]:
+        return [run for run in self.runs() if run["period_label"] == period_label]
 
     # -- inspection (tests, debugging) ------------------------------------------------------
 
     def table_rows(self, table: str) -> list[dict[str, Any]]:
-        if table not in ("runs", "plan_entries", "fetches", "pages", "failures", "ledger"):
+        if table not in (
+            "runs",
+            "plan_entries",
+            "fetches",
+            "pages",
+            "failures",
+            "ledger",
+            "contents",
+        ):
             raise ValueError(f"no table {table!r}")
         rows = self._conn.execute(f"SELECT * FROM {table} ORDER BY rowid").fetchall()  # noqa: S608
         return [dict(row) for row in rows]
+
+
+def _entry(row: sqlite3.Row) -> LedgerEntry:
+    try:
+        files = json.loads(row["attachments"] or "[]")
+        attachments = tuple((str(name), str(digest)) for name, digest in files)
+    except (ValueError, TypeError):
+        attachments = ()
+    return LedgerEntry(
+        id=int(row["id"]),
+        key=row["key"],
+        run_id=row["run_id"] or "",
+        report=row["report"],
+        recipient=row["recipient"],
+        status=row["status"],
+        detail=row["detail"] or "",
+        message_id=row["message_id"] or "",
+        content_key=row["content_key"] or "",
+        attachments=attachments,
+        corrects=row["corrects"] or "",
+        at=row["at"],
+    )
 
 
 def _stored(row: sqlite3.Row) -> StoredPage:

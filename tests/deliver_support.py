@@ -28,6 +28,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from reporting.deliver import RenderedReport
 from reporting.model import FetchFailure, Instance, RunInfo
 from reporting.render.summary import ReportSummary, summarize
+from reporting.store import Store
 
 USER = "mailer"
 PASSWORD = "s3cret-smtp-pass-word"
@@ -97,24 +98,42 @@ class EmailCfg:
     smtp: SmtpCfg | None = None
     outbox: Path | None = None
     max_message_bytes: int | None = 10 * 1024 * 1024
+    corrections: str = "send"
 
 
-class MemoryLedger:
-    """The store's ledger methods over a list, like `Store` but in memory."""
+class MemoryLedger(Store):
+    """The store's ledger, in a real SQLite database held in memory."""
 
     def __init__(self) -> None:
-        self.rows: list[tuple[str, str, str, str, str, str]] = []
-
-    def ledger_sent(self, key: str, report: str) -> set[str]:
-        return {r[2] for r in self.rows if r[0] == key and r[1] == report and r[3] == "sent"}
+        opened = Store.open(":memory:")
+        super().__init__(opened._conn, opened.path)
 
     def ledger_record(
-        self, key: str, report: str, recipient: str, status: str, detail: str, message_id: str
+        self,
+        key: str,
+        report: str,
+        recipient: str,
+        status: str,
+        detail: str = "",
+        message_id: str = "",
+        *,
+        run_id: str = "",
+        content_key: str = "",
     ) -> None:
-        self.rows.append((key, report, recipient, status, detail, message_id))
+        """A row as a finished send leaves it (sending, then settled as `status`)."""
+        (row_id,) = self.ledger_sending(
+            key, run_id, report, [recipient], message_id, content_key, [], ""
+        )
+        if status != "sending":
+            self.ledger_settle(row_id, status, detail)
 
-    def ledger_rows(self) -> list[tuple[str, str, str, str, str, str]]:
-        return list(self.rows)
+    @property
+    def rows(self) -> list[tuple[str, str, str, str, str, str]]:
+        """(key, report, recipient, status, detail, message_id) of every row, oldest first."""
+        return [
+            (r["key"], r["report"], r["recipient"], r["status"], r["detail"], r["message_id"])
+            for r in self.ledger_rows()
+        ]
 
 
 def instance(title: str = "Security awareness", course: str = "security-2026") -> Instance:

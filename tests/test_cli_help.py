@@ -41,7 +41,14 @@ USAGE = _readme_usage()
 
 
 def test_readme_lists_every_command() -> None:
-    assert set(USAGE) == {"run", "check", "verify", "sandbox serve", "sandbox generate"}
+    assert set(USAGE) == {
+        "run",
+        "check",
+        "verify",
+        "history",
+        "sandbox serve",
+        "sandbox generate",
+    }
 
 
 @pytest.mark.parametrize("command", sorted(USAGE))

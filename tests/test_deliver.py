@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -239,8 +240,12 @@ def test_a_rejected_message_does_not_stop_the_others_and_is_retried(
     summary = caught.value.summary  # type: ignore[attr-defined]
     assert [o.recipient for o in summary.sent] == ["m@example.com"]
     assert [o.recipient for o in summary.failed] == ["c@example.com"]
-    # Only what the server accepted is in the ledger; the rejected message is retried.
-    assert [(r[1], r[2], r[3]) for r in ledger.rows] == [("managers", "m@example.com", "sent")]
+    # The rejected message is recorded as failed (it is not in doubt) and retried.
+    assert [(r[1], r[2], r[3]) for r in ledger.rows] == [
+        ("compliance", "c@example.com", "failed"),
+        ("managers", "m@example.com", "sent"),
+    ]
+    assert "554" in ledger.rows[0][4]
 
     server.handler.refuse_data_for = set()
     retry = deliver(
@@ -261,12 +266,14 @@ def test_ledger_is_written_after_each_transaction_so_a_crash_loses_nothing(
     server = starttls_server
 
     class CrashingLedger(MemoryLedger):
-        """Dies on the second write, as if the process were killed mid-run."""
+        """Dies before the second message is recorded, as if the process were killed."""
 
-        def ledger_record(self, *args: str) -> None:
-            if len(self.rows) == 1:
+        crash = True
+
+        def ledger_sending(self, *args: Any) -> list[int]:
+            if self.crash and self.rows:
                 raise RuntimeError("killed")
-            super().ledger_record(*args)
+            return super().ledger_sending(*args)
 
     reports = [
         make_report(tmp_path, "first", ("one@example.com",)),
@@ -282,15 +289,14 @@ def test_ledger_is_written_after_each_transaction_so_a_crash_loses_nothing(
             credentials=CREDS,
             ssl_context=server.client_context(),
         )
-    # The first report was recorded before the second transaction began.
-    assert [(r[1], r[2]) for r in ledger.rows] == [("first", "one@example.com")]
+    # The first report was recorded as sent before the second transaction began.
+    assert [(r[1], r[2], r[3]) for r in ledger.rows] == [("first", "one@example.com", "sent")]
 
-    healthy = MemoryLedger()
-    healthy.rows = list(ledger.rows)
+    ledger.crash = False
     deliver(
         reports,
         server.config(),
-        healthy,
+        ledger,
         ledger_key=LEDGER_KEY,
         credentials=CREDS,
         ssl_context=server.client_context(),

@@ -276,7 +276,8 @@ def test_token_appears_in_no_store_row(store: Store) -> None:
     data = dataset()
     config = stand_in_config([{"id": series_ids(data)[0]}, {"id": "0" * 32}], host_email=None)
     fetch(config, store, sandbox_transport(data, "seed=2,429=10%,drop=5%,rate=off"))
-    store.ledger_record("k", "r", "a@b.c", "sent", "250 ok", "<m@x>")
+    (row,) = store.ledger_sending("k", "run", "r", ["a@b.c"], "<m@x>", "sha256:c", [], "")
+    store.ledger_settle(row, "sent", "250 ok")
     conn = sqlite3.connect(store.path)
     tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
     for table in tables:

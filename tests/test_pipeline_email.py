@@ -93,7 +93,7 @@ def test_each_period_is_emailed_once_unless_resent(tmp_path: Path) -> None:
     assert sorted(ledger) == sorted(expected_once * 2)
 
 
-def test_editing_the_config_does_not_resend_but_other_meetings_are_another_audit(
+def test_editing_the_config_resends_only_what_changed_and_other_meetings_are_another_audit(
     tmp_path: Path,
 ) -> None:
     dataset = dataset_file(tmp_path)
@@ -105,12 +105,27 @@ def test_editing_the_config_does_not_resend_but_other_meetings_are_another_audit
         assert run_cli("run", str(config), token=TOKEN).exit_code == 0
         assert len(_outbox(tmp_path)) == 2
 
-        # A comment and a threshold change: the same audit, nothing is sent again.
-        text = config.read_text(encoding="utf-8").replace("80%", "75%")
+        # A comment: the same audit and the same content, nothing is sent again.
+        text = config.read_text(encoding="utf-8")
         config.write_text(text + "\n# reviewed by the compliance team\n", encoding="utf-8")
         again = run_cli("run", str(config), token=TOKEN)
         assert again.exit_code == 0, again.output
         assert len(_outbox(tmp_path)) == 2
+
+        # A threshold change changes what the reports say: each recipient gets one
+        # correction naming the criterion, and a rerun sends nothing more.
+        config.write_text(text.replace("80%", "75%"), encoding="utf-8")
+        changed = run_cli("run", str(config), token=TOKEN)
+        assert changed.exit_code == 0, changed.output
+        assert "to 3 recipient(s) (3 correction(s)) written to the outbox" in changed.stdout
+        corrections = _outbox(tmp_path)
+        assert len(corrections) == 4
+        for name in corrections:
+            body = (tmp_path / "outbox" / name).read_bytes()
+            if b"Corrected:" in body:
+                assert b"min_attendance 80% -> 75%" in body
+        assert run_cli("run", str(config), token=TOKEN).exit_code == 0
+        assert _outbox(tmp_path) == corrections
 
         # Auditing fewer meetings is another audit: its reports go out.
         config = write_config(
@@ -118,4 +133,4 @@ def test_editing_the_config_does_not_resend_but_other_meetings_are_another_audit
         )
         other = run_cli("run", str(config), token=TOKEN)
         assert other.exit_code == 0, other.output
-        assert len(_outbox(tmp_path)) == 4
+        assert len(_outbox(tmp_path)) == 6

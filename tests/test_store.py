@@ -51,7 +51,10 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
     conn = sqlite3.connect(path)
     conn.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
     conn.close()
-    with pytest.raises(StoreError, match=r"schema version 2, newer than this tool's 1"):
+    with pytest.raises(
+        StoreError,
+        match=rf"schema version {SCHEMA_VERSION + 1}, newer than this tool.s {SCHEMA_VERSION}",
+    ):
         Store.open(path)
 
 
@@ -87,21 +90,104 @@ def test_run_log(tmp_path: Path) -> None:
 
 def test_ledger(tmp_path: Path) -> None:
     with Store.open(tmp_path / "s.sqlite") as store:
-        assert store.ledger_sent("k", "compliance") == set()
-        store.ledger_record("k", "compliance", "a@x.io", "sent", "250 OK", "<1@x>")
-        store.ledger_record("k", "compliance", "b@x.io", "refused", "550 no such user", "<2@x>")
-        store.ledger_record("k", "managers", "c@x.io", "sent", "250 OK", "<3@x>")
-        assert store.ledger_sent("k", "compliance") == {"a@x.io"}
-        assert store.ledger_sent("other", "compliance") == set()
-        rows = store.ledger_rows()
-        assert [(r["recipient"], r["status"]) for r in rows] == [
-            ("a@x.io", "sent"),
-            ("b@x.io", "refused"),
-            ("c@x.io", "sent"),
+        assert store.ledger_entries("k", "compliance") == []
+        a, b = store.ledger_sending(
+            "k", "run1", "compliance", ["a@x.io", "b@x.io"], "<1@x>", "sha256:c1",
+            [("compliance.pdf", "f" * 64)], "",
+        )  # fmt: skip
+        (c,) = store.ledger_sending("k", "run1", "managers", ["c@x.io"], "<3@x>", "", [], "")
+        # Recorded before the message leaves: in doubt until settled.
+        assert [e.status for e in store.ledger_entries("k", "compliance")] == ["sending"] * 2
+        store.ledger_settle(a, "sent", "250 OK")
+        store.ledger_settle(b, "refused", "550 no such user")
+        store.ledger_settle(c, "sent", "250 OK")
+        entries = store.ledger_entries("k", "compliance")
+        assert [(e.recipient, e.status, e.detail) for e in entries] == [
+            ("a@x.io", "sent", "250 OK"),
+            ("b@x.io", "refused", "550 no such user"),
         ]
-        assert rows[1]["detail"] == "550 no such user" and rows[1]["message_id"] == "<2@x>"
+        assert entries[0].run_id == "run1" and entries[0].content_key == "sha256:c1"
+        assert entries[0].attachments == (("compliance.pdf", "f" * 64),)
+        assert entries[0].message_id == "<1@x>"
+        assert store.ledger_entries("other", "compliance") == []
         with pytest.raises(ValueError):
-            store.ledger_record("k", "r", "d@x.io", "maybe", "", "")
+            store.ledger_settle(a, "maybe", "")
+    conn = sqlite3.connect(tmp_path / "s.sqlite")
+    with pytest.raises(sqlite3.IntegrityError):  # the table itself refuses other states
+        conn.execute("UPDATE ledger SET status = 'maybe'")
+    conn.close()
+
+
+# The schema and a ledger exactly as version 1 of the tool wrote them (before run ids,
+# content keys and attachment hashes), to prove a store made by that version still works.
+V1_LEDGER = """
+CREATE TABLE runs (id TEXT PRIMARY KEY, started TEXT NOT NULL, finished TEXT,
+    status TEXT NOT NULL, config_path TEXT, config_hash TEXT, period_label TEXT,
+    period_start TEXT, period_end TEXT, as_of TEXT, offline INTEGER NOT NULL DEFAULT 0,
+    tool_version TEXT, counts TEXT);
+CREATE TABLE ledger (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL,
+    report TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('sent', 'refused')),
+    detail TEXT NOT NULL DEFAULT '',
+    message_id TEXT NOT NULL DEFAULT '',
+    at TEXT NOT NULL
+);
+CREATE INDEX ledger_key ON ledger (key, report, recipient);
+INSERT INTO ledger (key, report, recipient, status, detail, message_id, at) VALUES
+    ('2026-09:abc', 'compliance', 'a@x.io', 'sent', 'smtp:25', '<1@x>', '2026-10-02T06:00'),
+    ('2026-09:abc', 'compliance', 'b@x.io', 'refused', '550 gone', '<1@x>', '2026-10-02T06:00');
+PRAGMA user_version = 1;
+"""
+
+
+def _v1_store(path: Path) -> None:
+    conn = sqlite3.connect(path)
+    conn.executescript(V1_LEDGER)
+    conn.close()
+
+
+def test_a_version_1_store_is_migrated_and_its_ledger_keeps_working(tmp_path: Path) -> None:
+    from reporting.delivery.ledger import decide
+
+    path = tmp_path / "old.sqlite"
+    _v1_store(path)
+    # Read-only (dry run, history) reads it as it is, without migrating.
+    with Store.open_readonly(path) as store:
+        entries = store.ledger_entries("2026-09:abc", "compliance")
+        assert [(e.recipient, e.status, e.run_id, e.content_key) for e in entries] == [
+            ("a@x.io", "sent", "", ""),
+            ("b@x.io", "refused", "", ""),
+        ]
+        assert store.content_snapshot("r", "compliance") is None
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 1
+
+    with Store.open(path) as store:
+        entries = store.ledger_entries("2026-09:abc", "compliance")
+        assert [(e.id, e.recipient, e.status, e.detail, e.message_id) for e in entries] == [
+            (1, "a@x.io", "sent", "smtp:25", "<1@x>"),
+            (2, "b@x.io", "refused", "550 gone", "<1@x>"),
+        ]
+        # Who got the report before the upgrade is not sent it again (nothing says what
+        # they had, so no correction either); the refused recipient still is.
+        decisions = decide(entries, ["A@x.io", "b@x.io"], content_key="sha256:new")
+        assert [(d.recipient, d.action) for d in decisions] == [
+            ("A@x.io", "has-it"),
+            ("b@x.io", "send"),
+        ]
+        # The new states are accepted by the rebuilt table.
+        (row,) = store.ledger_sending("2026-09:abc", "r2", "compliance", ["b@x.io"], "<2@x>",
+                                      "sha256:new", [], "")  # fmt: skip
+        store.ledger_settle(row, "sent", "250 OK")
+        store.save_content("r2", "compliance", "sha256:new", b"snapshot")
+        assert store.content_snapshot("r2", "compliance") == b"snapshot"
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert conn.execute("SELECT count(*) FROM ledger").fetchone()[0] == 3
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert "ledger_v1" not in tables
 
 
 CHILD = """

@@ -1,0 +1,273 @@
+"""A report's content key: a hash of what the report says, not of when it was made.
+
+Two runs over the same store and rules give the same key, so a rerun knows whether a
+recipient already has what this run would send; when the key differs, the recipient
+gets a correction (`reporting.deliver`) whose body says what changed, worked out by
+`describe_changes` from the snapshots the store keeps of what each emailed report said.
+
+What the key covers, at the report's audience (so after masking):
+
+- every attendance and course row (every column), and the device rows when the report
+  shows devices;
+- the audited meeting instances (id, title, course, window, state);
+- which meetings or entries could not be fetched and which had unusable pages (ids only:
+  the wording of an error, which can carry a time or a request id, is not content);
+- the criteria (the rules that decide the statuses).
+
+Not covered: the run id, its clock, the tool version, the templates, the file formats.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, Protocol
+
+import pandas as pd
+
+from reporting.model import FetchFailure, Instance
+
+__all__ = ["ReportContent", "criteria_of", "describe_changes", "report_content"]
+
+KEY_VERSION = "1"  # part of every key: a change of what is hashed is a change of content
+_ROW_ORDER = ("meeting_id", "course", "person_key")
+LISTED = 20  # rows named one by one in a correction's body; the rest are counted
+
+
+class RulesLike(Protocol):
+    @property
+    def min_attendance(self) -> Any: ...
+    @property
+    def late_grace_seconds(self) -> int: ...
+    @property
+    def early_leave_grace_seconds(self) -> int: ...
+    @property
+    def sessions_required(self) -> int | None: ...
+
+
+class _Spec(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def audience(self) -> str: ...
+
+
+class _Result(Protocol):
+    @property
+    def attendance(self) -> pd.DataFrame: ...
+    @property
+    def courses(self) -> pd.DataFrame: ...
+    @property
+    def devices(self) -> pd.DataFrame: ...
+
+
+class ReportInputLike(Protocol):
+    @property
+    def spec(self) -> _Spec: ...
+    @property
+    def instances(self) -> Sequence[Instance]: ...
+    @property
+    def result(self) -> _Result: ...
+    @property
+    def failures(self) -> Sequence[FetchFailure]: ...
+    @property
+    def page_problems(self) -> Mapping[str, Sequence[str]]: ...
+
+
+@dataclass(frozen=True)
+class ReportContent:
+    key: str  # "sha256:<hex>"
+    snapshot: bytes  # zlib-compressed JSON, for `describe_changes`
+
+
+def criteria_of(rules: RulesLike) -> dict[str, str]:
+    """The rules as the words a reader compares (``80%``, ``300s``, ``all``)."""
+    threshold = rules.min_attendance
+    percent = getattr(threshold, "percent", None)
+    seconds = getattr(threshold, "seconds", None)
+    if isinstance(percent, Fraction):
+        minimum = f"{float(percent):g}%"
+    elif seconds is not None:
+        minimum = f"{int(seconds)}s"
+    else:
+        minimum = str(threshold)
+    required = rules.sessions_required
+    return {
+        "min_attendance": minimum,
+        "late_grace": f"{rules.late_grace_seconds}s",
+        "early_leave_grace": f"{rules.early_leave_grace_seconds}s",
+        "sessions_required": "all" if required is None else str(required),
+    }
+
+
+def report_content(inp: ReportInputLike, criteria: Mapping[str, str]) -> ReportContent:
+    digest = hashlib.sha256()
+
+    def part(name: str, data: bytes) -> None:
+        # Length-prefixed, so no two different sequences of parts hash alike.
+        digest.update(f"{name}:{len(data)}\n".encode())
+        digest.update(data)
+
+    instances = sorted(
+        [
+            i.id,
+            i.title,
+            i.course,
+            i.start.isoformat() if i.start else "",
+            i.end.isoformat() if i.end else "",
+            i.state,
+        ]
+        for i in inp.instances
+    )
+    failed = _failed_ids(inp.failures)
+    part("version", KEY_VERSION.encode())
+    part("audience", inp.spec.audience.encode())
+    part("criteria", _json(dict(sorted(criteria.items()))))
+    part("instances", _json(instances))
+    part("failed", _json(failed))
+    part("page_problems", _json(sorted(k for k, v in inp.page_problems.items() if v)))
+    part("attendance", _frame_bytes(inp.result.attendance))
+    part("courses", _frame_bytes(inp.result.courses))
+    if getattr(inp.spec, "show_devices", False):
+        part("devices", _frame_bytes(inp.result.devices))
+
+    attendance = inp.result.attendance
+    rows = [
+        [_text(r.get(c)) for c in ("meeting_id", "person_key", "display_name", "meeting_title")]
+        + [_text(r.get("status")), _text(r.get("override"))]
+        for r in attendance.to_dict("records")
+    ]
+    snapshot = {
+        "criteria": dict(criteria),
+        "meetings": {i.id: i.title for i in inp.instances},
+        "failed": failed,
+        "rows": rows,
+    }
+    return ReportContent(
+        key=f"sha256:{digest.hexdigest()}",
+        snapshot=zlib.compress(_json(snapshot), 6),
+    )
+
+
+def describe_changes(old: bytes | None, new: bytes) -> list[str]:
+    """What differs between two snapshots, one line per kind of change (for a correction)."""
+    if old is None:
+        return [
+            "what the earlier report said was not kept (it predates this version), "
+            "so the changes cannot be listed; this report replaces it"
+        ]
+    before, after = _load(old), _load(new)
+    lines: list[str] = []
+    titles = {**before["meetings"], **after["meetings"]}
+
+    def named(ids: Sequence[str]) -> str:
+        shown = [f"{titles.get(i) or i} ({i})" for i in ids[:LISTED]]
+        more = len(ids) - len(shown)
+        return "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
+
+    added = sorted(set(after["meetings"]) - set(before["meetings"]))
+    removed = sorted(set(before["meetings"]) - set(after["meetings"]))
+    now_fetched = sorted(set(before["failed"]) - set(after["failed"]))
+    now_failed = sorted(set(after["failed"]) - set(before["failed"]))
+    if added:
+        lines.append(f"Meetings added: {named(added)}")
+    if now_fetched:
+        lines.append(f"Meetings fetched now that could not be fetched before: {named(now_fetched)}")
+    if removed:
+        lines.append(f"Meetings no longer in the report: {named(removed)}")
+    if now_failed:
+        lines.append(f"Meetings that could not be fetched this time: {named(now_failed)}")
+
+    for name in sorted(set(before["criteria"]) | set(after["criteria"])):
+        was, now = before["criteria"].get(name), after["criteria"].get(name)
+        if was != now:
+            lines.append(f"Criteria: {name} {was or 'unset'} -> {now or 'unset'}")
+
+    old_rows = {(r[0], r[1]): r for r in before["rows"]}
+    new_rows = {(r[0], r[1]): r for r in after["rows"]}
+    both = [(old_rows[k], row) for k, row in new_rows.items() if k in old_rows]
+    status_changed = [(was, row) for was, row in both if was[4] != row[4]]
+    if status_changed:
+        lines.append(f"Rows whose status changed: {len(status_changed)}")
+        lines += [
+            f"  - {_who(row)}: {was[4] or 'none'} -> {row[4] or 'none'}"
+            for was, row in status_changed[:LISTED]
+        ]
+        if len(status_changed) > LISTED:
+            lines.append(f"  - and {len(status_changed) - LISTED} more; see the attached report")
+    rows_added = [row for k, row in new_rows.items() if k not in old_rows]
+    rows_gone = [row for k, row in old_rows.items() if k not in new_rows]
+    if rows_added:
+        lines.append(f"Attendance rows added: {len(rows_added)}")
+    if rows_gone:
+        lines.append(f"Attendance rows no longer present: {len(rows_gone)}")
+    overrides: list[tuple[Sequence[str] | None, Sequence[str]]] = [
+        (was, row) for was, row in both if was[5] != row[5]
+    ]
+    overrides += [(None, row) for row in rows_added if row[5]]
+    if overrides:
+        lines.append(f"Overrides changed: {len(overrides)}")
+        lines += [
+            f"  - {_who(row)}: {(was[5] if was else '') or 'none'} -> {row[5] or 'none'}"
+            for was, row in overrides[:LISTED]
+        ]
+        if len(overrides) > LISTED:
+            lines.append(f"  - and {len(overrides) - LISTED} more; see the attached report")
+    if not lines:
+        lines.append(
+            "Figures changed (attended times or other details); no meeting, status, "
+            "override or criterion changed"
+        )
+    return lines
+
+
+def _who(row: Sequence[str]) -> str:
+    meeting_id, person_key, name, title = row[0], row[1], row[2], row[3]
+    return f"{name or person_key} ({title or meeting_id})"
+
+
+def _failed_ids(failures: Sequence[FetchFailure]) -> list[str]:
+    return sorted({f.instance_id or f.entry_id for f in failures})
+
+
+def _load(snapshot: bytes) -> dict[str, Any]:
+    data = json.loads(zlib.decompress(snapshot))
+    if not isinstance(data, dict):
+        raise ValueError("not a content snapshot")
+    data.setdefault("criteria", {})
+    data.setdefault("meetings", {})
+    data.setdefault("failed", [])
+    data.setdefault("rows", [])
+    return data
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    try:
+        if pd.isna(value):
+            return ""
+    except (TypeError, ValueError):
+        pass
+    return str(value)
+
+
+def _frame_bytes(frame: pd.DataFrame) -> bytes:
+    """A table as canonical CSV: columns by name, rows in a stable order."""
+    columns = sorted(str(c) for c in frame.columns)
+    ordered = frame.reindex(columns=columns)
+    keys = [c for c in _ROW_ORDER if c in ordered.columns]
+    if keys:
+        ordered = ordered.sort_values(keys, kind="stable", key=lambda s: s.astype(str))
+    buffer = io.StringIO()
+    ordered.to_csv(buffer, index=False, lineterminator="\n")
+    return buffer.getvalue().encode("utf-8")
