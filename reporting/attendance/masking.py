@@ -99,9 +99,13 @@ def mask_result(result: AttendanceResult, audience: str) -> AttendanceResult:
             df["seen_as"] = _map_column(df["seen_as"], _mask_keys)
         return df
 
-    hints = result.caller_hints.copy()
-    hints["person_key"] = _map_column(hints["person_key"], mask_key)
-    hints["phone"] = _map_column(hints["phone"], mask_phone)
+    # A result built outside the engine (render samples) may carry no hints or decisions.
+    hints = getattr(result, "caller_hints", None)
+    if hints is not None:
+        hints = hints.copy()
+        hints["person_key"] = _map_column(hints["person_key"], mask_key)
+        hints["phone"] = _map_column(hints["phone"], mask_phone)
+    overrides = getattr(result, "overrides", None)
 
     # The devices and breakouts tables are masked when (and if) they are first used.
     return AttendanceResult(
@@ -110,5 +114,5 @@ def mask_result(result: AttendanceResult, audience: str) -> AttendanceResult:
         breakouts=lambda: frame(result.breakouts),
         courses=frame(result.courses),
         caller_hints=hints,
-        overrides=frame(result.overrides),
+        overrides=frame(overrides) if overrides is not None else None,
     )

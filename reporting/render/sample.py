@@ -153,6 +153,11 @@ def sample_input(
                     "sessions_total": meetings,
                     "sessions_complete": done,
                     "completed": done == meetings,
+                    "department": part["department"].iloc[0],
+                    "required": True,
+                    "sessions_excused": 0,
+                    "status": "completed" if done == meetings else "not_completed",
+                    "missing": "",
                 }
             )
     courses = pd.DataFrame(
