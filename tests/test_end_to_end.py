@@ -29,6 +29,7 @@ from reporting.discovery.rosters import (
     roster_from_people,
 )
 from reporting.model import Instance, InstanceRecords, Invitee
+from reporting.overrides import load_overrides
 from reporting.roster import Roster, load_roster
 from tests.attendance_reference import reference_compute
 
@@ -157,6 +158,8 @@ def reference_rows(tree: Path) -> dict[tuple[str, str], dict[str, Any]]:
         config.rules,
         rosters,
         datetime.fromisoformat("2026-11-02T09:00:00+00:00"),
+        overrides=load_overrides(config.overrides) if config.overrides else (),
+        phone_region=config.roster_phone_region,
     )
     return {(row["meeting_id"], row["person_key"]): row for row in rows}
 
@@ -203,12 +206,26 @@ def test_attendance_csv_figures_match_the_rules_applied_to_the_dataset(
 def test_hand_picked_facts_of_the_demo(demo: dict[str, Any]) -> None:
     rows = read_csv(demo["out"] / "attendance.csv")
     series_rows = [r for r in rows if r["meeting_id"].startswith(SERIES + "_I_")]
-    # Two roster people never joined: an absent row in each of the four October sessions.
-    for person in ("simon.braun@example.com", "tanja.hartmann@example.com"):
+    # Two roster people never joined: a row in each of the four October sessions, absent,
+    # or excused where samples/overrides.csv records a reviewer's decision (rule 13).
+    for person, status in (
+        ("simon.braun@example.com", "excused"),
+        ("tanja.hartmann@example.com", "absent"),
+    ):
         mine = [r for r in series_rows if r["person_key"] == person]
         assert len(mine) == 4
-        assert {r["status"] for r in mine} == {"absent"}
+        assert {r["status"] for r in mine} == {status}
         assert {r["attended_seconds"] for r in mine} == {"0"}
+    excused = [r for r in series_rows if r["person_key"] == "simon.braun@example.com"]
+    assert all("OVERRIDDEN" in r["flags"] and r["override"] == "excused" for r in excused)
+    assert {r["override_reviewer"] for r in excused} == {"compliance.lead@example.com"}
+    # Rule 12: Clara's own number dialled in; the caller is Clara, not an absentee.
+    clara = [r for r in series_rows if r["person_key"] == "clara.weiss@example.com"]
+    assert len(clara) == 4 and "absent" not in {r["status"] for r in clara}
+    assert any(r["seen_as"] == "tel:+49895550002" for r in clara)
+    # One decision of each kind from samples/overrides.csv reaches attendance.csv.
+    decisions = {d for r in rows for d in r["override"].split(";") if d}
+    assert decisions == {"same_as", "excused", "present", "absent"}
     # A mixed-case email is one person; an alias maps onto the roster email.
     assert not any(
         r["person_key"] != r["person_key"].lower() for r in rows if "@" in r["person_key"]
