@@ -50,6 +50,7 @@ def test_check_online_warns_of_an_instance_outside_the_period_and_an_empty_match
         {"match": {"title": "security awareness*"}},
     ]
     config.pop("email", None)
+    config.pop("overrides", None)  # a path relative to configs/, not to this copy
     config["reports"] = []
     config["store"] = str(tmp_path / "store.sqlite")
     config["output"] = {"dir": str(tmp_path / "out")}
@@ -71,6 +72,7 @@ def test_check_online_with_a_refused_token_exits_1(tmp_path: Path) -> None:
     config["webex"]["sandbox_role"] = "host:nobody@example.com"
     config["meetings"] = [{"match": {"hosts": ["sabine.hartmann@example.com"]}}]
     config.pop("email", None)
+    config.pop("overrides", None)  # a path relative to configs/, not to this copy
     config["reports"] = []
     config["store"] = str(tmp_path / "store.sqlite")
     config["output"] = {"dir": str(tmp_path / "out")}
