@@ -73,9 +73,7 @@ def decide(
     extra_rows = np.array([row for row, keys in also_known_as.items() for _ in keys], np.int64)
     extra_keys = [key for keys in also_known_as.values() for key in keys]
     # One code per distinct key, over the rows' keys and the decisions' keys together.
-    codes, _ = pd.factorize(
-        np.concatenate([row_key, np.array(extra_keys + o_key, dtype=object)])
-    )
+    codes, _ = pd.factorize(np.concatenate([row_key, np.array(extra_keys + o_key, dtype=object)]))
     codes = codes.astype(np.int64)
     n_have = n_rows + len(extra_rows)
     have_row = np.concatenate([np.arange(n_rows, dtype=np.int64), extra_rows])

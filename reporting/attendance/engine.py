@@ -74,7 +74,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
-from itertools import chain
 from typing import Protocol, TypeVar
 
 import numpy as np
@@ -286,8 +285,7 @@ def _compute(
         flat.bo_joined,
         flat.bo_left,
     ]
-    n_times = 2 * (n_rec + n_dev + n_bo)
-    times = parse_times(np.fromiter(chain.from_iterable(raw_times), dtype=object, count=n_times))
+    times = parse_times(np.concatenate(raw_times))
     cuts = np.cumsum([0, n_rec, n_rec, n_dev, n_dev, n_bo, n_bo])
 
     def part(k: int) -> tuple[I64, Mask, Mask]:
@@ -542,16 +540,14 @@ def _hints(
         return empty_hints()
     # Only devices with a number can hint at anyone: they are taken first (a fifth of
     # the devices or fewer), and the rest of the work is over them alone.
-    phones = np.fromiter(flat.dev_phone, dtype=object, count=len(flat.dev_phone))
-    with_phone = np.flatnonzero(np.not_equal(phones, None))
+    phones = flat.dev_phone
+    with_phone = np.flatnonzero(phones != None)  # noqa: E711 - elementwise, not identity
     rec = flat.dev_rec[with_phone]
-    rec_email = np.fromiter(flat.rec_email, dtype=object, count=len(flat.rec_email))
-    rec_name = np.fromiter(flat.rec_name, dtype=object, count=len(flat.rec_name))
     return caller_hints(
         callers,
         phones[with_phone],
-        rec_email[rec],
-        rec_name[rec],
+        flat.rec_email[rec],
+        flat.rec_name[rec],
         rec_session_id[rec],
         np.where(djk, dj, NO_TIME)[with_phone],
         region,
@@ -620,7 +616,7 @@ def _representatives(
     for values in (flat.rec_name, flat.rec_email):
         column = np.empty(n_p, dtype=object)
         column[:] = None
-        arr = np.fromiter(values, dtype=object, count=n_rec)
+        arr = values
         # A name or email is a non-empty text or None, so truth is presence; it is taken
         # in record order (where the texts lie in memory), then into the sorted order.
         present = order[arr.astype(np.bool_)[order]]
@@ -814,7 +810,7 @@ def _absent_entries(
     local = np.full(int(max(instances)) + 1, -1, dtype=np.int64)
     local[instances] = np.arange(len(instances))
     present = np.zeros((len(instances), len(entry_keys) + 1), dtype=np.bool_)
-    at = pd.Index(entry_keys).get_indexer(row_key)  # -1: not a roster key
+    at = pd.Index(entry_keys).get_indexer(pd.Index(row_key))  # -1: not a roster key
     present[local[row_inst], at] = True  # -1 marks the spare last column
     absent = ~present[:, entry_codes]
     inst_pos, entry = np.nonzero(absent)
