@@ -50,6 +50,7 @@ from pydantic_core import PydanticCustomError
 
 from reporting.errors import ConfigError
 from reporting.render.formats import FORMATS, choices_text
+from reporting.safe_files import DEFAULT_MODE, parse_mode
 
 __all__ = [
     "COMPLIANCE",
@@ -880,6 +881,8 @@ class Config(BaseModel):
     roster: Path | None = None
     reports: tuple[ReportSpec, ...] = ()
     output_dir: Path = Field(Path("reports/{period}"), alias="output", validate_default=True)
+    # `output.mode` in the file (moved here by `_output_mode`): the mode of every output.
+    output_mode: int = DEFAULT_MODE
     email: EmailConfig | None = None
     store: Path = Field(Path(".attendance/store.sqlite"), validate_default=True)
     templates: Path | None = None
@@ -964,6 +967,19 @@ class Config(BaseModel):
             # Case-insensitive: on macOS / Windows two names differing in case are one file.
             _no_duplicates(value, "reports", "name", "report name", casefold=True)
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _output_mode(cls, data: Any) -> Any:
+        output = data.get("output") if isinstance(data, dict) else None
+        if not isinstance(output, dict) or "mode" not in output:
+            return data
+        try:
+            mode = parse_mode(output["mode"])
+        except ValueError as exc:
+            raise _LocatedError(("output", "mode"), str(exc), 'e.g. mode: "0640"') from None
+        rest = {key: value for key, value in output.items() if key != "mode"}
+        return {**data, "output": rest, "output_mode": mode}
 
     @field_validator("output_dir", mode="before")
     @classmethod
@@ -1413,11 +1429,11 @@ class _Items:
     item: Any
 
 
-_INTERNAL = frozenset({"source", "config_hash"})
+_INTERNAL = frozenset({"source", "config_hash", "output_mode"})
 # Fields whose YAML form is a small mapping or a string rather than a model.
 _OVERRIDES: dict[tuple[str, str], Any] = {
     ("Config", "period"): {"from": None, "to": None},
-    ("Config", "output_dir"): {"dir": None},
+    ("Config", "output_dir"): {"dir": None, "mode": None},
     ("Rules", "min_attendance"): None,
 }
 _schema_cache: dict[str, Any] = {}

@@ -32,6 +32,7 @@ from reporting.render.context import ReportInput, flag_explanations
 from reporting.render.safety import strip_controls
 from reporting.render.summary import criteria_facts
 from reporting.render.xlsx_rows import MAX_CELL_CHARS, BigSheet, assemble, column_xml
+from reporting.safe_files import open_output
 
 DURATION_FORMAT = "[h]:mm:ss"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
@@ -614,8 +615,8 @@ def render_xlsx(inp: ReportInput, path: Path) -> Path:
         _quality_sheet(wb, inp)
         skeleton = io.BytesIO()
         wb.save(skeleton)  # everything but the big sheets' rows: a few KiB
-        path.parent.mkdir(parents=True, exist_ok=True)
-        assemble(skeleton, path, sheets)
+        with open_output(path) as handle:
+            assemble(skeleton, handle, sheets)
     except (OSError, ValueError) as exc:
         raise RenderError(f"could not write {path}: {exc}") from exc
     return path

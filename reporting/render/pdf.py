@@ -63,6 +63,7 @@ from reporting.render.context import (
 from reporting.render.pdf_worker import PartJob, part_worker, render_part
 from reporting.render.summary import criteria_facts, share_text, truthy
 from reporting.resources import templates_dir
+from reporting.safe_files import write_output
 
 log = logging.getLogger(__name__)
 
@@ -1077,11 +1078,7 @@ def _render_pdf(inp: ReportInput, path: Path) -> Path:
         if attempt == 2:
             raise RenderError(f"could not paginate {path.name} consistently")
     joined = _join([pdf for pdf, _, _ in results], inp)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(joined)
-    except OSError as exc:
-        raise RenderError(f"could not write {path}: {exc}") from exc
+    write_output(path, joined)
     # The serial phases (planning before the workers, the join after them) count fully
     # in wall time; bench/render_pdf.py prints this line.
     log.debug(

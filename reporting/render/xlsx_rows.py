@@ -212,8 +212,9 @@ class _BackgroundWriter:
             raise self._error
 
 
-def assemble(skeleton: IO[bytes], path: Path, sheets: Sequence[BigSheet]) -> None:
-    """Copy the workbook `skeleton` to `path`, splicing each big sheet's rows in."""
+def assemble(skeleton: IO[bytes], path: Path | IO[bytes], sheets: Sequence[BigSheet]) -> None:
+    """Copy the workbook `skeleton` to `path` (a file or a seekable handle), splicing each
+    big sheet's rows in."""
     by_member = {s.member: s for s in sheets}
     with zipfile.ZipFile(skeleton) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
         missing = set(by_member) - set(src.namelist())
