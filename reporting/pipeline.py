@@ -19,6 +19,7 @@ from pathlib import Path
 
 from reporting import __version__, preflight
 from reporting.attendance import compute, mask_result
+from reporting.attendance.masking import mask_instances
 from reporting.config import Config, resolve_smtp_credentials, resolve_token
 from reporting.deliver import DeliverySummary, RenderedReport, deliver
 from reporting.errors import StoreError, WebexError
@@ -170,7 +171,7 @@ def _run_stages(
         report_input = ReportInput(
             spec=spec,
             run=run_info,
-            instances=fetched.instances,
+            instances=mask_instances(fetched.instances, spec.audience),
             result=mask_result(result, spec.audience),
             failures=fetched.failures,
             page_problems=page_problems,
