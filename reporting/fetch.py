@@ -51,8 +51,10 @@ from reporting.webex.models import (
     INSTANCE,
     SCHEDULED,
     SERIES,
+    impossible_windows,
     looks_like_instance_id,
     meeting_type,
+    outside_period,
     to_instance,
     unlooked_instance,
 )
@@ -420,6 +422,17 @@ class _Fetcher:
                     # An instance read around a wrong field could be dropped or misdated.
                     raise WebexError(f"{what}: List Meetings answered an instance with {problem}")
                 if item.get("meetingType", INSTANCE) == INSTANCE:
+                    if outside_period(item, self.period):
+                        # The listing was asked for this period only; what it answers
+                        # beyond it belongs to another period's audit.
+                        log.warning(
+                            "%s: List Meetings returned %s, which started %s, outside the "
+                            "period; left out",
+                            what,
+                            str(item["id"])[:120],
+                            str(item.get("start"))[:40],
+                        )
+                        continue
                     seen.setdefault(str(item["id"]), item)
         return sorted(seen.values(), key=lambda m: (str(m.get("start") or ""), str(m["id"])))
 
@@ -562,12 +575,19 @@ class _Fetcher:
         await self.db(
             self.store.save_plan, self.run_id, entry.id, self.period, self.host_email, meetings
         )
+        impossible = impossible_windows(index, entry.id, meetings)
+        failures: list[FetchFailure] = []
+        for instance in [i for i in instances if i.id in impossible]:
+            message = impossible[instance.id]
+            self.stats.instances_failed += 1
+            await self.db(self.store.record_failure, self.run_id, entry.id, instance.id, message)
+            failures.append(FetchFailure(entry.id, instance.id, message))
+        instances = [i for i in instances if i.id not in impossible]
         fresh = [i for i in instances if i.id not in self._tasks]
         self.progress.planned(len({i.id for i in fresh}))
         tasks = [self.records(i) for i in instances]
         done = await asyncio.gather(*tasks, return_exceptions=True)
         data: list[InstanceRecords] = []
-        failures: list[FetchFailure] = []
         for instance, result in zip(instances, done, strict=True):
             if isinstance(result, WebexError):
                 message = str(result)
@@ -731,7 +751,13 @@ def _load_offline(config: FetchConfig, store: Store) -> FetchOutcome:
             stats.entries_failed += 1
             outcome.failures.append(FetchFailure(entry.id, None, failure or "not planned"))
             continue
+        impossible = impossible_windows(index, entry.id, meetings)
         for meeting in meetings:
+            if str(meeting.get("id")) in impossible:
+                stats.instances_failed += 1
+                message = impossible[str(meeting.get("id"))]
+                outcome.failures.append(FetchFailure(entry.id, str(meeting["id"]), message))
+                continue
             if meeting.get("lookedUp") is False:
                 instance = unlooked_instance(
                     str(meeting["id"]),
