@@ -582,13 +582,15 @@ class _Fetcher:
             self.stats.instances_failed += 1
             await self.db(self.store.record_failure, self.run_id, entry.id, instance.id, message)
             failures.append(FetchFailure(entry.id, instance.id, message))
-        instances = [i for i in instances if i.id not in impossible]
-        fresh = [i for i in instances if i.id not in self._tasks]
+        # Kept among the instances (a session that could not be audited, like a failed
+        # fetch), but their participants are not asked for.
+        usable = [i for i in instances if i.id not in impossible]
+        fresh = [i for i in usable if i.id not in self._tasks]
         self.progress.planned(len({i.id for i in fresh}))
-        tasks = [self.records(i) for i in instances]
+        tasks = [self.records(i) for i in usable]
         done = await asyncio.gather(*tasks, return_exceptions=True)
         data: list[InstanceRecords] = []
-        for instance, result in zip(instances, done, strict=True):
+        for instance, result in zip(usable, done, strict=True):
             if isinstance(result, WebexError):
                 message = str(result)
                 await self.db(
@@ -753,11 +755,6 @@ def _load_offline(config: FetchConfig, store: Store) -> FetchOutcome:
             continue
         impossible = impossible_windows(index, entry.id, meetings)
         for meeting in meetings:
-            if str(meeting.get("id")) in impossible:
-                stats.instances_failed += 1
-                message = impossible[str(meeting.get("id"))]
-                outcome.failures.append(FetchFailure(entry.id, str(meeting["id"]), message))
-                continue
             if meeting.get("lookedUp") is False:
                 instance = unlooked_instance(
                     str(meeting["id"]),
@@ -777,7 +774,7 @@ def _load_offline(config: FetchConfig, store: Store) -> FetchOutcome:
             if not owners.claim(instance.id, index, entry.id):
                 continue
             outcome.instances.append(instance)
-            failed = _offline_failure(store, instance.id)
+            failed = impossible.get(instance.id) or _offline_failure(store, instance.id)
             if failed is not None:
                 stats.instances_failed += 1
                 outcome.failures.append(FetchFailure(entry.id, instance.id, failed))
