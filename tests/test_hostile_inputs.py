@@ -10,8 +10,6 @@ the output folder, the outbox and the store's own files was created, changed or 
 from __future__ import annotations
 
 import copy
-import csv
-import io
 import json
 import os
 import subprocess
@@ -189,17 +187,6 @@ def user_template(name: str, body: str | None = None, link: str | None = None,
     return spoil
 
 
-def record_times(joined: str, left: str) -> Callable[[Tree], None]:
-    def spoil(tree: Tree) -> None:
-        record = tree.records()[1]
-        record["joinedTime"], record["leftTime"] = joined, left
-        for device in record["devices"]:
-            device["joinedTime"], device["leftTime"] = joined, left
-            device.pop("durationSecond", None)
-
-    return spoil
-
-
 def window(start: str, end: str) -> Callable[[Tree], None]:
     def spoil(tree: Tree) -> None:
         tree.meeting()["start"], tree.meeting()["end"] = start, end
@@ -239,28 +226,6 @@ def phone_email(tree: Tree) -> None:
 
 
 # -- expectations on the outputs ---------------------------------------------------------
-
-
-def _rows(tree: Tree) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO((tree.out / "attendance.csv").read_text())))
-
-
-def second_person(tree: Tree) -> dict[str, str]:
-    record = tree.records()[1]
-    key = (record.get("email") or "").lower()
-    return next(r for r in _rows(tree) if r["person_key"] == key)
-
-
-def attended_without_bad_timestamp(tree: Tree) -> None:
-    row = second_person(tree)
-    assert int(row["attended_seconds"]) == 1800, row
-    assert "BAD_TIMESTAMP" not in row["flags"]
-
-
-def flagged_bad_timestamp(tree: Tree) -> None:
-    row = second_person(tree)
-    assert "BAD_TIMESTAMP" in row["flags"], row
-    assert row["attended_seconds"] == "0"
 
 
 def bait_untouched(tree: Tree) -> None:
@@ -346,7 +311,11 @@ CASES: dict[str, Case] = {
         planted_link("compliance.xlsx", "compliance.xlsx"), 0, "", bait_untouched
     ),
     "link-dangling": Case(planted_link("devices.csv", "created-by-run.csv"), 0, "", bait_untouched),
-    "out-is-a-file": Case(out_is_file, 1, r"cannot create the folder .*out"),
+    "out-is-a-file": Case(
+        out_is_file,
+        1,
+        r"output folder \(output\.dir\) .*out cannot be created: .* is a file, not a folder",
+    ),
     "folder-at-output-name": Case(
         folder_at_output_name, 1, r"cannot write .*attendance\.csv: .*a folder has the file"
     ),
@@ -380,21 +349,6 @@ CASES: dict[str, Case] = {
         ),
         1,
         r"report managers: template report\.html\.j2: refused by the template sandbox",
-    ),
-    "time-lowercase": Case(
-        record_times("2026-09-07t08:10:00z", "2026-09-07t08:40:00z"),
-        0,
-        "",
-        attended_without_bad_timestamp,
-    ),
-    "time-comma-fraction": Case(
-        record_times("2026-09-07T08:10:00,000Z", "2026-09-07T08:40:00,000Z"),
-        0,
-        "",
-        attended_without_bad_timestamp,
-    ),
-    "time-date-only": Case(
-        record_times("2026-09-07", "2026-09-07T08:40:00Z"), 0, "", flagged_bad_timestamp
     ),
     "window-sentinel": Case(
         window("1970-01-01T00:00:00Z", "2026-09-07T08:58:27Z"),
