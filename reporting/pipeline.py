@@ -115,9 +115,7 @@ def run(config: Config, options: RunOptions, env: Mapping[str, str]) -> RunOutco
         try:
             store.begin_run(run_info)
             try:
-                outcome = _run_stages(
-                    config, options, env, store, run_info, out_dir, signing_key
-                )
+                outcome = _run_stages(config, options, env, store, run_info, out_dir, signing_key)
             except BaseException:
                 store.finish_run(run_info.run_id, status="failed")
                 raise
