@@ -41,10 +41,9 @@ from jinja2 import (
     BaseLoader,
     ChoiceLoader,
     Environment,
-    FileSystemLoader,
     PrefixLoader,
     StrictUndefined,
-    select_autoescape,
+    TemplateError,
 )
 from markupsafe import Markup
 
@@ -63,6 +62,8 @@ from reporting.render.context import (
 from reporting.render.pdf_worker import PartJob, part_worker, render_part
 from reporting.render.summary import criteria_facts, share_text, truthy
 from reporting.resources import templates_dir
+from reporting.safe_files import write_output
+from reporting.templating import ConfinedLoader, sandboxed_environment, template_problem
 
 log = logging.getLogger(__name__)
 
@@ -949,21 +950,17 @@ def environment(user_templates: Path | None) -> Environment:
     """Jinja environment: the user's folder first, then the shipped templates."""
     loaders: list[BaseLoader] = []
     if user_templates is not None:
-        loaders.append(FileSystemLoader(str(user_templates)))
-    shipped = FileSystemLoader(str(templates_dir()))
+        loaders.append(ConfinedLoader(str(user_templates)))
+    shipped = ConfinedLoader(str(templates_dir()))
     loaders.append(shipped)
     # `shipped/<name>` always reaches the shipped file, so a user's report.html.j2 can
     # extend the original and override only some blocks.
     loaders.append(PrefixLoader({"shipped": shipped}))
-    env = Environment(
-        loader=ChoiceLoader(loaders),
+    env = sandboxed_environment(
+        ChoiceLoader(loaders),
         # CSS is included raw inside <style>, where HTML entities would not be decoded.
-        autoescape=select_autoescape(
-            enabled_extensions=("html", "j2", "htm", "xml", "svg"),
-            disabled_extensions=("css",),
-            default=True,
-            default_for_string=True,
-        ),
+        html_extensions=("html", "j2", "htm", "xml", "svg"),
+        plain_extensions=("css",),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -1015,16 +1012,20 @@ def render_html(
     total_pages: int,
 ) -> str:
     env = environment(inp.templates)
-    template = env.get_template("report.html.j2")
-    return template.render(
-        pages=pages,
-        first_page=first_page,
-        total_pages=total_pages,
-        page_size=inp.page_size if inp.page_size in PAGE_SIZES else "A4",
-        font_pt=FONT_PT,
-        sep=FLOW_SEP,
-        **meta,
-    )
+    try:
+        template = env.get_template("report.html.j2")
+        return template.render(
+            pages=pages,
+            first_page=first_page,
+            total_pages=total_pages,
+            page_size=inp.page_size if inp.page_size in PAGE_SIZES else "A4",
+            font_pt=FONT_PT,
+            sep=FLOW_SEP,
+            **meta,
+        )
+    except TemplateError as exc:
+        problem = template_problem(exc, "report.html.j2")
+        raise RenderError(f"report {inp.spec.name}: template {problem}") from None
 
 
 def render_pdf(inp: ReportInput, path: Path) -> Path:
@@ -1077,11 +1078,7 @@ def _render_pdf(inp: ReportInput, path: Path) -> Path:
         if attempt == 2:
             raise RenderError(f"could not paginate {path.name} consistently")
     joined = _join([pdf for pdf, _, _ in results], inp)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(joined)
-    except OSError as exc:
-        raise RenderError(f"could not write {path}: {exc}") from exc
+    write_output(path, joined)
     # The serial phases (planning before the workers, the join after them) count fully
     # in wall time; bench/render_pdf.py prints this line.
     log.debug(
