@@ -20,6 +20,7 @@ from pathlib import Path
 from reporting import __version__, preflight
 from reporting.attendance import compute, mask_result
 from reporting.attendance.masking import mask_instances
+from reporting.attendance.sessions import session_instances
 from reporting.config import Config, resolve_smtp_credentials, resolve_token
 from reporting.content import criteria_of, report_content
 from reporting.deliver import DeliverySummary, RenderedReport, deliver
@@ -189,11 +190,13 @@ def _run_stages(
     inputs: list[ReportInput] = []
     page_problems = {d.instance.id: d.page_problems for d in fetched.data if d.page_problems}
     criteria = report_criteria(config)
+    # Rule 15: a restarted session is one meeting in every report.
+    sessions = session_instances(fetched.instances)
     for spec in config.reports:
         report_input = ReportInput(
             spec=spec,
             run=run_info,
-            instances=mask_instances(fetched.instances, spec.audience),
+            instances=mask_instances(sessions, spec.audience),
             result=mask_result(result, spec.audience),
             failures=fetched.failures,
             page_problems=page_problems,
