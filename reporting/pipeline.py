@@ -106,6 +106,7 @@ def run(config: Config, options: RunOptions, env: Mapping[str, str]) -> RunOutco
         output_dir=out_dir,
         offline=options.offline,
         send_email=options.send_email,
+        new_store=options.new_store,
     )
     if found:
         raise found[0]

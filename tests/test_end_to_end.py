@@ -25,12 +25,9 @@ from pypdf import PdfReader
 from reporting.cli import main
 from reporting.config import load_config
 from reporting.discovery.match import selects
-from reporting.discovery.rosters import (
-    roster_from_people,
-)
 from reporting.model import Instance, InstanceRecords, Invitee
 from reporting.overrides import load_overrides
-from reporting.roster import Roster, load_roster
+from reporting.roster import Person, Roster, load_roster, roster_from_people
 from tests.attendance_reference import reference_compute
 
 ATTENDANCE_HEADER = (
@@ -143,13 +140,21 @@ def reference_rows(tree: Path) -> dict[tuple[str, str], dict[str, Any]]:
             rosters[instance_id] = csv_roster
         elif "invitees" in sources:
             rosters[instance_id] = roster_from_people(
-                (i["email"], i.get("displayName")) for i in invited if not i.get("panelist")
+                (
+                    Person(i["email"], i.get("displayName"))
+                    for i in invited
+                    if not i.get("panelist")
+                ),
+                "invitees",
             )
         elif "registrants" in sources:
             rosters[instance_id] = roster_from_people(
-                (r["email"], f"{r['firstName']} {r['lastName']}")
-                for r in dataset["registrants"].get(series, [])
-                if r["status"] == "approved"
+                (
+                    Person(r["email"], f"{r['firstName']} {r['lastName']}")
+                    for r in dataset["registrants"].get(series, [])
+                    if r["status"] == "approved"
+                ),
+                "registrants",
             )
         else:
             rosters[instance_id] = None
@@ -460,7 +465,7 @@ def test_webinar_panelists_are_apart_from_its_attendees(demo: dict[str, Any]) ->
     text = _pdf_text(demo["out"] / "compliance.pdf")
     assert f"{rows[0]['meeting_title']} ({rows[0]['meeting_start'][:10]})\n{rate}" in text
     noncompliance = text[: text.index("Other participants")]
-    for email in seen:
-        name = next(r["display_name"] for r in rows if r["email"] == email)
-        assert f"{name} · {email}" in text  # listed, in the meeting's other participants
-        assert f"({email}) fire-safety-2026" not in noncompliance
+    for address in seen:
+        name = next(r["display_name"] for r in rows if r["email"] == address)
+        assert f"{name} · {address}" in text  # listed, in the meeting's other participants
+        assert f"({address}) fire-safety-2026" not in noncompliance

@@ -95,3 +95,19 @@ def test_the_cli_refuses_an_empty_store_and_new_store_starts_over(tmp_path: Path
     taken = run_cli("run", str(config), "--no-email", "--new-store")
     assert taken.exit_code == 0, taken.output
     assert (tmp_path / "out" / "attendance.csv").exists()
+
+
+def test_check_reports_a_store_run_would_refuse(tmp_path: Path) -> None:
+    dataset = dataset_file(tmp_path, meetings=2, participants=5)
+    config = write_config(
+        tmp_path, base_url="sandbox", meetings=config_meetings(2, 5), sandbox_dataset=dataset
+    )
+    assert run_cli("check", str(config)).exit_code == 0  # no store yet: a first run
+    store = tmp_path / "store.sqlite"
+    store.write_bytes(b"this is not a database, but it might have been one")
+    checked = run_cli("check", str(config))
+    assert checked.exit_code == 1
+    (line,) = [x for x in checked.output.splitlines() if x.startswith("error:")]
+    assert f"the store {store} is not an SQLite database" in line
+    _says_keep(checked.output)
+    assert store.read_bytes().startswith(b"this is not")  # check changes nothing

@@ -140,6 +140,33 @@ def text_lines(text: str, width_pt: float, font_pt: float = FONT_PT) -> int:
     return lines
 
 
+# Text from Webex can be any length (a 1 MB display name): a cell taller than a page
+# cannot be laid out and would overprint the rows after it. Free text is shortened to this
+# many lines in the PDF; the CSVs and the workbook keep it whole.
+MAX_TEXT_LINES = 12
+
+
+def clip_lines(
+    text: str, width_pt: float, max_lines: int = MAX_TEXT_LINES, font_pt: float = FONT_PT
+) -> str:
+    """``text`` if it fits in ``max_lines`` lines of ``width_pt``, else its longest start
+    that does, followed by a note saying how much was left out."""
+    if text_lines(text, width_pt, font_pt) <= max_lines:
+        return text
+
+    def shortened(n: int) -> str:
+        return f"{text[:n]}… [{len(text) - n:,} more characters; in full in the CSV]"
+
+    low, high = 0, len(text)  # the longest prefix that fits lies in [low, high)
+    while high - low > 1:
+        mid = (low + high) // 2
+        if text_lines(shortened(mid), width_pt, font_pt) <= max_lines:
+            low = mid
+        else:
+            high = mid
+    return shortened(low)
+
+
 # --------------------------------------------------------------------------- view model
 
 
@@ -297,6 +324,7 @@ class Planner:
         if new_page or not self.pages:
             self.new_page(section)
         font = 15.0 if level == 1 else 10.5
+        text = clip_lines(text, self.width, 3, font)
         height = text_lines(text, self.width, font) * font * 1.3 + (14 if level == 1 else 10)
         # Keep a heading with at least a few lines of what follows it.
         if self.page.used + height + 60 > self.capacity and self.page.blocks:
@@ -340,15 +368,17 @@ class Planner:
         under `continued` (default: the caption plus "(continued)")."""
         continued = continued or f"{caption} (continued)".lstrip()
         widths = [c.width * self.width - CELL_PAD_PT * 2 for c in columns]
+        free = [i for i, c in enumerate(columns) if c.free_text]
         header_h = (
             max(text_lines(c.header, w) for c, w in zip(columns, widths, strict=True)) * LINE_PT
             + CELL_PAD_PT * 2
         )
         rows = list(rows)
-        heights = [
-            max(text_lines(v, w) for v, w in zip(row, widths, strict=True)) * LINE_PT + ROW_PAD_PT
-            for row in rows
-        ]
+        lines = [max(text_lines(v, w) for v, w in zip(row, widths, strict=True)) for row in rows]
+        for i in (i for i, n in enumerate(lines) if n > MAX_TEXT_LINES):
+            rows[i] = [clip_lines(v, widths[j]) if j in free else v for j, v in enumerate(rows[i])]
+            lines[i] = max(text_lines(v, w) for v, w in zip(rows[i], widths, strict=True))
+        heights = [n * LINE_PT + ROW_PAD_PT for n in lines]
         if len(rows) <= KEEP_TOGETHER_ROWS and self.pages:
             caption_h = text_lines(caption, self.width) * LINE_PT + 4 if caption else 0.0
             whole = caption_h + header_h + sum(heights)
@@ -392,6 +422,7 @@ class Planner:
                 used += sep + w
                 continue
             # A new line: as many as the entry needs (it may wrap on its own).
+            item = clip_lines(item, self.width)
             lines = max(1, text_lines(item, self.width))
             h = lines * LINE_PT
             if current is None or self.page.used + h > self.capacity:
