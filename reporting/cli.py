@@ -99,6 +99,12 @@ def main() -> None:
     "--dry-run", is_flag=True, help="Print what would be fetched, written and sent; do nothing."
 )
 @click.option(
+    "--new-store",
+    is_flag=True,
+    help="Start a new store when the one configured is empty or unreadable (it is kept, "
+    "renamed aside); reports already emailed are then emailed again.",
+)
+@click.option(
     "--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
 @click.option(
@@ -115,6 +121,7 @@ def run(
     no_email: bool,
     resend: bool,
     dry_run: bool,
+    new_store: bool,
     log_format: str,
     verbose: int,
 ) -> None:
@@ -148,6 +155,7 @@ def run(
             send_email=not no_email,
             resend=resend,
             progress=sys.stderr.isatty(),
+            new_store=new_store,
         )
         outcome = run_pipeline(config, options, os.environ)
     except AttendanceError as error:

@@ -50,6 +50,7 @@ from pydantic_core import PydanticCustomError
 
 from reporting.errors import ConfigError
 from reporting.render.formats import FORMATS, choices_text
+from reporting.safe_files import DEFAULT_MODE, parse_mode
 
 __all__ = [
     "COMPLIANCE",
@@ -997,6 +998,8 @@ class Config(BaseModel):
     overrides: Path | None = None  # rule 13: the reviewers' decisions (CSV)
     reports: tuple[ReportSpec, ...] = ()
     output_dir: Path = Field(Path("reports/{period}"), alias="output", validate_default=True)
+    # `output.mode` in the file (moved here by `_output_mode`): the mode of every output.
+    output_mode: int = DEFAULT_MODE
     email: EmailConfig | None = None
     store: Path = Field(Path(".attendance/store.sqlite"), validate_default=True)
     templates: Path | None = None
@@ -1108,6 +1111,19 @@ class Config(BaseModel):
             # Case-insensitive: on macOS / Windows two names differing in case are one file.
             _no_duplicates(value, "reports", "name", "report name", casefold=True)
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _output_mode(cls, data: Any) -> Any:
+        output = data.get("output") if isinstance(data, dict) else None
+        if not isinstance(output, dict) or "mode" not in output:
+            return data
+        try:
+            mode = parse_mode(output["mode"])
+        except ValueError as exc:
+            raise _LocatedError(("output", "mode"), str(exc), 'e.g. mode: "0640"') from None
+        rest = {key: value for key, value in output.items() if key != "mode"}
+        return {**data, "output": rest, "output_mode": mode}
 
     @field_validator("output_dir", mode="before")
     @classmethod
@@ -1280,6 +1296,12 @@ def load_config(
     display = str(path)
     source = Path(path).expanduser().absolute()
     try:
+        if source.stat().st_size > MAX_CONFIG_BYTES:
+            raise ConfigError(
+                f"{display}: the config is {source.stat().st_size} bytes, more than a "
+                f"config can be ({MAX_CONFIG_BYTES // 1024} KiB)",
+                hint="is this the right file?",
+            )
         raw = source.read_bytes()
     except FileNotFoundError:
         raise ConfigError(f"{display}: config file not found") from None
@@ -1293,6 +1315,7 @@ def load_config(
             hint="save the file as UTF-8",
         ) from None
 
+    _check_characters(text, display)
     data, lines = _parse_yaml(text, display)
     _check_keys(data.node, _schema(), (), lines, display)
 
@@ -1420,8 +1443,93 @@ _TEXT_KEYS: dict[str, frozenset[str]] = {
 }
 
 
+# Bounds on what a config may make the YAML reader do (a config is a page of settings):
+# its size, how deeply it nests, and how many values it stands for once every alias is
+# expanded (a "billion laughs" file is a few hundred bytes and hangs any reader that
+# walks it).
+MAX_CONFIG_BYTES = 1 << 20
+MAX_CONFIG_DEPTH = 40
+MAX_CONFIG_VALUES = 100_000
+# Characters YAML does not allow in a file (C0 but tab and line ends, DEL, C1 but NEL).
+_RAW_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x80-\x84\x86-\x9f\ufffe\uffff]")
+
+
+def _check_characters(text: str, display: str) -> None:
+    found = _RAW_CONTROL.search(text)
+    if found is not None:
+        line = text.count("\n", 0, found.start()) + 1
+        raise ConfigError(
+            f"{display}:{line}: a control character (U+{ord(found.group()):04X}) is in the file",
+            hint="remove it; YAML allows only printable text, tabs and line breaks",
+        )
+
+
+def _check_expansion(root: yaml.Node, display: str) -> None:
+    """Refuse recursive aliases and configs that expand to too many values (iteratively:
+    a walk by recursion is what a recursive alias turned into a traceback)."""
+    sizes: dict[int, int] = {}
+    entered: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        key = id(node)
+        children = _children(node)
+        if finished:
+            entered.discard(key)
+            sizes[key] = 1 + sum(sizes[id(child)] for child in children)
+            if sizes[key] > MAX_CONFIG_VALUES:
+                raise ConfigError(
+                    f"{display}:{node.start_mark.line + 1}: the config stands for more than "
+                    f"{MAX_CONFIG_VALUES} values once its aliases are expanded",
+                    hint="write the settings out; a config needs no alias chains",
+                )
+            continue
+        if key in sizes:
+            continue
+        entered.add(key)
+        stack.append((node, True))
+        for child in children:
+            if id(child) in entered:
+                raise ConfigError(
+                    f"{display}:{child.start_mark.line + 1}: a recursive alias (a value that "
+                    "contains itself)",
+                    hint="an alias (*name) may only repeat a value defined before it, not one "
+                    "it is part of",
+                )
+            if id(child) not in sizes:
+                stack.append((child, False))
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
 class _Loader(yaml.SafeLoader):
-    """SafeLoader whose value errors (e.g. the date 2026-13-01) carry the node's line."""
+    """SafeLoader whose value errors (e.g. the date 2026-13-01) carry the node's line, and
+    which refuses nesting deeper than `MAX_CONFIG_DEPTH` while it reads."""
+
+    def __init__(self, stream: str, display: str = "config") -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._display = display
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        self._depth += 1
+        try:
+            if self._depth > MAX_CONFIG_DEPTH:
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                raise ConfigError(
+                    f"{self._display}:{mark.line + 1}: values nested more than "
+                    f"{MAX_CONFIG_DEPTH} deep",
+                    hint="a config is a few levels of keys and lists",
+                )
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        finally:
+            self._depth -= 1
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         try:
@@ -1433,11 +1541,12 @@ class _Loader(yaml.SafeLoader):
 
 
 def _parse_yaml(text: str, display: str) -> tuple[_Parsed, dict[Loc, int]]:
-    loader = _Loader(text)
+    loader = _Loader(text, display)
     lines: dict[Loc, int] = {(): 1}
     try:
         node = loader.get_single_node()
         if node is not None:
+            _check_expansion(node, display)
             # Lines first: a value error while constructing can then name its key.
             _node_lines(node, (), lines, display)
         value = loader.construct_document(node) if node is not None else None
@@ -1557,11 +1666,11 @@ class _Items:
     item: Any
 
 
-_INTERNAL = frozenset({"source", "config_hash"})
+_INTERNAL = frozenset({"source", "config_hash", "output_mode"})
 # Fields whose YAML form is a small mapping or a string rather than a model.
 _OVERRIDES: dict[tuple[str, str], Any] = {
     ("Config", "period"): {"from": None, "to": None},
-    ("Config", "output_dir"): {"dir": None},
+    ("Config", "output_dir"): {"dir": None, "mode": None},
     ("Rules", "min_attendance"): None,
 }
 _schema_cache: dict[str, Any] = {}

@@ -53,8 +53,10 @@ from reporting.webex.models import (
     INSTANCE,
     SCHEDULED,
     SERIES,
+    impossible_windows,
     looks_like_instance_id,
     meeting_type,
+    outside_period,
     parse_time,
     to_instance,
     unlooked_instance,
@@ -545,8 +547,19 @@ class _Fetcher:
         params = {"meetingSeriesId": series_id, **self._listing_params()}
         seen: dict[str, dict[str, Any]] = {}
         for item in await self._listed(params, subject, what):
-            if item.get("meetingType", INSTANCE) == INSTANCE and "id" in item:
-                seen.setdefault(str(item["id"]), item)
+            if item.get("meetingType", INSTANCE) != INSTANCE or "id" not in item:
+                continue
+            if outside_period(item, self.period):
+                # The listing was asked for this period only; what it answers beyond it
+                # belongs to another period's audit.
+                log.warning(
+                    "%s: List Meetings returned %s, which started %s, outside the period; left out",
+                    what,
+                    str(item["id"])[:120],
+                    str(item.get("start"))[:40],
+                )
+                continue
+            seen.setdefault(str(item["id"]), item)
         return sorted(seen.values(), key=lambda m: (str(m.get("start") or ""), str(m["id"])))
 
     async def _select(self, index: int, entry: _Entry, match: MatchLike) -> list[dict[str, Any]]:
@@ -798,14 +811,22 @@ class _Fetcher:
             self.selections[index] = selection(index, entry, meetings)
         for note in notes:
             log.warning("%s", note)
-        fresh = [i for i in instances if i.id not in self._tasks]
+        impossible = impossible_windows(index, ref, meetings)
+        failures: list[FetchFailure] = []
+        for instance in [i for i in instances if i.id in impossible]:
+            message = impossible[instance.id]
+            self.stats.instances_failed += 1
+            await self.db(self.store.record_failure, self.run_id, ref, instance.id, message)
+            failures.append(FetchFailure(ref, instance.id, message))
+        # Kept among the instances (a session that could not be audited, like a failed
+        # fetch), but their participants are not asked for.
+        usable = [i for i in instances if i.id not in impossible]
+        fresh = [i for i in usable if i.id not in self._tasks]
         self.progress.planned(len({i.id for i in fresh}))
         sources = _entry_sources(entry)
-        tasks = [self.records(i) for i in instances]
-        invitee_tasks = [
-            self.invitees(i) if _wants_invitees(i, sources) else None for i in instances
-        ]
-        series = sorted({i.series_id for i in instances if i.series_id})
+        tasks = [self.records(i) for i in usable]
+        invitee_tasks = [self.invitees(i) if _wants_invitees(i, sources) else None for i in usable]
+        series = sorted({i.series_id for i in usable if i.series_id})
         registrant_tasks = (
             {s: self.registrants(s) for s in series} if REGISTRANTS in sources else {}
         )
@@ -822,8 +843,7 @@ class _Fetcher:
         )
         invited_iter = iter(invited)
         data: list[InstanceRecords] = []
-        failures: list[FetchFailure] = []
-        for instance, result, invitee_task in zip(instances, done, invitee_tasks, strict=True):
+        for instance, result, invitee_task in zip(usable, done, invitee_tasks, strict=True):
             invitee_result = next(invited_iter) if invitee_task is not None else None
             parts = _assemble(
                 instance, result, invitee_result, registered, sources, self.registrant_lists
@@ -1054,11 +1074,12 @@ def _load_offline(config: FetchConfig, store: Store) -> FetchOutcome:
         if _entry_match(entry) is not None:
             outcome.selections.append(selection(index, entry, meetings))
         sources = _entry_sources(entry)
+        impossible = impossible_windows(index, ref, meetings)
         for instance in instances:
             if not owners.claim(instance.id, index, ref):
                 continue
             outcome.instances.append(instance)
-            failed = _offline_failure(store, instance.id)
+            failed = impossible.get(instance.id) or _offline_failure(store, instance.id)
             if failed is not None:
                 stats.instances_failed += 1
                 outcome.failures.append(FetchFailure(ref, instance.id, failed))

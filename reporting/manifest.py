@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from reporting.model import FetchFailure, RunInfo
+from reporting.safe_files import write_output
 
 __all__ = [
     "MANIFEST_NAME",
@@ -120,21 +119,9 @@ def write_manifest(
         # Who signs the run: `verify` then fails a run whose signatures were removed.
         document["signing"] = dict(signing)
     text = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    _write_atomically(target, text.encode("utf-8"))
-    return target
-
-
-def _write_atomically(target: Path, data: bytes) -> None:
     # A crash mid-write must not leave a truncated manifest that fails every later verify.
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_output(target, text.encode("utf-8"))
+    return target
 
 
 def verify_outputs(out_dir: Path) -> list[str]:

@@ -19,6 +19,8 @@ from pathlib import Path
 
 from reporting import __version__, preflight
 from reporting.attendance import compute, mask_result
+from reporting.attendance.masking import mask_instances
+from reporting.attendance.sessions import session_instances
 from reporting.config import Config, resolve_smtp_credentials, resolve_token
 from reporting.content import criteria_of, report_content
 from reporting.deliver import DeliverySummary, RenderedReport, deliver
@@ -36,6 +38,8 @@ from reporting.render.csv import write_csvs
 from reporting.render.formats import selected
 from reporting.roster import load_roster
 from reporting.run_folder import RunFolder
+from reporting.run_lock import run_lock
+from reporting.safe_files import output_mode, remove_stale_temps
 from reporting.signing import SigningKey, load_signing_key
 from reporting.store import Store
 from reporting.webex.client import WebexClient
@@ -57,6 +61,7 @@ class RunOptions:
     resend: bool = False
     progress: bool = False
     now: datetime | None = None  # the run's clock; injected by tests
+    new_store: bool = False  # an empty or unreadable store may be started over
 
 
 @dataclass
@@ -101,6 +106,7 @@ def run(config: Config, options: RunOptions, env: Mapping[str, str]) -> RunOutco
         output_dir=out_dir,
         offline=options.offline,
         send_email=options.send_email,
+        new_store=options.new_store,
     )
     if found:
         raise found[0]
@@ -111,18 +117,20 @@ def run(config: Config, options: RunOptions, env: Mapping[str, str]) -> RunOutco
             f"there is no store at {config.store} to run --offline from",
             hint="run once without --offline, or point `store:` at the right file",
         )
-    store = Store.open(config.store)
-    try:
-        store.begin_run(run_info)
+    with run_lock(config.store, run_id=run_info.run_id), output_mode(config.output_mode):
+        store = Store.open(config.store, new_store=options.new_store)
         try:
-            outcome = _run_stages(config, options, env, store, run_info, out_dir, signing_key)
-        except BaseException:
-            store.finish_run(run_info.run_id, status="failed")
-            raise
-        store.finish_run(run_info.run_id, status="partial" if outcome.incomplete else "complete")
-        return outcome
-    finally:
-        store.close()
+            store.begin_run(run_info)
+            try:
+                outcome = _run_stages(config, options, env, store, run_info, out_dir, signing_key)
+            except BaseException:
+                store.finish_run(run_info.run_id, status="failed")
+                raise
+            status = "partial" if outcome.incomplete else "complete"
+            store.finish_run(run_info.run_id, status=status)
+            return outcome
+        finally:
+            store.close()
 
 
 def _run_stages(
@@ -170,6 +178,7 @@ def _run_stages(
     quality_notes = (*record_problem_lines(fetched.data), *warnings)
 
     preflight.ensure_folder(out_dir, "output folder (output.dir)")
+    _remove_stale_temps(config, out_dir)
     # Everything is written into the run's own folder, published at the top when whole.
     folder = RunFolder(out_dir, run_info.run_id)
     work_dir = folder.start()
@@ -182,11 +191,13 @@ def _run_stages(
     inputs: list[ReportInput] = []
     page_problems = {d.instance.id: d.page_problems for d in fetched.data if d.page_problems}
     criteria = report_criteria(config)
+    # Rule 15: a restarted session is one meeting in every report.
+    sessions = session_instances(fetched.instances)
     for spec in config.reports:
         report_input = ReportInput(
             spec=spec,
             run=run_info,
-            instances=fetched.instances,
+            instances=mask_instances(sessions, spec.audience),
             result=mask_result(result, spec.audience),
             failures=fetched.failures,
             page_problems=page_problems,
@@ -267,6 +278,16 @@ def _run_stages(
             contents={i.spec.name: report_content(i, words) for i in inputs},
         )
     return outcome
+
+
+def _remove_stale_temps(config: Config, out_dir: Path) -> None:
+    """Temporary files a killed run left in the output folder or the outbox."""
+    folders = [out_dir]
+    if config.email is not None and config.email.outbox is not None:
+        folders.append(config.email.outbox)
+    for folder in folders:
+        for path in remove_stale_temps(folder):
+            log.info("removed %s, left by an interrupted run", path)
 
 
 def _fetch(

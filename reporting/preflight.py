@@ -2,8 +2,9 @@
 
 Each check gives one `AttendanceError` naming where the problem is and how to fix it:
 a roster that cannot be read, a sandbox dataset that cannot be loaded, an environment
-variable the run will read that is not set, a folder (outputs, store, outbox) that cannot
-be created or written. `run` stops at the first; `check` lists them all.
+variable the run will read that is not set, a store that `run` would refuse, a folder
+(outputs, store, outbox) that cannot be created or written. `run` stops at the first;
+`check` lists them all.
 """
 
 from __future__ import annotations
@@ -31,8 +32,11 @@ def problems(
     output_dir: Path | None = None,
     offline: bool = False,
     send_email: bool = True,
+    new_store: bool = False,
 ) -> list[AttendanceError]:
     """Every problem `run` would meet before (or instead of) asking Webex."""
+    from reporting.store_guard import admit_store
+
     found: list[AttendanceError] = []
     for check in (
         lambda: _rosters(config),
@@ -41,6 +45,8 @@ def problems(
         lambda: resolve_token(config, env) if not offline else None,
         lambda: resolve_smtp_credentials(config, env) if send_email else None,
         lambda: load_signing_key(config, env),
+        # An empty, unreadable or read-only store (`run` refuses it: its send ledger).
+        lambda: admit_store(config.store) if not new_store else None,
     ):
         try:
             check()

@@ -276,24 +276,27 @@ def union_rosters(rosters: Iterable[Roster]) -> Roster | None:
         for entry in roster:
             key = owner.get(entry.key, entry.key)
             known = merged.get(key)
+            # Later sources only add aliases no other person holds (rule 14).
+            free = tuple(
+                dict.fromkeys(
+                    a
+                    for a in (entry.email, *entry.aliases)
+                    if a.lower() not in owner and a.lower() != key
+                )
+            )
             if known is None:
-                combined = entry
+                # replace(): every other field of the entry (phones, origin...) is kept.
+                combined = replace(entry, aliases=free)
             else:
                 combined = replace(
                     known,
                     name=known.name or entry.name,
                     department=known.department or entry.department,
-                    aliases=tuple(
-                        dict.fromkeys(
-                            a
-                            for a in (*known.aliases, entry.email, *entry.aliases)
-                            if a.lower() != known.key
-                        )
-                    ),
+                    aliases=known.aliases + free,
                     phones=tuple(dict.fromkeys((*known.phones, *entry.phones))),
                 )
-            for email in (entry.key, *(a.lower() for a in entry.aliases)):
-                owner.setdefault(email, key)
+            owner[key] = key
+            owner.update((a.lower(), key) for a in free)
             for e164 in entry.phones:
                 other = phone_owner.setdefault(e164, key)
                 if other != key:

@@ -55,6 +55,7 @@ from typing import Any, Protocol
 
 from reporting.delivery.ledger import LedgerEntry
 from reporting.errors import StoreError
+from reporting.store_guard import admit_store, store_error_hint
 
 SCHEMA_VERSION = 2
 
@@ -252,8 +253,11 @@ class Store:
     # -- lifecycle ---------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path | str) -> Store:
+    def open(cls, path: Path | str, *, new_store: bool = False) -> Store:
+        """Open (or, when missing, create) the store; an empty or unreadable file is
+        refused unless ``new_store`` (see `reporting.store_guard`)."""
         path = Path(path)
+        admit_store(path, new_store=new_store)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             # The fetch makes its store calls on a thread of its own (one at a time; see
@@ -261,7 +265,7 @@ class Store:
             conn = sqlite3.connect(path, timeout=30.0, check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(
-                f"cannot open the store {path}: {exc}", hint="check the `store:` path"
+                f"cannot open the store {path}: {exc}", hint=store_error_hint(exc)
             ) from exc
         try:
             conn.row_factory = sqlite3.Row
@@ -286,8 +290,8 @@ class Store:
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise StoreError(
-                f"the store {path} is not a usable SQLite database: {exc}",
-                hint="point `store:` at another file or remove this one",
+                f"the store {path} cannot be used: {exc}",
+                hint=store_error_hint(exc),
             ) from exc
         except StoreError:
             conn.close()
@@ -336,7 +340,9 @@ class Store:
             with self._conn:
                 yield self._conn
         except sqlite3.Error as exc:
-            raise StoreError(f"writing to the store {self.path} failed: {exc}") from exc
+            raise StoreError(
+                f"writing to the store {self.path} failed: {exc}", hint=store_error_hint(exc)
+            ) from exc
 
     # -- run log -------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ Times are minutes after 09:00 UTC on 2026-10-05; the default meeting runs 09:00-
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from test_attendance_rules import AS_OF, T0, dev, flags, meeting, rec
 
 from reporting.attendance import compute
 from reporting.attendance.hints import hint_text
+from reporting.attendance.sessions import session_instances
 from reporting.model import Instance, InstanceRecords, Invitee
 from reporting.overrides import Override
 from reporting.roster import Roster, RosterEntry
@@ -404,6 +406,19 @@ def test_rule_15_restarted_instances_are_one_session() -> None:
     assert all("RESTARTED" in flags(a.loc[k]) for k in a.index)
     course = result.courses.set_index("person_key").loc["a@x.com"]
     assert course["sessions_total"] == 1 and course["completed"]
+
+
+def test_rule_15_reports_show_a_restarted_session_once_with_its_whole_window() -> None:
+    first = restarted("series_I_1", 0, 20).instance
+    second = restarted("series_I_2", 30, 70).instance
+    alone = meeting(mid="other").instance
+    shown = session_instances([second, alone, first])
+    assert [i.id for i in shown] == ["other", "series_I_1"]
+    assert shown[1].start == T0 and shown[1].end == T0 + timedelta(minutes=70)
+    # Still in progress when the run looked: the session has no end yet.
+    running = replace(second, end=None, state="inProgress")
+    (session,) = session_instances([first, running])
+    assert session.id == "series_I_1" and session.end is None
 
 
 def test_flag_restarted_intervals_are_clipped_to_the_union_of_windows() -> None:

@@ -20,7 +20,7 @@ import yaml
 
 from reporting.config import Config, load_config
 from reporting.discovery.match import selects, title_matches
-from reporting.discovery.rosters import rosters_by_instance, union
+from reporting.discovery.rosters import rosters_by_instance
 from reporting.fetch import FetchOutcome, fetch_all, load_offline
 from reporting.roster import load_roster
 from reporting.store import Store
@@ -316,14 +316,16 @@ def test_rule14_invitees_a_roster_needs_fail_the_instance_webinar_roles_only_war
 
 
 def test_rule14_union_keeps_the_first_name_and_adds_free_aliases() -> None:
-    from reporting.discovery.rosters import roster_from_people
-    from reporting.roster import Roster, RosterEntry
+    from reporting.roster import Person, Roster, RosterEntry, roster_from_people, union_rosters
 
     csv = Roster(
         (RosterEntry("a@x.io", "Anna CSV", "Finance", ("anna@old.io",)),),
     )
-    invited = roster_from_people([("A@X.IO", "Anna Webex"), ("b@x.io", "Ben")])
-    merged = union([csv, invited])
+    invited = roster_from_people(
+        [Person("A@X.IO", "Anna Webex"), Person("b@x.io", "Ben")], "invitees"
+    )
+    merged = union_rosters([csv, invited])
+    assert merged is not None
     assert merged.keys == ("a@x.io", "b@x.io")
     anna = merged.entry_for_key("a@x.io")
     assert anna is not None and anna.name == "Anna CSV" and anna.department == "Finance"

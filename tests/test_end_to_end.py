@@ -25,12 +25,9 @@ from pypdf import PdfReader
 from reporting.cli import main
 from reporting.config import load_config
 from reporting.discovery.match import selects
-from reporting.discovery.rosters import (
-    roster_from_people,
-)
 from reporting.model import Instance, InstanceRecords, Invitee
 from reporting.overrides import load_overrides
-from reporting.roster import Roster, load_roster
+from reporting.roster import Person, Roster, load_roster, roster_from_people
 from tests.attendance_reference import reference_compute
 
 ATTENDANCE_HEADER = (
@@ -143,13 +140,21 @@ def reference_rows(tree: Path) -> dict[tuple[str, str], dict[str, Any]]:
             rosters[instance_id] = csv_roster
         elif "invitees" in sources:
             rosters[instance_id] = roster_from_people(
-                (i["email"], i.get("displayName")) for i in invited if not i.get("panelist")
+                (
+                    Person(i["email"], i.get("displayName"))
+                    for i in invited
+                    if not i.get("panelist")
+                ),
+                "invitees",
             )
         elif "registrants" in sources:
             rosters[instance_id] = roster_from_people(
-                (r["email"], f"{r['firstName']} {r['lastName']}")
-                for r in dataset["registrants"].get(series, [])
-                if r["status"] == "approved"
+                (
+                    Person(r["email"], f"{r['firstName']} {r['lastName']}")
+                    for r in dataset["registrants"].get(series, [])
+                    if r["status"] == "approved"
+                ),
+                "registrants",
             )
         else:
             rosters[instance_id] = None
@@ -386,3 +391,81 @@ def test_manifest_records_each_match_and_what_it_selected(demo: dict[str, Any]) 
     assert all(set(s) == {"title", "start", "host", "id"} for s in anti["selected"])
     fetched = set(manifest["meetings"]["fetched"])
     assert {i["id"] for s in manifest["selections"] for i in s["selected"]} <= fetched
+
+
+def _pdf_text(path: Path) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(path).pages)
+
+
+def test_a_restarted_session_is_one_meeting_in_every_report(demo: dict[str, Any]) -> None:
+    """Rule 15 on the demo: the dataset's two Anti-Bribery instances (one
+    scheduledMeetingId) are one session in the CSVs, both PDFs and the workbook."""
+    dataset = json.loads(
+        (demo["tree"] / "samples" / "demo-dataset.json").read_text(encoding="utf-8")
+    )
+    by_scheduled: dict[str, list[dict[str, Any]]] = {}
+    for meeting in dataset["meetings"]:
+        if meeting["meetingType"] == "meeting" and meeting.get("scheduledMeetingId"):
+            by_scheduled.setdefault(meeting["scheduledMeetingId"], []).append(meeting)
+    (restarted,) = [
+        sorted(m, key=lambda m: m["start"]) for m in by_scheduled.values() if len(m) > 1
+    ]
+    first, second = restarted[0]["id"], restarted[1]["id"]
+    title = restarted[0]["title"]
+
+    rows = [r for r in read_csv(demo["out"] / "attendance.csv") if r["meeting_title"] == title]
+    assert rows and {r["meeting_id"] for r in rows} == {first}
+    assert all("RESTARTED" in r["flags"].split(";") for r in rows)
+    # The session's window runs from the first instance's start to the second's end.
+    assert {parse_time(r["meeting_end"]) for r in rows} == {parse_time(restarted[1]["end"])}
+    courses = [
+        r for r in read_csv(demo["out"] / "courses.csv") if r["course"] == "anti-bribery-2026"
+    ]
+    assert courses and {r["sessions_total"] for r in courses} == {"1"}
+
+    for name in ("compliance.pdf", "managers.pdf"):
+        text = _pdf_text(demo["out"] / name)
+        assert second not in re.sub(r"\s+", "", text), name
+        assert text.count(f"{title} (") == 1, name  # the per-meeting rates, once
+    book = openpyxl.load_workbook(demo["out"] / "compliance.xlsx", read_only=True)
+    summary = [
+        r for r in book["Summary"].iter_rows(values_only=True) if r and r[0] in (first, second)
+    ]
+    assert [r[0] for r in summary] == [first]
+
+
+def test_webinar_panelists_are_apart_from_its_attendees(demo: dict[str, Any]) -> None:
+    """Rules 10 and 14 on the demo: the webinar's panelists (its invitees with
+    `panelist: true`) get the role `panelist`, are not required, count in no rate, and
+    appear under "Other participants", not in the non-compliance list."""
+    dataset = json.loads(
+        (demo["tree"] / "samples" / "demo-dataset.json").read_text(encoding="utf-8")
+    )
+    webinars = [m for m in dataset["meetings"] if m.get("scheduledType") == "webinar"]
+    panelists = {
+        i["email"]
+        for m in webinars
+        for key in ("id", "scheduledMeetingId", "meetingSeriesId")
+        for i in dataset["invitees"].get(m.get(key) or "", [])
+        if i.get("panelist")
+    }
+    webinar_ids = {m["id"] for m in webinars}
+    rows = [r for r in read_csv(demo["out"] / "attendance.csv") if r["meeting_id"] in webinar_ids]
+    seen = {r["email"] for r in rows if r["email"] in panelists}
+    assert seen, "the demo's panelists attend the webinar"
+    for row in rows:
+        is_panelist = row["email"] in panelists
+        assert (row["role"] == "panelist") == is_panelist, row["email"]
+        if is_panelist:
+            assert row["required"] == "false"
+
+    required = [r for r in rows if r["required"] == "true"]
+    done = sum(r["status"] == "complete" for r in required)
+    rate = f"{done * 1000 // len(required) / 10:.1f} %"  # rounded down, like every report
+    text = _pdf_text(demo["out"] / "compliance.pdf")
+    assert f"{rows[0]['meeting_title']} ({rows[0]['meeting_start'][:10]})\n{rate}" in text
+    noncompliance = text[: text.index("Other participants")]
+    for address in seen:
+        name = next(r["display_name"] for r in rows if r["email"] == address)
+        assert f"{name} · {address}" in text  # listed, in the meeting's other participants
+        assert f"({address}) fire-safety-2026" not in noncompliance

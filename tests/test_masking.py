@@ -59,7 +59,9 @@ def test_mask_phone_keeps_last_four_digits() -> None:
 
 def test_compliance_sees_everything_unchanged() -> None:
     r = result()
-    assert mask_result(r, "compliance") is r
+    seen = mask_result(r, "compliance")
+    assert seen.attendance is r.attendance and seen.courses is r.courses
+    assert seen.devices.equals(r.devices)
     assert "tel:14085550199" in r.attendance["person_key"].tolist()
 
 

@@ -71,6 +71,28 @@ def test_hostile_names_stay_text(tmp_path: Path, caplog: pytest.LogCaptureFixtur
     assert "root:" not in text
 
 
+def test_a_one_megabyte_name_is_shortened_and_overprints_nothing(tmp_path: Path) -> None:
+    huge = "Overlong" + "x" * 1_000_000
+    inp = sample_input(meetings=1, names=["Anna Before", huge, "Zoe After"])
+    pages = _text(render_pdf(inp, tmp_path / "long.pdf"))
+    text = "\n".join(pages)
+    assert "more characters; in full in the CSV]" in text
+    assert "Anna Before" in text and "Zoe After" in text  # the rows around it are whole
+    assert len(pages) < 10
+    for number, page in enumerate(pages, start=1):
+        assert f"Page {number} of {len(pages)}" in page  # every footer is on its page
+    kept = max(len(run) for run in re.findall(r"x+", text.replace("\n", "")))
+    assert 100 < kept < 5_000
+
+
+def test_clip_lines_keeps_text_that_fits_and_marks_what_it_cuts() -> None:
+    assert pdfmod.clip_lines("Anna Schmidt", 100.0) == "Anna Schmidt"
+    many = "\n".join(["line"] * 50)  # short, but fifty lines
+    clipped = pdfmod.clip_lines(many, 100.0, max_lines=5)
+    assert pdfmod.text_lines(clipped, 100.0) <= 5
+    assert clipped.startswith("line\nline") and "more characters" in clipped
+
+
 def test_url_fetcher_refuses_files_outside_templates(tmp_path: Path) -> None:
     user = tmp_path / "tpl"
     user.mkdir()

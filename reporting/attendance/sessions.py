@@ -9,7 +9,7 @@ it once. Every other instance is a session of its own.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import numpy as np
@@ -79,3 +79,26 @@ def scope_specificity(scope: str, instance: Instance) -> int | None:
     if scope == EVERYWHERE:
         return BY_ALL
     return None
+
+
+def session_instances(instances: Sequence[Instance]) -> list[Instance]:
+    """One instance per session, for the reports: a restarted session is shown once, as
+    its first instance with the window from its first start to its last end (the window
+    its attendance rows carry); the order of the first instances is kept."""
+    sessions = Sessions.of_instances(instances)
+    out: list[Instance] = []
+    for index, instance in enumerate(instances):
+        if sessions.of[index] != index:
+            continue
+        members = [instances[i] for i in sessions.members[index]]
+        if len(members) > 1:
+            starts = [m.start for m in members if m.start is not None]
+            ends = [m.end for m in members]
+            instance = replace(
+                instance,
+                start=min(starts) if starts else None,
+                # An instance still in progress (no end) leaves the session open.
+                end=None if any(e is None for e in ends) else max(e for e in ends if e),
+            )
+        out.append(instance)
+    return out

@@ -10,15 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from reporting.timestamps import parse_instant
+
 I64 = npt.NDArray[np.int64]
 Mask = npt.NDArray[np.bool_]
 _NAT = np.iinfo(np.int64).min  # how a DatetimeIndex holds NaT in its int64 view
+_DAY_US = 86_400_000_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -57,7 +62,18 @@ def parse_times(values: Sequence[object] | npt.NDArray[np.object_]) -> ParsedTim
     # (pandas-stubs list no object ndarray among to_datetime's inputs; pandas takes it.)
     parsed = pd.to_datetime(cast(Any, texts), utc=True, format="ISO8601", errors="coerce")
     # The resolution pandas picks depends on the input; pin it so the arithmetic is exact.
-    raw = parsed.as_unit("us").asi8
+    raw = parsed.as_unit("us").asi8.copy()
+    # pandas reads a bare date as midnight; midnight UTC is rare enough to look at each
+    # (RFC 3339 needs a time: a date alone is not an instant, see reporting.timestamps).
+    for i in np.flatnonzero(raw % _DAY_US == 0).tolist():
+        if raw[i] != _NAT and parse_instant(array[i]).bad:
+            raw[i] = _NAT
+    # What pandas' ISO 8601 reader refuses but RFC 3339 allows (lowercase t and z, a
+    # comma before the fraction) is read one by one: such spellings are rare.
+    for i in np.flatnonzero(raw == _NAT).tolist():
+        moment = parse_instant(array[i]).moment if isinstance(array[i], str) else None
+        if moment is not None:
+            raw[i] = (moment - _EPOCH) // timedelta(microseconds=1)
     nat = raw == _NAT
     # Rule 1 computes at millisecond resolution, so 00:00:00.0004Z is the epoch too.
     epoch = ~nat & (np.floor_divide(raw, 1000) == 0)
@@ -67,7 +83,7 @@ def parse_times(values: Sequence[object] | npt.NDArray[np.object_]) -> ParsedTim
     # Only the values that failed to parse need a closer look (missing vs garbage); they
     # are few, so a plain loop over them is cheap.
     for i in np.flatnonzero(nat).tolist():
-        bad[i] = not _is_missing(array[i])
+        bad[i] = not _is_missing(array[i]) and parse_instant(array[i]).bad
     return ParsedTimes(ms=ms, known=known, bad=bad)
 
 

@@ -29,6 +29,7 @@ from reporting.model import FetchFailure, Instance, RunInfo
 from reporting.render.formats import for_file
 from reporting.render.summary import PARTIAL, ReportSummary, column, split_flags, text, truthy
 from reporting.resources import templates_dir
+from reporting.templating import ConfinedLoader, sandboxed_environment, template_problem
 
 __all__ = [
     "MAX_LISTED",
@@ -309,10 +310,11 @@ class EmailTemplates:
     def __init__(self, override: Path | None = None) -> None:
         folders = [str(override)] if override is not None else []
         folders.append(str(templates_dir()))
-        self._env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(folders),
+        self._env = sandboxed_environment(
+            ConfinedLoader(folders),
             # Only the HTML body is markup; escaping the text parts would show "&amp;".
-            autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2", "html")),
+            html_extensions=("html.j2", "html"),
+            plain_extensions=("txt.j2", "txt"),
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
@@ -335,8 +337,7 @@ class EmailTemplates:
                 hint="copy it from the shipped templates into your templates folder",
             ) from None
         except jinja2.TemplateError as exc:
-            where = f"{name}:{exc.lineno}" if isinstance(exc, jinja2.TemplateSyntaxError) else name
-            raise DeliveryError(f"email template {where}: {exc}") from exc
+            raise DeliveryError(f"email template {template_problem(exc, name)}") from None
 
 
 # -- the message ---------------------------------------------------------------------------

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import re
 import smtplib
 import ssl
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,6 +22,7 @@ from types import TracebackType
 from typing import Protocol
 
 from reporting.errors import DeliveryError
+from reporting.safe_files import OutputError, write_output
 
 __all__ = [
     "MessageRejected",
@@ -245,20 +244,12 @@ class OutboxTransport:
         report = _UNSAFE_NAME.sub("_", str(msg.get("X-Attendance-Report", "report"))).strip("._")
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         stem = "_".join(part for part in (self._prefix, report or "report", stamp) if part)
+        target = self._folder / f"{stem}.eml"
         try:
-            self._folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self._folder, prefix=f".{stem}.", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(msg.as_bytes())
-                target = self._folder / f"{stem}.eml"
-                os.replace(tmp, target)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-        except OSError as exc:
+            write_output(target, msg.as_bytes())
+        except OutputError as exc:
             raise DeliveryError(
-                f"cannot write to the outbox {self._folder}: {exc.strerror or exc}"
+                f"cannot write to the outbox {self._folder}: {exc.message}", hint=exc.hint
             ) from None
         return SendResult(detail=f"outbox:{target}")
 

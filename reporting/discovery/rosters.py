@@ -8,14 +8,13 @@ their name and department; later sources only add aliases no one else holds.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
 from reporting.discovery.people import Registrant
 from reporting.model import InstanceRecords
-from reporting.roster import Roster, RosterEntry, load_roster
+from reporting.roster import Person, Roster, load_roster, roster_from_people, union_rosters
 
 INVITEES = "invitees"
 REGISTRANTS = "registrants"
@@ -35,44 +34,6 @@ class _Config(Protocol):
     def meetings(self) -> Sequence[_Entry]: ...
     @property
     def roster(self) -> Path | None: ...
-
-
-def roster_from_people(people: Iterable[tuple[str, str | None]]) -> Roster:
-    """A roster of (email, name) pairs; the first pair of an email (any case) wins."""
-    entries: dict[str, RosterEntry] = {}
-    for email, name in people:
-        entry = RosterEntry(email=email.strip(), name=name, department=None)
-        entries.setdefault(entry.key, entry)
-    return Roster(entries=tuple(entries.values()))
-
-
-def union(rosters: Sequence[Roster]) -> Roster:
-    """One roster holding every person of ``rosters`` once, keyed like rule 2."""
-    if len(rosters) == 1:
-        return rosters[0]
-    merged: dict[str, RosterEntry] = {}
-    owner: dict[str, str] = {}  # every email (lower-case) -> the key of its person
-    for roster in rosters:
-        for entry in roster:
-            key = owner.get(entry.key, entry.key)
-            known = merged.get(key)
-            if known is None:
-                aliases = tuple(a for a in entry.aliases if a.lower() not in owner)
-                # replace(): every other field of the entry (phones, origin...) is kept.
-                merged[key] = replace(entry, aliases=aliases)
-                owner[key] = key
-                owner.update((a.lower(), key) for a in aliases)
-                continue
-            extra = tuple(a for a in (entry.email, *entry.aliases) if a.lower() not in owner)
-            merged[key] = replace(
-                known,
-                name=known.name or entry.name,
-                department=known.department or entry.department,
-                aliases=known.aliases + extra,
-            )
-            owner.update((a.lower(), key) for a in extra)
-    sources = [r.source for r in rosters if r.source is not None]
-    return Roster(entries=tuple(merged.values()), source=sources[0] if sources else None)
 
 
 def rosters_by_instance(
@@ -104,21 +65,22 @@ def rosters_by_instance(
             continue
         parts = [csv(path) for path in files]
         if INVITEES in sources and item.invitees is not None:
-            invited = [(i.email, i.display_name) for i in item.invitees if not i.panelist]
+            invited = [Person(i.email, i.display_name) for i in item.invitees if not i.panelist]
             if not invited:
                 notes.append(
                     f"meeting {instance.id}: its roster names invitees, and Webex lists no "
                     "invitee who is not a panelist"
                 )
-            parts.append(roster_from_people(invited))
+            parts.append(roster_from_people(invited, INVITEES))
         if REGISTRANTS in sources:
             listed = registrants.get(instance.series_id or "", ())
-            approved = [(r.email, r.name) for r in listed if r.approved]
+            approved = [Person(r.email, r.name) for r in listed if r.approved]
             if not approved:
                 notes.append(
                     f"meeting {instance.id}: its roster names registrants, and Webex lists "
                     f"no approved registrant of series {instance.series_id}"
                 )
-            parts.append(roster_from_people(approved))
-        rosters[instance.id] = union(parts)
+            parts.append(roster_from_people(approved, REGISTRANTS))
+        # Sources that list nobody still make a roster: nobody is required from them.
+        rosters[instance.id] = union_rosters(parts) or Roster(entries=())
     return rosters, notes

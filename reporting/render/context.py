@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from reporting.model import FetchFailure, Instance, RunInfo
@@ -121,19 +123,52 @@ def to_local(value: Any, tz: ZoneInfo) -> datetime | None:
     return result
 
 
+def offset_text(local: datetime) -> str:
+    """The UTC offset of an aware time as ``+01:00``."""
+    offset = local.utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def is_ambiguous(local: datetime) -> bool:
+    """The wall time of ``local`` occurs twice in its zone (the hour a DST change repeats)."""
+    wall = local.replace(tzinfo=None)
+    zone = local.tzinfo
+    return (
+        wall.replace(tzinfo=zone, fold=0).utcoffset()
+        != wall.replace(tzinfo=zone, fold=1).utcoffset()
+    )
+
+
+def ambiguous_mask(local: pd.Series, tz: ZoneInfo) -> npt.NDArray[np.bool_]:
+    """Which aware local times of a column fall in a repeated (DST fold) hour."""
+    wall = local.dt.tz_localize(None)
+    again = wall.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+    mask: npt.NDArray[np.bool_] = (again.isna() & local.notna()).to_numpy(dtype=bool)
+    return mask
+
+
 def fmt_local(value: Any, tz: ZoneInfo, *, date: bool = True) -> str:
+    """A time in the display zone; a wall time that occurs twice (DST fold) carries its
+    UTC offset, so 01:30 +02:00 and 01:30 +01:00 are told apart."""
     local = to_local(value, tz)
     if local is None:
         return ""
-    return local.strftime("%Y-%m-%d %H:%M:%S" if date else "%H:%M:%S")
+    text = local.strftime("%Y-%m-%d %H:%M:%S" if date else "%H:%M:%S")
+    return f"{text} {offset_text(local)}" if is_ambiguous(local) else text
 
 
 def fmt_local_many(values: Any, tz: ZoneInfo, *, date: bool = True) -> list[str]:
     """`fmt_local` of every value of a column, vectorised (the PDF formats two or four
     times per row: a loop over `fmt_local` was a third of its serial planning)."""
     stamps = pd.to_datetime(pd.Series(values, dtype=object), utc=True)
-    text = stamps.dt.tz_convert(tz).dt.strftime("%Y-%m-%d %H:%M:%S" if date else "%H:%M:%S")
-    return [t if isinstance(t, str) else "" for t in text]
+    local = stamps.dt.tz_convert(tz)
+    text = local.dt.strftime("%Y-%m-%d %H:%M:%S" if date else "%H:%M:%S")
+    out = [t if isinstance(t, str) else "" for t in text]
+    for i in np.flatnonzero(ambiguous_mask(local, tz)).tolist():
+        out[i] = f"{out[i]} {offset_text(local.iloc[i].to_pydatetime())}"
+    return out
 
 
 def share(attended: Any, meeting: Any) -> float | None:

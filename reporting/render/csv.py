@@ -31,6 +31,7 @@ import pandas as pd
 from reporting.columns import ATTENDANCE_CSV_COLUMNS, COURSE_CSV_COLUMNS, DEVICE_CSV_COLUMNS
 from reporting.render.context import ResultLike, to_local
 from reporting.render.safety import FORMULA_PREFIXES, neutralise_csv
+from reporting.safe_files import open_output
 
 # Re-exported under the names the renderers and tests use.
 ATTENDANCE_COLUMNS = ATTENDANCE_CSV_COLUMNS
@@ -297,7 +298,7 @@ def frame_to_csv(frame: pd.DataFrame, columns: Sequence[str], tz: ZoneInfo) -> b
 def write_frame_csv(frame: pd.DataFrame, columns: Sequence[str], tz: ZoneInfo, path: Path) -> None:
     """Write `frame` as CSV to `path`, streaming slices of rows (the bytes of
     `frame_to_csv`)."""
-    with path.open("wb") as fh:
+    with open_output(path) as fh:
         for text in _csv_chunks(frame, columns, tz):
             fh.write(text.encode("utf-8"))
 

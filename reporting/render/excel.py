@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -28,10 +29,17 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.properties import PageSetupProperties
 
 from reporting.errors import RenderError
-from reporting.render.context import ReportInput, flag_explanations
+from reporting.render.context import (
+    ReportInput,
+    ambiguous_mask,
+    flag_explanations,
+    fmt_local,
+    is_ambiguous,
+)
 from reporting.render.safety import strip_controls
 from reporting.render.summary import criteria_facts
 from reporting.render.xlsx_rows import MAX_CELL_CHARS, BigSheet, assemble, column_xml
+from reporting.safe_files import open_output
 
 DURATION_FORMAT = "[h]:mm:ss"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
@@ -63,8 +71,13 @@ def _column_values(series: pd.Series, kind: str, tz: ZoneInfo) -> list[Any]:
     """Column values converted once, vectorised where pandas allows."""
     if kind == "datetime":
         ts = pd.to_datetime(series, utc=True, errors="coerce")
-        local = ts.dt.tz_convert(tz).dt.tz_localize(None)
-        return [None if pd.isna(v) else v.to_pydatetime() for v in local]
+        aware = ts.dt.tz_convert(tz)
+        local = aware.dt.tz_localize(None)
+        values: list[Any] = [None if pd.isna(v) else v.to_pydatetime() for v in local]
+        # A wall time a DST change repeats is text with its offset: a date cell has none.
+        for i in np.flatnonzero(ambiguous_mask(aware, tz)).tolist():
+            values[i] = fmt_local(aware.iloc[i], tz)
+        return values
     if kind == "duration":
         num = pd.to_numeric(series, errors="coerce") / 86400.0
         return [None if pd.isna(v) else float(v) for v in num]
@@ -278,8 +291,9 @@ def _facts(inp: ReportInput) -> list[tuple[str, Any]]:
     summary = inp.summary
     tz = inp.tz
 
-    def local(value: datetime) -> datetime:
-        return value.astimezone(tz).replace(tzinfo=None)
+    def local(value: datetime) -> datetime | str:
+        aware = value.astimezone(tz)
+        return fmt_local(aware, tz) if is_ambiguous(aware) else aware.replace(tzinfo=None)
 
     return [
         ("Report", inp.spec.name),
@@ -614,8 +628,8 @@ def render_xlsx(inp: ReportInput, path: Path) -> Path:
         _quality_sheet(wb, inp)
         skeleton = io.BytesIO()
         wb.save(skeleton)  # everything but the big sheets' rows: a few KiB
-        path.parent.mkdir(parents=True, exist_ok=True)
-        assemble(skeleton, path, sheets)
+        with open_output(path) as handle:
+            assemble(skeleton, handle, sheets)
     except (OSError, ValueError) as exc:
         raise RenderError(f"could not write {path}: {exc}") from exc
     return path

@@ -41,10 +41,9 @@ from jinja2 import (
     BaseLoader,
     ChoiceLoader,
     Environment,
-    FileSystemLoader,
     PrefixLoader,
     StrictUndefined,
-    select_autoescape,
+    TemplateError,
 )
 from markupsafe import Markup
 
@@ -63,6 +62,8 @@ from reporting.render.context import (
 from reporting.render.pdf_worker import PartJob, part_worker, render_part
 from reporting.render.summary import criteria_facts, share_text, truthy
 from reporting.resources import templates_dir
+from reporting.safe_files import write_output
+from reporting.templating import ConfinedLoader, sandboxed_environment, template_problem
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +138,33 @@ def text_lines(text: str, width_pt: float, font_pt: float = FONT_PT) -> int:
                 w -= width_pt
             used = w
     return lines
+
+
+# Text from Webex can be any length (a 1 MB display name): a cell taller than a page
+# cannot be laid out and would overprint the rows after it. Free text is shortened to this
+# many lines in the PDF; the CSVs and the workbook keep it whole.
+MAX_TEXT_LINES = 12
+
+
+def clip_lines(
+    text: str, width_pt: float, max_lines: int = MAX_TEXT_LINES, font_pt: float = FONT_PT
+) -> str:
+    """``text`` if it fits in ``max_lines`` lines of ``width_pt``, else its longest start
+    that does, followed by a note saying how much was left out."""
+    if text_lines(text, width_pt, font_pt) <= max_lines:
+        return text
+
+    def shortened(n: int) -> str:
+        return f"{text[:n]}… [{len(text) - n:,} more characters; in full in the CSV]"
+
+    low, high = 0, len(text)  # the longest prefix that fits lies in [low, high)
+    while high - low > 1:
+        mid = (low + high) // 2
+        if text_lines(shortened(mid), width_pt, font_pt) <= max_lines:
+            low = mid
+        else:
+            high = mid
+    return shortened(low)
 
 
 # --------------------------------------------------------------------------- view model
@@ -296,6 +324,7 @@ class Planner:
         if new_page or not self.pages:
             self.new_page(section)
         font = 15.0 if level == 1 else 10.5
+        text = clip_lines(text, self.width, 3, font)
         height = text_lines(text, self.width, font) * font * 1.3 + (14 if level == 1 else 10)
         # Keep a heading with at least a few lines of what follows it.
         if self.page.used + height + 60 > self.capacity and self.page.blocks:
@@ -339,15 +368,17 @@ class Planner:
         under `continued` (default: the caption plus "(continued)")."""
         continued = continued or f"{caption} (continued)".lstrip()
         widths = [c.width * self.width - CELL_PAD_PT * 2 for c in columns]
+        free = [i for i, c in enumerate(columns) if c.free_text]
         header_h = (
             max(text_lines(c.header, w) for c, w in zip(columns, widths, strict=True)) * LINE_PT
             + CELL_PAD_PT * 2
         )
         rows = list(rows)
-        heights = [
-            max(text_lines(v, w) for v, w in zip(row, widths, strict=True)) * LINE_PT + ROW_PAD_PT
-            for row in rows
-        ]
+        lines = [max(text_lines(v, w) for v, w in zip(row, widths, strict=True)) for row in rows]
+        for i in (i for i, n in enumerate(lines) if n > MAX_TEXT_LINES):
+            rows[i] = [clip_lines(v, widths[j]) if j in free else v for j, v in enumerate(rows[i])]
+            lines[i] = max(text_lines(v, w) for v, w in zip(rows[i], widths, strict=True))
+        heights = [n * LINE_PT + ROW_PAD_PT for n in lines]
         if len(rows) <= KEEP_TOGETHER_ROWS and self.pages:
             caption_h = text_lines(caption, self.width) * LINE_PT + 4 if caption else 0.0
             whole = caption_h + header_h + sum(heights)
@@ -391,6 +422,7 @@ class Planner:
                 used += sep + w
                 continue
             # A new line: as many as the entry needs (it may wrap on its own).
+            item = clip_lines(item, self.width)
             lines = max(1, text_lines(item, self.width))
             h = lines * LINE_PT
             if current is None or self.page.used + h > self.capacity:
@@ -949,21 +981,17 @@ def environment(user_templates: Path | None) -> Environment:
     """Jinja environment: the user's folder first, then the shipped templates."""
     loaders: list[BaseLoader] = []
     if user_templates is not None:
-        loaders.append(FileSystemLoader(str(user_templates)))
-    shipped = FileSystemLoader(str(templates_dir()))
+        loaders.append(ConfinedLoader(str(user_templates)))
+    shipped = ConfinedLoader(str(templates_dir()))
     loaders.append(shipped)
     # `shipped/<name>` always reaches the shipped file, so a user's report.html.j2 can
     # extend the original and override only some blocks.
     loaders.append(PrefixLoader({"shipped": shipped}))
-    env = Environment(
-        loader=ChoiceLoader(loaders),
+    env = sandboxed_environment(
+        ChoiceLoader(loaders),
         # CSS is included raw inside <style>, where HTML entities would not be decoded.
-        autoescape=select_autoescape(
-            enabled_extensions=("html", "j2", "htm", "xml", "svg"),
-            disabled_extensions=("css",),
-            default=True,
-            default_for_string=True,
-        ),
+        html_extensions=("html", "j2", "htm", "xml", "svg"),
+        plain_extensions=("css",),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -1015,16 +1043,20 @@ def render_html(
     total_pages: int,
 ) -> str:
     env = environment(inp.templates)
-    template = env.get_template("report.html.j2")
-    return template.render(
-        pages=pages,
-        first_page=first_page,
-        total_pages=total_pages,
-        page_size=inp.page_size if inp.page_size in PAGE_SIZES else "A4",
-        font_pt=FONT_PT,
-        sep=FLOW_SEP,
-        **meta,
-    )
+    try:
+        template = env.get_template("report.html.j2")
+        return template.render(
+            pages=pages,
+            first_page=first_page,
+            total_pages=total_pages,
+            page_size=inp.page_size if inp.page_size in PAGE_SIZES else "A4",
+            font_pt=FONT_PT,
+            sep=FLOW_SEP,
+            **meta,
+        )
+    except TemplateError as exc:
+        problem = template_problem(exc, "report.html.j2")
+        raise RenderError(f"report {inp.spec.name}: template {problem}") from None
 
 
 def render_pdf(inp: ReportInput, path: Path) -> Path:
@@ -1077,11 +1109,7 @@ def _render_pdf(inp: ReportInput, path: Path) -> Path:
         if attempt == 2:
             raise RenderError(f"could not paginate {path.name} consistently")
     joined = _join([pdf for pdf, _, _ in results], inp)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(joined)
-    except OSError as exc:
-        raise RenderError(f"could not write {path}: {exc}") from exc
+    write_output(path, joined)
     # The serial phases (planning before the workers, the join after them) count fully
     # in wall time; bench/render_pdf.py prints this line.
     log.debug(

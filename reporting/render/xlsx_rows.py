@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from openpyxl.utils import get_column_letter
 
+from reporting.render.context import ambiguous_mask, fmt_local
 from reporting.render.safety import strip_controls
 
 MAX_CELL_CHARS = 32_767
@@ -115,13 +116,23 @@ def column_xml(
         )
     if kind == "datetime":
         ts = pd.to_datetime(series, utc=True, errors="coerce")
-        local = ts.dt.tz_convert(tz).dt.tz_localize(None)
+        aware = ts.dt.tz_convert(tz)
+        local = aware.dt.tz_localize(None)
         valid = local.notna().to_numpy()
         serial = np.full(n, np.nan)
         if valid.any():
             serial[valid] = _excel_serials(local[valid])
         codes, uniques = _factorize(serial)  # NaN (missing) -> -1
         tails = [f'{styled} t="n"><v>{_number(float(v))}</v></c>' for v in uniques]
+        # A wall time a DST change repeats is a text cell with its offset (a date cell
+        # cannot tell 01:30 +02:00 from 01:30 +01:00).
+        folded = np.flatnonzero(ambiguous_mask(aware, tz))
+        if folded.size:
+            labels = [fmt_local(aware.iloc[i], tz) for i in folded.tolist()]
+            extra, extra_codes = np.unique(np.array(labels, dtype=object), return_inverse=True)
+            codes = np.asarray(codes).copy()
+            codes[folded] = len(tails) + extra_codes
+            tails = tails + _tails_for_text(list(extra))
     elif kind == "text":
         if pd.api.types.infer_dtype(series, skipna=True) != "string":
             # 1, 1.0 and True are one key to factorize but three different texts.
@@ -212,8 +223,9 @@ class _BackgroundWriter:
             raise self._error
 
 
-def assemble(skeleton: IO[bytes], path: Path, sheets: Sequence[BigSheet]) -> None:
-    """Copy the workbook `skeleton` to `path`, splicing each big sheet's rows in."""
+def assemble(skeleton: IO[bytes], path: Path | IO[bytes], sheets: Sequence[BigSheet]) -> None:
+    """Copy the workbook `skeleton` to `path` (a file or a seekable handle), splicing each
+    big sheet's rows in."""
     by_member = {s.member: s for s in sheets}
     with zipfile.ZipFile(skeleton) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
         missing = set(by_member) - set(src.namelist())

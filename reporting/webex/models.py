@@ -5,11 +5,12 @@ Only what planning needs is read; the raw object stays in the store.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import UTC, datetime
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from reporting.model import Instance
+from reporting.timestamps import parse_instant, window_problem
 
 SERIES = "meetingSeries"
 SCHEDULED = "scheduledMeeting"
@@ -19,20 +20,9 @@ UNKNOWN_STATE = "unknown"
 
 
 def parse_time(value: Any) -> datetime | None:
-    """An API timestamp as aware UTC; None when missing, unparsable or the epoch sentinel."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    moment = moment.astimezone(UTC)
-    return None if moment.timestamp() == 0 else moment
+    """An API timestamp as aware UTC; None when missing, unparsable, only a date or the
+    epoch sentinel (see `reporting.timestamps`)."""
+    return parse_instant(value).moment
 
 
 def meeting_type(meeting: Mapping[str, Any]) -> str:
@@ -94,3 +84,31 @@ def unlooked_instance(
         host_email=None,
         looked_up=False,
     )
+
+
+def outside_period(meeting: Mapping[str, Any], period: tuple[datetime, datetime]) -> bool:
+    """The meeting's start is a real instant outside ``[period start, period end)``.
+
+    A start that is not a time is not judged here: `impossible_windows` names it.
+    """
+    start = parse_instant(meeting.get("start")).moment
+    return start is not None and not period[0] <= start < period[1]
+
+
+def impossible_windows(
+    index: int, entry_id: str, meetings: Sequence[Mapping[str, Any]]
+) -> dict[str, str]:
+    """Instance id -> why its window cannot be audited, for the looked-up meetings whose
+    start/end are impossible (see `reporting.timestamps.window_problem`)."""
+    out: dict[str, str] = {}
+    for meeting in meetings:
+        if meeting.get("lookedUp") is False or "id" not in meeting:
+            continue  # no window was given: rule 4 infers it from the records
+        problem = window_problem(meeting)
+        if problem is not None:
+            instance_id = str(meeting["id"])
+            out[instance_id] = (
+                f"meeting instance {instance_id[:120]} (meetings[{index}] {entry_id[:120]}): "
+                f"not audited, the window Webex gives is impossible: {problem}"
+            )
+    return out

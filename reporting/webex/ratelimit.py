@@ -23,6 +23,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
@@ -106,18 +108,30 @@ class RateLimiter:
         return waited
 
 
-def parse_retry_after(value: str | None) -> float | None:
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
     """Seconds from a Retry-After header; None when absent or malformed.
 
-    Only the delta-seconds form is read: Webex sends seconds, and a value like
-    ``rand(30),add(30)`` has been seen in the wild.
+    Both forms of RFC 9110 §10.2.3 are read: delta-seconds (what Webex sends) and an
+    HTTP-date (``Wed, 02 Dec 2026 17:30:00 GMT``: the seconds from ``now`` until then, 0
+    when it has passed). Anything else (``rand(30),add(30)`` has been seen in the wild)
+    is malformed.
     """
     if value is None:
         return None
     try:
         seconds = float(value.strip())
     except ValueError:
-        return None
+        return _seconds_until(value, now)
     if seconds != seconds or seconds < 0 or seconds == float("inf"):
         return None
     return seconds
+
+
+def _seconds_until(value: str, now: datetime | None) -> float | None:
+    try:
+        when = parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # "-0000": UTC, by RFC 5322
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
