@@ -515,7 +515,8 @@ def reference_compute(
                     and not row["lobby_only"]
                 )
             # rule 13
-            applied = list(row.pop("same_as"))
+            # same_as decisions in the order of their lines (not of the records they merged)
+            applied = sorted(row.pop("same_as"), key=lambda o: o.line)
             for o in applied:
                 override_rows[id(o)] += 1
             candidates = [o for k in [key, *sorted(row["aka"])] for o in status_by_key.get(k, [])]

@@ -76,10 +76,11 @@ def audit_rows(
     role[host] = HOST
 
     # -- rule 11: required --------------------------------------------------------------
-    email_key = ~(
-        pd.Series(row_key, dtype=object)
-        .str.startswith(NOT_EMAIL_KEYS)
-        .to_numpy(dtype=np.bool_, na_value=True)
+    # Keys repeat (a person in every meeting): each distinct key is looked at once.
+    key_codes, distinct_keys = pd.factorize(row_key)
+    distinct = distinct_keys.tolist()
+    email_key = _per_key(
+        key_codes, [isinstance(k, str) and not k.startswith(NOT_EMAIL_KEYS) for k in distinct]
     )
     lobby_only = np.zeros(n, dtype=np.bool_)
     lobby_only[:n_p] = ~admitted
@@ -91,18 +92,20 @@ def audit_rows(
     )
     status = np.full(n, -1, dtype=np.int64)
     has = chosen.chosen >= 0
+    columns = [np.full(n, None, dtype=object) for _ in range(4)]
     if has.any():
         codes = np.array(
             [STATUS_OF_DECISION.get(o.decision, -1) for o in overrides], dtype=np.int64
         )
         status[has] = codes[chosen.chosen[has]]
-    columns = [np.full(n, None, dtype=object) for _ in range(4)]
-    seen_as = np.full(n, None, dtype=object)
-    decided_rows = set(np.flatnonzero(has).tolist()) | set(persons.same_as)
+        # A row with one decision shows that decision's texts: taken per override.
+        for column, texts in zip(columns, _override_texts(overrides), strict=True):
+            column[has] = texts[chosen.chosen[has]]
     rows_per_override = chosen.rows_per_override.copy()
     position = {id(o): i for i, o in enumerate(overrides)}
-    for row in sorted(decided_rows):
-        applied = list(persons.same_as.get(row, [])) if row < n_p else []
+    # Rows with merges (same_as decisions) are few: their texts list every decision.
+    for row in sorted(persons.same_as):
+        applied = list(persons.same_as[row])
         for override in applied:
             rows_per_override[position[id(override)]] += 1
         if has[row]:
@@ -111,13 +114,14 @@ def audit_rows(
         columns[1][row] = ";".join(o.reason for o in applied)
         columns[2][row] = ";".join(o.reviewer for o in applied)
         columns[3][row] = ";".join(o.date.isoformat() for o in applied)
+    seen_as = np.full(n, None, dtype=object)
     for person, seen in persons.seen.items():
         seen_as[person] = ";".join(sorted(seen))
 
-    keys = pd.Series(row_key, dtype=object)
-    caller = keys.str.startswith("tel:").to_numpy(dtype=np.bool_, na_value=False)
+    caller = _per_key(key_codes, [isinstance(k, str) and k.startswith("tel:") for k in distinct])
     flags = np.zeros(n, dtype=np.int64)
-    flags[np.asarray(pd.notna(columns[0]), dtype=np.bool_)] |= F.BIT[F.OVERRIDDEN]
+    flags[has] |= F.BIT[F.OVERRIDDEN]
+    flags[np.array(list(persons.same_as), dtype=np.intp)] |= F.BIT[F.OVERRIDDEN]
     flags[sessions.restarted[row_inst]] |= F.BIT[F.RESTARTED]
     # Rule 12: a caller still keyed by number matched no roster phone.
     flags[caller] |= F.BIT[F.UNIDENTIFIED_CALLER]
@@ -133,6 +137,23 @@ def audit_rows(
         seen_as=seen_as,
         rows_per_override=rows_per_override,
     )
+
+
+def _per_key(codes: I64, per_distinct: list[bool]) -> Mask:
+    """A row mask from one truth value per distinct key (false for a row without one)."""
+    table = np.array([*per_distinct, False], dtype=np.bool_)
+    result: Mask = table[codes]  # code -1 (no key) takes the last
+    return result
+
+
+def _override_texts(overrides: Sequence[Override]) -> list[Obj]:
+    """Per override: decision, reason, reviewer and date as the override columns show them."""
+    texts = [np.empty(len(overrides), dtype=object) for _ in range(4)]
+    texts[0][:] = [o.decision for o in overrides]
+    texts[1][:] = [o.reason for o in overrides]
+    texts[2][:] = [o.reviewer for o in overrides]
+    texts[3][:] = [o.date.isoformat() for o in overrides]
+    return texts
 
 
 def _panelists(

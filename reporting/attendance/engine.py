@@ -74,7 +74,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
-from itertools import chain
 from typing import Protocol, TypeVar
 
 import numpy as np
@@ -286,8 +285,7 @@ def _compute(
         flat.bo_joined,
         flat.bo_left,
     ]
-    n_times = 2 * (n_rec + n_dev + n_bo)
-    times = parse_times(np.fromiter(chain.from_iterable(raw_times), dtype=object, count=n_times))
+    times = parse_times(np.concatenate(raw_times))
     cuts = np.cumsum([0, n_rec, n_rec, n_dev, n_dev, n_bo, n_bo])
 
     def part(k: int) -> tuple[I64, Mask, Mask]:
@@ -540,15 +538,18 @@ def _hints(
     ]
     if not callers:
         return empty_hints()
-    rec_email = np.fromiter(flat.rec_email, dtype=object, count=len(flat.rec_email))
-    rec_name = np.fromiter(flat.rec_name, dtype=object, count=len(flat.rec_name))
+    # Only devices with a number can hint at anyone: they are taken first (a fifth of
+    # the devices or fewer), and the rest of the work is over them alone.
+    phones = flat.dev_phone
+    with_phone = np.flatnonzero(phones != None)  # noqa: E711 - elementwise, not identity
+    rec = flat.dev_rec[with_phone]
     return caller_hints(
         callers,
-        flat.dev_phone,
-        rec_email[flat.dev_rec],
-        rec_name[flat.dev_rec],
-        rec_session_id[flat.dev_rec],
-        np.where(djk, dj, NO_TIME),
+        phones[with_phone],
+        flat.rec_email[rec],
+        flat.rec_name[rec],
+        rec_session_id[rec],
+        np.where(djk, dj, NO_TIME)[with_phone],
         region,
     )
 
@@ -615,7 +616,7 @@ def _representatives(
     for values in (flat.rec_name, flat.rec_email):
         column = np.empty(n_p, dtype=object)
         column[:] = None
-        arr = np.fromiter(values, dtype=object, count=n_rec)
+        arr = values
         # A name or email is a non-empty text or None, so truth is presence; it is taken
         # in record order (where the texts lie in memory), then into the sorted order.
         present = order[arr.astype(np.bool_)[order]]
@@ -698,39 +699,52 @@ class _Rows:
         roster_name = self.roster_name.copy()
         department = self.department.copy()
         email = self.email.copy()
-        applies = np.array([inst_roster[i] is not None for i in self.inst.tolist()], np.bool_)
         on = np.zeros(n, dtype=np.bool_)
-        present: list[set[str]] = [set() for _ in range(n_inst)]
-        keys = self.key.tolist()
-        for row in np.flatnonzero(applies).tolist():
-            i = int(self.inst[row])
-            roster = inst_roster[i]
-            assert roster is not None
-            present[i].add(keys[row])
-            entry = roster.entry_for_key(keys[row])
-            if entry is not None:
-                on[row] = True
-                roster_name[row] = entry.name
-                department[row] = entry.department
-                email[row] = entry.email
-
-        absent: list[tuple[int, RosterEntry]] = []
+        # One pass per distinct roster (one roster usually serves many meetings), over
+        # the distinct keys of its rows.
+        by_roster: dict[int, tuple[Roster, list[int]]] = {}
         for i, roster in enumerate(inst_roster):
             if roster is not None:
-                absent.extend((i, e) for e in roster if e.key not in present[i])
-        m = len(absent)
+                by_roster.setdefault(id(roster), (roster, []))[1].append(i)
+        roster_of_inst = np.full(n_inst, -1, dtype=np.int64)
+        absent_inst: list[I64] = []
+        absent_entry: list[I64] = []
+        absent_roster: list[I64] = []
+        rosters = [roster for roster, _ in by_roster.values()]
+        for r, (roster, instances) in enumerate(by_roster.values()):
+            roster_of_inst[instances] = r
+            rows = np.flatnonzero(roster_of_inst[self.inst] == r)
+            codes, distinct = pd.factorize(self.key[rows])
+            entries = [roster.entry_for_key(k) for k in distinct.tolist()]
+            found = np.array([e is not None for e in entries] + [False], dtype=np.bool_)
+            hit = found[codes]
+            on[rows[hit]] = True
+            listed = _entry_columns([e for e in entries if e is not None])
+            # Positions of the found entries among `listed`, per distinct key.
+            where = np.cumsum(found) - 1
+            taken = where[codes[hit]]
+            roster_name[rows[hit]] = listed.name[taken]
+            department[rows[hit]] = listed.department[taken]
+            email[rows[hit]] = listed.email[taken]
+            inst_r, entry_r = _absent_entries(roster, instances, self.inst[rows], self.key[rows])
+            absent_inst.append(inst_r)
+            absent_entry.append(entry_r)
+            absent_roster.append(np.full(len(inst_r), r, dtype=np.int64))
+        applies = roster_of_inst[self.inst] >= 0
+        # Absent rows in meeting order, each meeting's in roster order.
+        a_inst = np.concatenate(absent_inst)
+        order = np.argsort(a_inst, kind="stable")
+        a_inst = a_inst[order]
+        a_entry = np.concatenate(absent_entry)[order]
+        a_roster = np.concatenate(absent_roster)[order]
+        absent = _absent_columns(rosters, a_roster, a_entry)
+        m = len(a_inst)
         zeros = np.zeros(m, dtype=np.int64)
-
-        def objs(values: list[str | None]) -> Obj:
-            arr = np.empty(m, dtype=object)
-            arr[:] = values
-            return arr
-
         return _Rows(
-            inst=np.concatenate([self.inst, np.array([i for i, _ in absent], dtype=np.int64)]),
-            key=np.concatenate([self.key, objs([e.key for _, e in absent])]),
-            name=np.concatenate([self.name, objs([e.name or e.email for _, e in absent])]),
-            email=np.concatenate([email, objs([e.email for _, e in absent])]),
+            inst=np.concatenate([self.inst, a_inst]),
+            key=np.concatenate([self.key, absent.key]),
+            name=np.concatenate([self.name, absent.shown]),
+            email=np.concatenate([email, absent.email]),
             host=np.concatenate([self.host, zeros.astype(np.bool_)]),
             cohost=np.concatenate([self.cohost, zeros.astype(np.bool_)]),
             devices=np.concatenate([self.devices, zeros]),
@@ -740,11 +754,67 @@ class _Rows:
             first=np.concatenate([self.first, np.full(m, NO_TIME, dtype=np.int64)]),
             last=np.concatenate([self.last, np.full(m, NO_TIME, dtype=np.int64)]),
             segments=np.concatenate([self.segments, zeros]),
-            roster_name=np.concatenate([roster_name, objs([e.name for _, e in absent])]),
-            department=np.concatenate([department, objs([e.department for _, e in absent])]),
+            roster_name=np.concatenate([roster_name, absent.name]),
+            department=np.concatenate([department, absent.department]),
             on_roster_applies=np.concatenate([applies, np.ones(m, dtype=np.bool_)]),
             on_roster=np.concatenate([on, np.ones(m, dtype=np.bool_)]),
         )
+
+
+@dataclass(frozen=True)
+class _EntryColumns:
+    key: Obj
+    email: Obj
+    name: Obj
+    shown: Obj  # the name, or the email for a person without one
+    department: Obj
+
+
+def _objects(values: list[str | None]) -> Obj:
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
+
+
+def _entry_columns(entries: Sequence[RosterEntry]) -> _EntryColumns:
+    return _EntryColumns(
+        key=_objects([e.key for e in entries]),
+        email=_objects([e.email for e in entries]),
+        name=_objects([e.name for e in entries]),
+        shown=_objects([e.name or e.email for e in entries]),
+        department=_objects([e.department for e in entries]),
+    )
+
+
+def _absent_columns(rosters: list[Roster], roster: I64, entry: I64) -> _EntryColumns:
+    """The columns of roster ``entry`` of ``rosters[roster]``, per absent row."""
+    tables = [_entry_columns(r.entries) for r in rosters]
+    sizes = np.array([len(r.entries) for r in rosters], dtype=np.int64)
+    at = (np.cumsum(sizes) - sizes)[roster] + entry
+
+    def joined(field: str) -> Obj:
+        column: Obj = np.concatenate([getattr(t, field) for t in tables])[at]
+        return column
+
+    return _EntryColumns(
+        joined("key"), joined("email"), joined("name"), joined("shown"), joined("department")
+    )
+
+
+def _absent_entries(
+    roster: Roster, instances: list[int], row_inst: I64, row_key: Obj
+) -> tuple[I64, I64]:
+    """(instance, entry position) of each roster entry with no row in the instance, in
+    instance order, then roster order."""
+    entry_codes, entry_keys = pd.factorize(_objects([e.key for e in roster.entries]))
+    local = np.full(int(max(instances)) + 1, -1, dtype=np.int64)
+    local[instances] = np.arange(len(instances))
+    present = np.zeros((len(instances), len(entry_keys) + 1), dtype=np.bool_)
+    at = pd.Index(entry_keys).get_indexer(pd.Index(row_key))  # -1: not a roster key
+    present[local[row_inst], at] = True  # -1 marks the spare last column
+    absent = ~present[:, entry_codes]
+    inst_pos, entry = np.nonzero(absent)
+    return np.array(instances, dtype=np.int64)[inst_pos], entry.astype(np.int64)
 
 
 def meets_threshold(attended: I64, meeting: I64, threshold: ThresholdLike) -> Mask:

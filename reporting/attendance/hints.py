@@ -44,7 +44,7 @@ def empty_hints() -> pd.DataFrame:
 
 def caller_hints(
     callers: Sequence[tuple[str, str, str]],  # (meeting id, person key, number as written)
-    dev_phone: Sequence[object],
+    dev_phone: Obj,
     dev_email: Obj,  # the device's record's email (trimmed), None without one
     dev_name: Obj,  # the device's record's display name
     dev_meeting: Obj,  # the device's instance id
@@ -66,7 +66,7 @@ def caller_hints(
     if not index:
         return empty
     with_email = np.flatnonzero(pd.notna(dev_email))
-    phones = np.fromiter(dev_phone, dtype=object, count=len(dev_phone))[with_email]
+    phones = dev_phone[with_email]
     text = np.array([isinstance(p, str) for p in phones.tolist()], dtype=np.bool_)
     with_email, phones = with_email[text], phones[text]
     if not len(with_email):

@@ -42,28 +42,28 @@ class Flat:
 
     # one entry per participant record
     rec_inst: I64
-    rec_email: list[str | None]  # trimmed, as written; None unless it contains `@`
-    rec_name: list[str | None]  # display name, ends trimmed; None when empty
+    rec_email: Obj  # trimmed, as written; None unless it contains `@`
+    rec_name: Obj  # display name, ends trimmed; None when empty
     rec_key: list[str]  # person key (rule 2) as the record gives it, before any roster
     rec_host: Mask
     rec_cohost: Mask
     rec_lobby: Mask
-    rec_joined: list[object]  # timestamps as received; None when missing
-    rec_left: list[object]
+    rec_joined: Obj  # timestamps as received; None when missing
+    rec_left: Obj
     # records keyed `tel:` (no email): their index and the phone number as written
     tel_rec: list[int]
     tel_phone: list[str]
     # one entry per device
     dev_rec: I64
-    dev_joined: list[object]
-    dev_left: list[object]
+    dev_joined: Obj
+    dev_left: Obj
     dev_duration: F64  # NaN when missing or not a number
-    dev_phone: list[object]  # `phoneNumber` as received; None when missing
+    dev_phone: Obj  # `phoneNumber` as received; None when missing
     dev_lists: list[list[object]]  # the records' device lists, for `device_fields`
     # one entry per attended breakout session
     bo_rec: I64
-    bo_joined: list[object]
-    bo_left: list[object]
+    bo_joined: Obj
+    bo_left: Obj
     bo_lists: list[list[object]]  # the records' breakout lists, for `breakout_fields`
 
 
@@ -273,30 +273,30 @@ class _Columns:
         rec_index = np.arange(n_rec, dtype=np.int64)
         return Flat(
             rec_inst=np.repeat(np.arange(n_inst, dtype=np.int64), self.records_per_instance),
-            rec_email=self.email,
-            rec_name=self.name,
+            rec_email=_objects(self.email),
+            rec_name=_objects(self.name),
             rec_key=self.key,
             rec_host=np.array(self.host, dtype=np.bool_).reshape(n_rec),
             rec_cohost=np.array(self.cohost, dtype=np.bool_).reshape(n_rec),
             rec_lobby=np.array(self.lobby, dtype=np.bool_).reshape(n_rec),
-            rec_joined=self.joined,
-            rec_left=self.left,
+            rec_joined=_objects(self.joined),
+            rec_left=_objects(self.left),
             tel_rec=self.tel_rec,
             tel_phone=self.tel_phone,
             dev_rec=np.repeat(rec_index, self.devices_per_record),
-            dev_joined=self.dev_joined,
-            dev_left=self.dev_left,
+            dev_joined=_objects(self.dev_joined),
+            dev_left=_objects(self.dev_left),
             dev_duration=_durations(_objects(self.dev_duration)),
-            dev_phone=self.dev_phone,
+            dev_phone=_objects(self.dev_phone),
             dev_lists=self.device_lists,
             bo_rec=np.repeat(rec_index, self.breakouts_per_record),
-            bo_joined=self.bo_joined,
-            bo_left=self.bo_left,
+            bo_joined=_objects(self.bo_joined),
+            bo_left=_objects(self.bo_left),
             bo_lists=self.breakout_lists,
         )
 
 
-def _objects(values: list[object]) -> Obj:
+def _objects(values: Sequence[object]) -> Obj:
     """A 1-D object array of `values` (np.array would make a text or 2-D array)."""
     # fromiter stores each value as it is, even a list (slice assignment would unpack it).
     return np.fromiter(values, dtype=object, count=len(values))
