@@ -154,7 +154,7 @@ def report_content(inp: ReportInputLike, criteria: Mapping[str, str]) -> ReportC
     )
 
 
-def describe_changes(old: bytes | None, new: bytes) -> list[str]:
+def describe_changes(old: bytes | None, new: bytes) -> list[str]:  # noqa: C901
     """What differs between two snapshots, one line per kind of change (for a correction)."""
     if old is None:
         return [

@@ -226,7 +226,7 @@ class _Pending:
     attachments: tuple[tuple[str, str], ...]  # (name, SHA-256)
 
 
-def deliver(
+def deliver(  # noqa: C901, PLR0915
     reports: Sequence[RenderedReport],
     email: EmailConfigLike,
     ledger: Ledger,

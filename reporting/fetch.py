@@ -1026,7 +1026,7 @@ def load_offline(config: FetchConfig, store: Store) -> FetchOutcome:
         return _load_offline(config, store)
 
 
-def _load_offline(config: FetchConfig, store: Store) -> FetchOutcome:
+def _load_offline(config: FetchConfig, store: Store) -> FetchOutcome:  # noqa: C901, PLR0915
     """The FetchOutcome of the newest stored plan and pages, without any request.
 
     Each entry's newest plan is expanded as online (an instance several entries yield is

@@ -115,7 +115,7 @@ class Roster:
         return entry.key if entry is not None else None
 
 
-def load_roster(path: Path | str, phone_region: str | None = None) -> Roster:
+def load_roster(path: Path | str, phone_region: str | None = None) -> Roster:  # noqa: C901
     """Read a roster CSV; raise :class:`ConfigError` naming file, line and column.
 
     The delimiter (``,`` or ``;``) is taken from the header line; the text must be UTF-8,

@@ -263,7 +263,7 @@ def compute(
         return _compute(data, rules, rosters, as_of, planned, overrides, phone_region)
 
 
-def _compute(
+def _compute(  # noqa: PLR0915
     data: Sequence[InstanceRecords],
     rules: RulesLike,
     rosters: Mapping[str, Roster | None],

@@ -44,7 +44,7 @@ class Identities:
     phone_matched: Mask
 
 
-def resolve(
+def resolve(  # noqa: C901
     inst: I64,
     raw_key: Obj,
     phone: dict[int, str],

@@ -195,7 +195,7 @@ class _Columns:
         self.bo_joined: list[object] = []
         self.bo_left: list[object] = []
 
-    def read_instance(self, records: Sequence[object]) -> None:
+    def read_instance(self, records: Sequence[object]) -> None:  # noqa: PLR0915
         # Bound once per instance: the loop below runs once per record and device.
         add_email, add_name, add_key = self.email.append, self.name.append, self.key.append
         add_host, add_cohost = self.host.append, self.cohost.append

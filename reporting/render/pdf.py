@@ -664,7 +664,7 @@ def _attendance_cells(
     return table_rows, classes
 
 
-def build_pages(inp: ReportInput) -> tuple[list[Page], dict[str, Any]]:
+def build_pages(inp: ReportInput) -> tuple[list[Page], dict[str, Any]]:  # noqa: C901, PLR0915
     """The report as explicit pages, plus the facts every page's template may show."""
     tz = inp.tz
     run = inp.run
@@ -1138,7 +1138,7 @@ def _start_fork_server() -> None:
     forkserver.ensure_running()
 
 
-def _run_jobs(jobs: Iterable[PartJob], count: int) -> list[tuple[bytes, int, list[str]]]:
+def _run_jobs(jobs: Iterable[PartJob], count: int) -> list[tuple[bytes, int, list[str]]]:  # noqa: C901, PLR0915
     """Render the parts in order, at most MAX_WORKERS at a time, one fresh process each.
 
     A process per part (see `part_worker`), forked from the fork server, which imported

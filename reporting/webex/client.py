@@ -507,7 +507,7 @@ class WebexClient:
         ceiling = min(BACKOFF_CAP, base * 2.0**retries)
         return float(ceiling * (0.5 + self._rng.random() / 2))
 
-    async def _once(
+    async def _once(  # noqa: C901, PLR0915
         self, attempt: _Attempt, expect_items: bool = False
     ) -> Page | tuple[str, float | None]:
         """One request. A Page on 200; (reason, wait) to retry; raises to give up."""

@@ -140,7 +140,7 @@ def save_dataset(data: Mapping[str, Any], path: Path | str) -> None:
         out.write("\n")
 
 
-def check_dataset(data: Any, where: str = "dataset") -> None:
+def check_dataset(data: Any, where: str = "dataset") -> None:  # noqa: C901
     """Raise DatasetError naming the first thing that breaks the format."""
     if not isinstance(data, dict):
         raise DatasetError(f"{where}: the top level must be a JSON object")

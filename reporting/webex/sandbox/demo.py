@@ -124,7 +124,7 @@ def _person(email: str, name: str, phone_seed: int) -> Person:
     return Person(email, name, f"+49 89 555{phone_seed:04d}")
 
 
-def build_demo() -> tuple[Dataset, list[dict[str, str]]]:
+def build_demo() -> tuple[Dataset, list[dict[str, str]]]:  # noqa: C901
     """The demo dataset and the series roster rows (email, name, department, aliases)."""
     rng = random.Random(SEED)
     b = Builder(rng)

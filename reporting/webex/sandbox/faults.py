@@ -105,7 +105,7 @@ def _seconds(key: str, text: str, *, shown: str | None = None) -> float:
     return seconds
 
 
-def parse_faults(spec: str | None) -> FaultSpec:
+def parse_faults(spec: str | None) -> FaultSpec:  # noqa: C901
     """SPEC text → FaultSpec; empty or None → no faults, default rate limit."""
     values: dict[str, object] = {}
     shares: dict[str, float] = {}

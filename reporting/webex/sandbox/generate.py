@@ -430,7 +430,7 @@ class Builder:
         return rec
 
 
-def generate_dataset(meetings: int, participants: int, seed: int) -> Dataset:
+def generate_dataset(meetings: int, participants: int, seed: int) -> Dataset:  # noqa: C901, PLR0915
     """A dataset of ``meetings`` instances with ``participants`` people each."""
     if meetings < 1 or participants < 1:
         raise ValueError("meetings and participants must be at least 1")
