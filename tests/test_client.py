@@ -393,7 +393,7 @@ def test_rate_limiter_spaces_requests_evenly_with_headroom() -> None:
     run(go())
     assert fake.sleeps == pytest.approx([0.1] * 4)
     default = RateLimiter(300)
-    assert default.interval == pytest.approx(60 / (300 * 0.975))
+    assert default.interval == pytest.approx(60 / (300 * 0.98))
     assert default.burst == 30
 
 

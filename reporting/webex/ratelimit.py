@@ -5,9 +5,9 @@ Two rules release a request, and both must agree:
 
 - *A window log*: the last ``limit`` release times are kept, and a request goes only when
   the oldest of them is at least ``span`` old, ``span`` being the window stretched by
-  the headroom (60 s / 0.975). So no window of the server's length ever holds more than
+  the headroom (60 s / 0.98). So no window of the server's length ever holds more than
   ``limit`` requests, however the callers arrive, and the server can see the requests
-  arrive up to ``span − window`` (1.5 s a minute) more bunched than they left without
+  arrive up to ``span − window`` (1.2 s a minute) more bunched than they left without
   counting one too many.
 - *A bucket* (GCRA) of ``burst`` requests refilled one per ``interval`` = ``span / limit``:
   a run starts with up to ``burst`` requests at once (a demo's dozen never wait), then
@@ -35,7 +35,7 @@ from email.utils import parsedate_to_datetime
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
-DEFAULT_HEADROOM = 0.975
+DEFAULT_HEADROOM = 0.98
 BURST_SHARE = 0.1  # of the window's limit: how many requests a run may start with at once
 WINDOW = 60.0
 # A slot this close is now: the bucket's sums of intervals carry rounding errors.
