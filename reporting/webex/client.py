@@ -302,9 +302,9 @@ class WebexClient:
         else:
             self._wire = AiohttpWire(
                 headers,
+                base_url=self.base_url,
                 connections=self.max_concurrency,
                 timeout=self.timeout,
-                tls=self._own_origin[0] == "https",
             )
         return self
 

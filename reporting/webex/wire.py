@@ -172,11 +172,20 @@ class AiohttpWire:
     """Requests over an aiohttp session; create it inside the event loop that uses it."""
 
     def __init__(
-        self, headers: Mapping[str, str], *, connections: int, timeout: float, tls: bool
+        self, headers: Mapping[str, str], *, base_url: str, connections: int, timeout: float
     ) -> None:
         import aiohttp
+        from aiohttp.helpers import get_env_proxy_for_url
 
         self.timeout = timeout
+        tls = yarl_origin(base_url)[0] == "https"
+        # HTTPS_PROXY / NO_PROXY, as httpx honoured them, read once: every request goes to
+        # the base URL's origin. (aiohttp's trust_env would read them, and ~/.netrc, in a
+        # thread for every request.)
+        try:
+            self._proxy, self._proxy_auth = get_env_proxy_for_url(URL(base_url))
+        except LookupError:
+            self._proxy, self._proxy_auth = None, None  # type: ignore[assignment]
         self._failures = (aiohttp.ClientError, OSError, ValueError)
         connector = aiohttp.TCPConnector(
             limit=connections,
@@ -193,7 +202,7 @@ class AiohttpWire:
             timeout=aiohttp.ClientTimeout(total=None, sock_connect=None, sock_read=None),
             cookie_jar=aiohttp.DummyCookieJar(),
             auto_decompress=False,
-            trust_env=True,  # HTTPS_PROXY / NO_PROXY, as httpx honoured them
+            trust_env=False,
             max_line_size=MAX_HEADER_BYTES,
             max_field_size=MAX_HEADER_BYTES,
             raise_for_status=False,
@@ -223,7 +232,13 @@ class AiohttpWire:
             target = target.with_user(None)  # aiohttp would send it as Basic credentials
         try:
             async with self._session.request(
-                method, target, headers=headers, data=data, allow_redirects=False
+                method,
+                target,
+                headers=headers,
+                data=data,
+                allow_redirects=False,
+                proxy=self._proxy,
+                proxy_auth=self._proxy_auth,
             ) as response:
                 raw = await response.read()
                 status = response.status
