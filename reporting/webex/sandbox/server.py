@@ -33,7 +33,7 @@ def _dropping(protocol: type[Any]) -> type[Any]:
     class Dropping(protocol):  # type: ignore[misc, valid-type]
         def connection_made(self, transport: Any) -> None:
             super().connection_made(transport)
-            inner: Any = self.app
+            inner: Any = self.app  # type: ignore[has-type]
 
             async def with_transport(scope: Scope, receive: Any, send: Any) -> None:
                 scope["sandbox.transport"] = transport
