@@ -23,7 +23,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fetch_common import Sandbox, cpu_note, dataset, instance_config, run_fetch
 
 
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--meetings", type=int, default=180)
