@@ -160,7 +160,7 @@ def yarl_origin(url: str) -> Origin:
         host, port = parsed.host, parsed.explicit_port
     except (ValueError, TypeError):
         return NO_ORIGIN
-    if not host or not parsed.absolute:
+    if not host or not parsed.scheme:
         return NO_ORIGIN
     scheme = parsed.scheme.lower()
     if port is not None and port == {"http": 80, "https": 443}.get(scheme):
@@ -207,6 +207,11 @@ class AiohttpWire:
             max_field_size=MAX_HEADER_BYTES,
             raise_for_status=False,
         )
+        # aiohttp resends a GET once, unasked, when a kept-alive connection drops: that
+        # resend would pass by the rate limiter and the retry count. Every attempt is the
+        # client's own instead (aiohttp's test client turns it off the same way).
+        if hasattr(self._session, "_retry_connection"):
+            self._session._retry_connection = False
 
     def origin(self, url: str) -> Origin:
         return yarl_origin(url)
