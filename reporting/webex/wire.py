@@ -11,13 +11,13 @@ Both answer with a `Reply` that holds only what the client reads, and fail with
 text and repr can carry the request, its URL and headers. It is raised outside the
 ``except`` block, so the original never rides along as ``__context__`` either.
 
-The body is decoded here, by its ``Content-Encoding`` (gzip, deflate, br when the brotli
-package is there; an unknown coding is read as identity, as httpx does); a body its
-coding does not decode is answered as `Reply.undecodable`, with its headers intact (a
-Link among them), rather than as a failed transport.
+The aiohttp wire decodes the body here, by its ``Content-Encoding`` (gzip, deflate, br when
+the brotli package is there; an unknown coding is read as identity), as httpx does for
+the httpx wire; a body its coding does not decode is answered as `Reply.undecodable`,
+with its headers intact (a Link among them), rather than as a failed transport.
 
-aiohttp and httpx are imported when a wire of theirs is made (each costs a few tenths of
-a second at start-up, and a command that sends no request needs neither).
+aiohttp and httpx are imported when a wire of theirs is made: each is slow to import, and
+a command that sends no request needs neither.
 
 The URL parser that decides whether a URL is the client's own origin (`origin`) is the
 one the request then goes out with: yarl for aiohttp, httpx's for httpx.
