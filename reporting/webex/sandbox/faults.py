@@ -6,7 +6,8 @@ SPEC is a comma-separated list of ``key=value`` (order free, every key optional)
     rate=300/min,retry_after=2,malformed_retry_after=10%,streak=3
 
 - ``seed=N``             seed of the decisions (default 0)
-- ``latency=D``          fixed delay added to every response (``50ms``, ``1.5s``, ``0``)
+- ``latency=D``          every response leaves D after its request arrived (``50ms``,
+                         ``1.5s``, ``0``): the server's own work runs within it
 - ``slow=P%[:D]``        share of requests delayed by D more (default 2s) before answering
 - ``429|423|500|502|503|504=P%``  share of requests answered with that status
 - ``drop=P%``            share of requests whose connection is closed with no response

@@ -110,6 +110,12 @@ class SandboxApp:
             target = scope["path"] + ("?" + query if query else "")
             attempt = sandbox.attempts.next(token, target) if spec.injects else 0
             decision = decide(spec, token, target, attempt)
+            if decision.kind is None and decision.delay:
+                # The latency runs while the answer is made: it leaves ``delay`` after the
+                # request came in, whatever this one thread was busy with meanwhile.
+                answer_at = asyncio.get_running_loop().time() + decision.delay
+                await self.router(scope, receive, _held_until(answer_at, send_with_tracking))
+                return
             if decision.delay:
                 await asyncio.sleep(decision.delay)
             if decision.kind == "drop":
@@ -121,6 +127,19 @@ class SandboxApp:
                 await _send_error(send, status, ERROR_TEXT[status], tracking_id, extra)
                 return
         await self.router(scope, receive, send_with_tracking)
+
+
+def _held_until(moment: float, send: Send) -> Send:
+    """``send`` that holds the answer's first message back until ``moment`` (loop time)."""
+
+    async def held(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            wait = moment - asyncio.get_running_loop().time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+        await send(message)
+
+    return held
 
 
 def _bearer(scope: Scope) -> str | None:
