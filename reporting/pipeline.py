@@ -21,8 +21,9 @@ from reporting.attendance.masking import mask_instances
 from reporting.attendance.sessions import session_instances
 from reporting.config import Config, resolve_smtp_credentials
 from reporting.connection import webex_endpoint
-from reporting.content import criteria_of, report_content
-from reporting.deliver import DeliverySummary, RenderedReport, deliver
+from reporting.delivery import DeliverySummary, RenderedReport, deliver
+from reporting.delivery.content_key import criteria_of, report_content
+from reporting.delivery.ledger import ledger_key
 from reporting.discovery.rosters import rosters_by_instance
 from reporting.errors import StoreError, WebexError
 from reporting.fetch import FetchOutcome, fetch_all, load_offline
@@ -315,16 +316,6 @@ def _fetch(
         # large month's records.
         asyncio.run(go())
     return outcomes[0]
-
-
-def ledger_key(config: Config) -> str:
-    """What makes two runs the same audit for the send ledger: the period and the meetings.
-
-    Not the config file's bytes: fixing a comment, a path or a threshold and rerunning must
-    not email every recipient again. Auditing other meetings is another audit.
-    """
-    meetings = "\n".join(sorted(entry.ref for entry in config.meetings))
-    return f"{config.period.label}:{hashlib.sha256(meetings.encode()).hexdigest()[:16]}"
 
 
 def _input_hashes(config: Config) -> dict[str, dict[str, str]]:

@@ -13,15 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from reporting.content import ReportContent, describe_changes, report_content
-from reporting.deliver import RenderedReport, deliver
-from reporting.delivery.ledger import LedgerEntry, decide
+from reporting.delivery import RenderedReport, deliver
+from reporting.delivery.content_key import ReportContent, describe_changes, report_content
+from reporting.delivery.ledger import LedgerEntry, decide, needs
 from reporting.manifest import verify_outputs
 from reporting.run_folder import RunFolder
 from tests.deliver_support import (
     LEDGER_KEY,
     PASSWORD,
     USER,
+    EmailCfg,
     Input,
     MemoryLedger,
     SmtpServer,
@@ -93,6 +94,30 @@ def test_resend_repeats_a_doubt_as_the_same_message_or_corrects_it() -> None:
     assert changed.supersedes == rows[1]  # the doubt may have arrived: it is replaced
     (plain,) = decide(rows[:1], ["a@x.io"], content_key="sha256:old", resend=True)
     assert plain.action == "send" and plain.forced
+
+
+def test_the_dry_run_reads_recipients_as_delivery_sends_to_them(tmp_path: Path) -> None:
+    """A display name or another case of an address is the recipient delivery sent to: the
+    dry run once compared the raw `email_to` text with the ledger and said "send" again."""
+    email_to = ("Ann Example <Ann@X.io>", "ann@x.io", "bob@x.io")
+    ledger = MemoryLedger()
+    report = make_report(tmp_path, "managers", email_to)
+    summary = deliver(
+        [report],
+        EmailCfg(outbox=tmp_path / "outbox"),
+        ledger,
+        ledger_key=LEDGER_KEY,
+        credentials=None,
+    )
+    assert sorted(o.recipient for o in summary.sent) == ["Ann@X.io", "bob@x.io"]
+    preview = needs(ledger, LEDGER_KEY, "managers", email_to, content_key=None)
+    assert [(d.recipient, d.action) for d in preview] == [
+        ("Ann@X.io", "received"),
+        ("bob@x.io", "received"),
+    ]
+    # No store yet: everyone would be sent it, each once.
+    fresh = needs(None, LEDGER_KEY, "managers", email_to, content_key=None)
+    assert [(d.recipient, d.action) for d in fresh] == [("Ann@X.io", "send"), ("bob@x.io", "send")]
 
 
 # -- content keys -----------------------------------------------------------------------------

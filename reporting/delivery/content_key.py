@@ -2,7 +2,7 @@
 
 Two runs over the same store and rules give the same key, so a rerun knows whether a
 recipient already has what this run would send; when the key differs, the recipient
-gets a correction (`reporting.deliver`) whose body says what changed, worked out by
+gets a correction (`reporting.delivery`) whose body says what changed, worked out by
 `describe_changes` from the snapshots the store keeps of what each emailed report said.
 
 What the key covers, at the report's audience (so after masking):
