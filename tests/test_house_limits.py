@@ -21,7 +21,6 @@ OVER_LIMIT: set[str] = {
     "attendance/engine.py",
     "attendance/engine.py:_compute",
     "fetch.py",
-    "pipeline.py:_run_stages",
     "render/excel.py",
     "render/excel.py:_audit_sheets",
     "render/pdf.py",
