@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import zlib
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -14,7 +15,12 @@ from pathlib import Path
 import pytest
 
 from reporting.delivery import RenderedReport, deliver
-from reporting.delivery.content_key import ReportContent, describe_changes, report_content
+from reporting.delivery.content_key import (
+    LISTED,
+    ReportContent,
+    describe_changes,
+    report_content,
+)
 from reporting.delivery.ledger import LedgerEntry, decide, needs
 from reporting.manifest import verify_outputs
 from reporting.run_folder import RunFolder
@@ -185,6 +191,41 @@ def test_a_correction_says_what_changed(tmp_path: Path) -> None:
         "or criterion changed"
     ]
     assert "cannot be listed" in describe_changes(None, _content(base).snapshot)[0]
+
+
+def _snapshot(meetings: dict[str, str], failed: list[str], rows: list[list[str]]) -> bytes:
+    data = {"criteria": CRITERIA, "meetings": meetings, "failed": failed, "rows": rows}
+    return zlib.compress(json.dumps(data).encode())
+
+
+def test_a_correction_names_meetings_and_counts_rows() -> None:
+    def rows(numbers: range, status: str) -> list[list[str]]:
+        return [["m1", f"p{i}", "", "Intro", status, ""] for i in numbers]
+
+    before = _snapshot({"m1": "Intro", "m2": "Gone"}, ["m3"], rows(range(25), "absent"))
+    # p3..p24 stay and change status (22 of them, more than are named); p0..p2 leave,
+    # p25..p27 come.
+    after = _snapshot(
+        {"m1": "Intro", "m3": "Fetched", "m4": "New"},
+        ["m2"],
+        rows(range(3, 25), "complete") + rows(range(25, 28), "absent"),
+    )
+    lines = describe_changes(before, after)
+    assert lines[:5] == [
+        "Meetings added: Fetched (m3); New (m4)",
+        "Meetings fetched now that could not be fetched before: Fetched (m3)",
+        "Meetings no longer in the report: Gone (m2)",
+        "Meetings that could not be fetched this time: Gone (m2)",
+        "Rows whose status changed: 22",
+    ]
+    named = lines[5 : 5 + LISTED]
+    assert named[0] == "  - p3 (Intro): absent -> complete"
+    assert named[-1] == f"  - p{3 + LISTED - 1} (Intro): absent -> complete"
+    assert lines[5 + LISTED :] == [
+        "  - and 2 more; see the attached report",
+        "Attendance rows added: 3",
+        "Attendance rows no longer present: 3",
+    ]
 
 
 # -- delivery: corrections sent, held, forced ----------------------------------------------
