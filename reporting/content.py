@@ -26,57 +26,18 @@ import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Protocol
+from typing import Any
 
 import pandas as pd
 
-from reporting.model import FetchFailure, Instance
+from reporting.model import FetchFailure
+from reporting.protocols import ReportInputLike, RulesLike
 
 __all__ = ["ReportContent", "criteria_of", "describe_changes", "report_content"]
 
 KEY_VERSION = "1"  # part of every key: a change of what is hashed is a change of content
 _ROW_ORDER = ("meeting_id", "course", "person_key")
 LISTED = 20  # rows named one by one in a correction's body; the rest are counted
-
-
-class RulesLike(Protocol):
-    @property
-    def min_attendance(self) -> Any: ...
-    @property
-    def late_grace_seconds(self) -> int: ...
-    @property
-    def early_leave_grace_seconds(self) -> int: ...
-    @property
-    def sessions_required(self) -> int | None: ...
-
-
-class _Spec(Protocol):
-    @property
-    def name(self) -> str: ...
-    @property
-    def audience(self) -> str: ...
-
-
-class _Result(Protocol):
-    @property
-    def attendance(self) -> pd.DataFrame: ...
-    @property
-    def courses(self) -> pd.DataFrame: ...
-    @property
-    def devices(self) -> pd.DataFrame: ...
-
-
-class ReportInputLike(Protocol):
-    @property
-    def spec(self) -> _Spec: ...
-    @property
-    def instances(self) -> Sequence[Instance]: ...
-    @property
-    def result(self) -> _Result: ...
-    @property
-    def failures(self) -> Sequence[FetchFailure]: ...
-    @property
-    def page_problems(self) -> Mapping[str, Sequence[str]]: ...
 
 
 @dataclass(frozen=True)

@@ -41,12 +41,11 @@ from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal
 
 from reporting.content import ReportContent, describe_changes
 from reporting.delivery.content import (
     EmailTemplates,
-    ReportInputLike,
     build_message,
     email_context,
     human_size,
@@ -56,12 +55,12 @@ from reporting.delivery.ledger import Decision, Ledger, LedgerEntry, decide
 from reporting.delivery.transport import (
     MessageRejected,
     OutboxTransport,
-    SmtpConfigLike,
     SmtpTransport,
     Transport,
 )
 from reporting.errors import DeliveryError
 from reporting.logs import register_secret
+from reporting.protocols import EmailConfigLike, ReportInputLike
 from reporting.render.formats import attached_suffixes
 
 __all__ = [
@@ -83,19 +82,6 @@ CORRECTED_PREFIX = "Corrected: "
 OutcomeStatus = Literal[
     "sent", "refused", "already-sent", "would-send", "failed", "in-doubt", "held"
 ]
-
-
-class EmailConfigLike(Protocol):
-    @property
-    def from_addr(self) -> str: ...
-    @property
-    def smtp(self) -> SmtpConfigLike | None: ...
-    @property
-    def outbox(self) -> Path | None: ...
-    @property
-    def max_message_bytes(self) -> int | None: ...
-    @property
-    def corrections(self) -> str: ...
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import secrets
 import uuid
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,13 +19,13 @@ from reporting import __version__, preflight
 from reporting.attendance import compute, mask_result
 from reporting.attendance.masking import mask_instances
 from reporting.attendance.sessions import session_instances
-from reporting.config import Config, resolve_smtp_credentials, resolve_token
+from reporting.config import Config, resolve_smtp_credentials
+from reporting.connection import webex_endpoint
 from reporting.content import criteria_of, report_content
 from reporting.deliver import DeliverySummary, RenderedReport, deliver
 from reporting.discovery.rosters import rosters_by_instance
 from reporting.errors import StoreError, WebexError
 from reporting.fetch import FetchOutcome, fetch_all, load_offline
-from reporting.logs import register_secret
 from reporting.manifest import write_manifest
 from reporting.model import RunInfo
 from reporting.overrides import load_overrides
@@ -42,7 +40,6 @@ from reporting.run_lock import run_lock
 from reporting.safe_files import output_mode, remove_stale_temps
 from reporting.signing import SigningKey, load_signing_key
 from reporting.store import Store
-from reporting.webex.client import WebexClient
 
 log = logging.getLogger(__name__)
 
@@ -297,17 +294,11 @@ def _fetch(
     store: Store,
     run_info: RunInfo,
 ) -> FetchOutcome:
-    token = resolve_token(config, env)
-    if token is not None:
-        register_secret(token)
-    with _webex_endpoint(config, token, env) as (base_url, effective_token):
-        if effective_token is not None:
-            register_secret(effective_token)
-
-        outcomes: list[FetchOutcome] = []
+    outcomes: list[FetchOutcome] = []
+    with webex_endpoint(config, env) as endpoint:
 
         async def go() -> None:
-            async with WebexClient.from_config(config, base_url, effective_token, env) as client:
+            async with endpoint.client(config) as client:
                 outcomes.append(
                     await fetch_all(
                         config,
@@ -323,57 +314,7 @@ def _fetch(
         # finished task is formatted as text on the way out, which took seconds for a
         # large month's records.
         asyncio.run(go())
-        return outcomes[0]
-
-
-@contextmanager
-def _webex_endpoint(
-    config: Config, token: str | None, env: Mapping[str, str] | None = None
-) -> Iterator[tuple[str, str | None]]:
-    """The base URL and token to use: the configured API, or a bundled sandbox.
-
-    The token is None only for an OAuth integration, whose client obtains its own. With
-    ``base_url: sandbox`` and ``webex.oauth`` whose variables are all set in ``env``, the
-    sandbox registers that integration (role ``webex.sandbox_role``), so the run's client
-    refreshes its token against the simulator's ``POST /access_token``.
-    """
-    if config.webex.base_url != "sandbox":
-        yield config.webex.base_url, token
-        return
-    from reporting.webex.sandbox import SandboxServer
-
-    if config.webex.sandbox_dataset is None:
-        from reporting.errors import ConfigError
-
-        raise ConfigError(
-            f"{config.source}: webex.base_url is 'sandbox' but webex.sandbox_dataset is not set",
-            hint="point webex.sandbox_dataset at a dataset file, e.g. samples/demo-dataset.json",
-        )
-    with SandboxServer(config.webex.sandbox_dataset) as sandbox:
-        integration = _oauth_values(config, env or {})
-        if integration is not None:
-            sandbox.add_integration(*integration, config.webex.sandbox_role)
-        elif token is None:
-            # Without a token in the environment the run mints one the sandbox accepts
-            # with the configured role, so the demo works on a fresh machine.
-            token = secrets.token_urlsafe(24)
-        if token is not None:
-            sandbox.add_token(token, config.webex.sandbox_role)
-        log.info("using the bundled Webex sandbox at %s", sandbox.base_url)
-        yield sandbox.base_url, token
-
-
-def _oauth_values(config: Config, env: Mapping[str, str]) -> tuple[str, str, str] | None:
-    """(client id, client secret, refresh token) of ``webex.oauth`` when all are set."""
-    oauth = config.webex.oauth
-    if oauth is None:
-        return None
-    names = (oauth.client_id_env, oauth.client_secret_env, oauth.refresh_token_env)
-    # As the client will send them (it reads the variables as they are).
-    values = tuple(env.get(name) or "" for name in names)
-    if not all(value.strip() for value in values):
-        return None  # the client names what is missing
-    return values[0], values[1], values[2]
+    return outcomes[0]
 
 
 def ledger_key(config: Config) -> str:

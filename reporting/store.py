@@ -51,10 +51,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any
 
 from reporting.delivery.ledger import LedgerEntry
 from reporting.errors import StoreError
+from reporting.protocols import PageLike
 from reporting.store_guard import admit_store, store_error_hint
 
 SCHEMA_VERSION = 2
@@ -177,27 +178,6 @@ _LEDGER_V1_VIEW = (
     "(SELECT id, key, '' AS run_id, report, recipient, status, detail, message_id,"
     " '' AS content_key, '[]' AS attachments, '' AS corrects, at FROM ledger)"
 )
-
-
-class PageLike(Protocol):
-    """What the store keeps of a response (`reporting.webex.client.Page` fits)."""
-
-    @property
-    def method(self) -> str: ...
-    @property
-    def url(self) -> str: ...
-    @property
-    def status(self) -> int: ...
-    @property
-    def headers(self) -> dict[str, str]: ...
-    @property
-    def body(self) -> bytes: ...
-    @property
-    def fetched_at(self) -> datetime: ...
-    @property
-    def problem(self) -> str | None: ...
-    @property
-    def superseded(self) -> bool: ...
 
 
 @dataclass(frozen=True)

@@ -18,16 +18,16 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, getaddresses, make_msgid
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
 import pandas as pd
 
 from reporting.errors import DeliveryError
-from reporting.model import FetchFailure, Instance, RunInfo
+from reporting.protocols import ReportInputLike
 from reporting.render.formats import for_file
-from reporting.render.summary import PARTIAL, ReportSummary, column, split_flags, text, truthy
+from reporting.render.summary import PARTIAL, column, split_flags, text, truthy
 from reporting.resources import templates_dir
 from reporting.templating import ConfinedLoader, sandboxed_environment, template_problem
 
@@ -51,40 +51,6 @@ HTML_TEMPLATE = "email_body.html.j2"
 # in a mail body helps nobody and can push the message over the size limit on its own.
 MAX_LISTED = 200
 SUBJECT_MAX_CHARS = 200
-
-
-class ReportSpecLike(Protocol):
-    @property
-    def name(self) -> str: ...
-    @property
-    def audience(self) -> str: ...
-
-    # `email_to` too, read by name in `reporting.deliver` (not part of this protocol so
-    # that the renderers' spec protocol, which lacks it, fits).
-
-
-class ResultLike(Protocol):
-    @property
-    def attendance(self) -> pd.DataFrame: ...
-    @property
-    def courses(self) -> pd.DataFrame: ...
-
-
-class ReportInputLike(Protocol):
-    """The parts of `reporting.render.context.ReportInput` an email needs."""
-
-    @property
-    def spec(self) -> ReportSpecLike: ...
-    @property
-    def run(self) -> RunInfo: ...
-    @property
-    def instances(self) -> Sequence[Instance]: ...
-    @property
-    def result(self) -> ResultLike: ...
-    @property
-    def failures(self) -> Sequence[FetchFailure]: ...
-    @property
-    def summary(self) -> ReportSummary: ...
 
 
 # -- headers -------------------------------------------------------------------------------

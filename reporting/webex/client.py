@@ -39,16 +39,19 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 
 from reporting.errors import WebexError
 from reporting.logs import redact, redact_bytes
-from reporting.webex.auth import REFRESH_ATTEMPTS, OAuthToken, StaticToken, TokenProvider
+from reporting.webex.auth import OAuthToken, StaticToken, TokenProvider
 from reporting.webex.ratelimit import RateLimiter, parse_retry_after
 from reporting.webex.schema import BadPage, decode_items, decode_json
+
+if TYPE_CHECKING:
+    from reporting.config import Config, WebexCredentials
 
 log = logging.getLogger(__name__)
 
@@ -320,53 +323,41 @@ class WebexClient:
     @classmethod
     def from_config(
         cls,
-        config: Any,
+        config: Config,
         base_url: str,
-        token: str | None,
-        env: Mapping[str, str],
+        credentials: WebexCredentials,
         **overrides: Any,
     ) -> WebexClient:
-        """The client a run's config asks for; OAuth credentials come from ``env``."""
+        """The client a run's config asks for: every setting from ``config.webex`` (whose
+        models hold the defaults), the credentials as `reporting.config.secrets` read them.
+        ``overrides`` are constructor arguments for tests (a transport, a clock)."""
         webex = config.webex
         provider: TokenProvider
-        oauth = getattr(webex, "oauth", None)
+        oauth = credentials.oauth
         if oauth is not None:
-            missing = [
-                name
-                for name in (oauth.client_id_env, oauth.client_secret_env, oauth.refresh_token_env)
-                if not env.get(name)
-            ]
-            if missing:
-                from reporting.errors import ConfigError
-
-                raise ConfigError(
-                    f"{config.source}: webex.oauth: environment variable(s) "
-                    f"{', '.join(missing)} not set",
-                    hint="export the integration's client id, client secret and refresh token",
-                )
             provider = OAuthToken(
-                env[oauth.client_id_env],
-                env[oauth.client_secret_env],
-                env[oauth.refresh_token_env],
-                access_token=token or None,
-                attempts=1 + int(getattr(webex, "max_retries", REFRESH_ATTEMPTS - 1)),
+                oauth.client_id,
+                oauth.client_secret,
+                oauth.refresh_token,
+                access_token=credentials.token or None,
+                attempts=1 + webex.max_retries,
             )
+        elif credentials.token:
+            provider = StaticToken(credentials.token)
         else:
-            if not token:
-                from reporting.errors import ConfigError
+            from reporting.errors import ConfigError
 
-                raise ConfigError(f"{config.source}: no Webex token", hint="set webex.token_env")
-            provider = StaticToken(token)
+            raise ConfigError(f"{config.source}: no Webex token", hint="set webex.token_env")
         args: dict[str, Any] = {
             "timezone": config.timezone,
             "host_email": webex.host_email,
             "max_concurrency": webex.max_concurrency,
             "requests_per_minute": webex.requests_per_minute,
-            "timeout": getattr(webex, "timeout_seconds", 30.0),
-            "max_retries": getattr(webex, "max_retries", 6),
-            "retry_after_ceiling": getattr(webex, "retry_after_ceiling_seconds", 300.0),
+            "timeout": webex.timeout_seconds,
+            "max_retries": webex.max_retries,
+            "retry_after_ceiling": webex.retry_after_ceiling_seconds,
+            **overrides,
         }
-        args.update(overrides)
         return cls(base_url, provider, **args)
 
     async def __aenter__(self) -> WebexClient:
