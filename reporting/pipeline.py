@@ -16,13 +16,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from reporting import __version__, preflight
-from reporting.attendance import compute, mask_result
+from reporting.attendance import AttendanceResult, compute, mask_result
 from reporting.attendance.masking import mask_instances
 from reporting.attendance.sessions import session_instances
-from reporting.config import Config, resolve_smtp_credentials
+from reporting.config import COMPLIANCE, Config, ReportSpec, resolve_smtp_credentials
 from reporting.connection import webex_endpoint
-from reporting.content import criteria_of, report_content
-from reporting.deliver import DeliverySummary, RenderedReport, deliver
+from reporting.delivery import DeliverySummary, RenderedReport, deliver
+from reporting.delivery.content_key import ReportContent, criteria_of, report_content
+from reporting.delivery.ledger import ledger_key
 from reporting.discovery.rosters import rosters_by_instance
 from reporting.errors import StoreError, WebexError
 from reporting.fetch import FetchOutcome, fetch_all, load_offline
@@ -45,8 +46,6 @@ log = logging.getLogger(__name__)
 
 EXIT_OK = 0
 EXIT_PARTIAL = 3  # reports produced, but some meetings (or pages) could not be fetched
-
-COMPLIANCE = "compliance"
 
 
 @dataclass(frozen=True)
@@ -139,6 +138,69 @@ def _run_stages(
     out_dir: Path,
     signing_key: SigningKey | None = None,
 ) -> RunOutcome:
+    fetched = _fetched(config, options, env, store, run_info)
+    computed = _computed(config, fetched, run_info)
+    preflight.ensure_folder(out_dir, "output folder (output.dir)")
+    _remove_stale_temps(config, out_dir)
+    # Everything is written into the run's own folder, published at the top when whole.
+    folder = RunFolder(out_dir, run_info.run_id)
+    work_dir = folder.start()
+    files = write_csvs(mask_result(computed.result, _csv_audience(config)), work_dir, config.tz)
+    inputs = _report_inputs(config, run_info, fetched, computed)
+    rendered = [
+        _render(spec, report_input, work_dir, signing_key)
+        for spec, report_input in zip(config.reports, inputs, strict=True)
+    ]
+    files += [path for report in rendered for path in report.files]
+    files += _manifest(config, run_info, fetched, computed, files, work_dir, signing_key)
+
+    run_dir = folder.finish()
+    folder.publish()
+    store.merge_run_counts(
+        run_info.run_id, {"audited": len(fetched.data), "failed": len(fetched.failures)}
+    )
+    # From here on the run's files are read from its folder: what is emailed is exactly
+    # what runs/<run_id>/ keeps (and the ledger records its SHA-256).
+    outcome = RunOutcome(
+        run=run_info,
+        output_dir=out_dir,
+        files=[run_dir / path.name for path in files],
+        fetch=fetched,
+        notes=list(computed.warnings),
+        run_dir=run_dir,
+    )
+    if config.email is not None and options.send_email:
+        published = [
+            RenderedReport(input=r.input, files=[run_dir / path.name for path in r.files])
+            for r in rendered
+        ]
+        outcome.delivery = deliver(
+            published,
+            config.email,
+            store,
+            ledger_key=ledger_key(config),
+            credentials=resolve_smtp_credentials(config, env),
+            resend=options.resend,
+            templates=config.templates,
+            run_id=run_info.run_id,
+            contents=_contents(config, inputs),
+        )
+    return outcome
+
+
+@dataclass(frozen=True)
+class _Computed:
+    """The compute stage's result and what the run says about it (stderr, manifest and
+    every report read these lines, made once here)."""
+
+    result: AttendanceResult
+    warnings: list[str]
+    quality_notes: tuple[str, ...]
+
+
+def _fetched(
+    config: Config, options: RunOptions, env: Mapping[str, str], store: Store, run_info: RunInfo
+) -> FetchOutcome:
     if options.offline:
         fetched = load_offline(config, store)
     else:
@@ -150,7 +212,10 @@ def _run_stages(
             f"{fetched.failures[0].message}",
             hint="nothing was written or sent; fix the cause and run again",
         )
+    return fetched
 
+
+def _computed(config: Config, fetched: FetchOutcome, run_info: RunInfo) -> _Computed:
     rosters, roster_notes = rosters_by_instance(
         config,
         fetched.data,
@@ -168,113 +233,96 @@ def _run_stages(
         overrides=overrides,
         phone_region=config.roster_phone_region,
     )
-    # Said once, here; stderr, the manifest and every report read these lines.
     warnings = [*setting_warnings(config, result), *result.unmatched_overrides]
     for warning in warnings:
         log.warning("%s", warning)
-    quality_notes = (*record_problem_lines(fetched.data), *warnings)
+    return _Computed(result, warnings, (*record_problem_lines(fetched.data), *warnings))
 
-    preflight.ensure_folder(out_dir, "output folder (output.dir)")
-    _remove_stale_temps(config, out_dir)
-    # Everything is written into the run's own folder, published at the top when whole.
-    folder = RunFolder(out_dir, run_info.run_id)
-    work_dir = folder.start()
-    csv_audience = (
-        COMPLIANCE if any(r.audience == COMPLIANCE for r in config.reports) else "summary"
-    )
-    files = write_csvs(mask_result(result, csv_audience), work_dir, config.tz)
 
-    rendered: list[RenderedReport] = []
-    inputs: list[ReportInput] = []
+def _csv_audience(config: Config) -> str:
+    """The CSVs show full phone numbers only when some report is for compliance."""
+    return COMPLIANCE if any(r.audience == COMPLIANCE for r in config.reports) else "summary"
+
+
+def _report_inputs(
+    config: Config, run_info: RunInfo, fetched: FetchOutcome, computed: _Computed
+) -> list[ReportInput]:
     page_problems = {d.instance.id: d.page_problems for d in fetched.data if d.page_problems}
     criteria = report_criteria(config)
     # Rule 15: a restarted session is one meeting in every report.
     sessions = session_instances(fetched.instances)
-    for spec in config.reports:
-        report_input = ReportInput(
+    return [
+        ReportInput(
             spec=spec,
             run=run_info,
             instances=mask_instances(sessions, spec.audience),
-            result=mask_result(result, spec.audience),
+            result=mask_result(computed.result, spec.audience),
             failures=fetched.failures,
             page_problems=page_problems,
             # Rules 16-17 (a left-out instance, an empty match) beside the quality notes.
-            notes=(*fetched.notes, *quality_notes),
+            notes=(*fetched.notes, *computed.quality_notes),
             criteria=criteria,
             page_size=config.pdf.page_size,
             pdfa=config.pdf.pdfa,
             templates=config.templates,
         )
-        inputs.append(report_input)
-        report_files = [
-            fmt.renderer()(report_input, work_dir / fmt.file_name(spec.name))
-            for fmt in selected(spec.formats)
-        ]
-        if signing_key is not None:
-            # PAdES on every PDF, before the manifest hashes it and the email attaches it.
-            report_files = [
-                signing_key.sign_pdf_file(path) if path.suffix == ".pdf" else path
-                for path in report_files
-            ]
-        files.extend(report_files)
-        rendered.append(RenderedReport(input=report_input, files=report_files))
-
-    files.append(
-        write_manifest(
-            work_dir,
-            run=run_info,
-            meetings_fetched=[d.instance.id for d in fetched.data],
-            meetings_failed=list(fetched.failures),
-            row_counts={
-                "attendance": len(result.attendance),
-                "devices": len(result.devices),
-                "courses": len(result.courses),
-            },
-            files=files,
-            page_problems=page_problems,
-            notes=[*fetched.notes, *quality_notes],
-            signing=signing_key.describe() if signing_key else None,
-            selections=fetched.selections,
-            inputs=_input_hashes(config),
-        )
-    )
-    if signing_key is not None:
-        files.append(signing_key.sign_manifest(files[-1]))
-
-    run_dir = folder.finish()
-    folder.publish()
-    store.merge_run_counts(
-        run_info.run_id, {"audited": len(fetched.data), "failed": len(fetched.failures)}
-    )
-    # From here on the run's files are read from its folder: what is emailed is exactly
-    # what runs/<run_id>/ keeps (and the ledger records its SHA-256).
-    files = [run_dir / path.name for path in files]
-    rendered = [
-        RenderedReport(input=r.input, files=[run_dir / path.name for path in r.files])
-        for r in rendered
+        for spec in config.reports
     ]
-    outcome = RunOutcome(
+
+
+def _render(
+    spec: ReportSpec, report_input: ReportInput, work_dir: Path, signing_key: SigningKey | None
+) -> RenderedReport:
+    """Every format of one report, its PDFs signed."""
+    files = [
+        fmt.renderer()(report_input, work_dir / fmt.file_name(spec.name))
+        for fmt in selected(spec.formats)
+    ]
+    if signing_key is not None:
+        # PAdES on every PDF, before the manifest hashes it and the email attaches it.
+        files = [
+            signing_key.sign_pdf_file(path) if path.suffix == ".pdf" else path for path in files
+        ]
+    return RenderedReport(input=report_input, files=files)
+
+
+def _manifest(
+    config: Config,
+    run_info: RunInfo,
+    fetched: FetchOutcome,
+    computed: _Computed,
+    files: list[Path],
+    work_dir: Path,
+    signing_key: SigningKey | None,
+) -> list[Path]:
+    """manifest.json over ``files`` (and its signature): the files it adds."""
+    result = computed.result
+    manifest = write_manifest(
+        work_dir,
         run=run_info,
-        output_dir=out_dir,
+        meetings_fetched=[d.instance.id for d in fetched.data],
+        meetings_failed=list(fetched.failures),
+        row_counts={
+            "attendance": len(result.attendance),
+            "devices": len(result.devices),
+            "courses": len(result.courses),
+        },
         files=files,
-        fetch=fetched,
-        notes=list(warnings),
-        run_dir=run_dir,
+        page_problems={d.instance.id: d.page_problems for d in fetched.data if d.page_problems},
+        notes=[*fetched.notes, *computed.quality_notes],
+        signing=signing_key.describe() if signing_key else None,
+        selections=fetched.selections,
+        inputs=_input_hashes(config),
     )
-    if config.email is not None and options.send_email:
-        words = criteria_of(config.rules)
-        outcome.delivery = deliver(
-            rendered,
-            config.email,
-            store,
-            ledger_key=ledger_key(config),
-            credentials=resolve_smtp_credentials(config, env),
-            resend=options.resend,
-            templates=config.templates,
-            run_id=run_info.run_id,
-            contents={i.spec.name: report_content(i, words) for i in inputs},
-        )
-    return outcome
+    if signing_key is None:
+        return [manifest]
+    return [manifest, signing_key.sign_manifest(manifest)]
+
+
+def _contents(config: Config, inputs: list[ReportInput]) -> dict[str, ReportContent]:
+    """What each report says, by name: the ledger's content keys."""
+    words = criteria_of(config.rules)
+    return {i.spec.name: report_content(i, words) for i in inputs}
 
 
 def _remove_stale_temps(config: Config, out_dir: Path) -> None:
@@ -315,16 +363,6 @@ def _fetch(
         # large month's records.
         asyncio.run(go())
     return outcomes[0]
-
-
-def ledger_key(config: Config) -> str:
-    """What makes two runs the same audit for the send ledger: the period and the meetings.
-
-    Not the config file's bytes: fixing a comment, a path or a threshold and rerunning must
-    not email every recipient again. Auditing other meetings is another audit.
-    """
-    meetings = "\n".join(sorted(entry.ref for entry in config.meetings))
-    return f"{config.period.label}:{hashlib.sha256(meetings.encode()).hexdigest()[:16]}"
 
 
 def _input_hashes(config: Config) -> dict[str, dict[str, str]]:
