@@ -39,14 +39,16 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, ParamSpec, Protocol, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from reporting.collector import full_collections_paused
-from reporting.discovery.match import MatchLike, selection_item, selects
+from reporting.discovery.match import selection_item, selects
 from reporting.discovery.people import Registrant, invitees_from_items, registrants_from_items
 from reporting.errors import StoreError, WebexError
 from reporting.logs import redact
 from reporting.model import FetchFailure, Instance, InstanceRecords, Invitee, RecordProblem
+from reporting.protocols import EntryLike as _Entry
+from reporting.protocols import FetchConfig, MatchLike
 from reporting.store import FetchState, Store
 from reporting.webex.client import WebexClient, WebexRequestError
 from reporting.webex.models import (
@@ -89,41 +91,6 @@ def participant_ceiling(instance: Instance) -> int:
     if instance.scheduled_type == "webinar" or not instance.looked_up:
         return WEBINAR_RECORDS_CEILING
     return MEETING_RECORDS_CEILING
-
-
-# -- what fetch reads of the config (reporting.config.Config fits) ----------------------------
-
-
-class _Entry(Protocol):
-    @property
-    def id(self) -> str | None: ...
-    @property
-    def title(self) -> str | None: ...
-    @property
-    def course(self) -> str | None: ...
-
-
-class _Period(Protocol):
-    @property
-    def start(self) -> datetime: ...
-    @property
-    def end(self) -> datetime: ...
-    @property
-    def label(self) -> str: ...
-
-
-class _Webex(Protocol):
-    @property
-    def host_email(self) -> str | None: ...
-
-
-class FetchConfig(Protocol):
-    @property
-    def period(self) -> _Period: ...
-    @property
-    def webex(self) -> _Webex: ...
-    @property
-    def meetings(self) -> Sequence[_Entry]: ...
 
 
 # -- what discovery reads of an entry (stand-in configs may leave it out) ---------------

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from reporting.config import Config
-from reporting.delivery.ledger import LedgerEntry
 from reporting.errors import StoreError
 from reporting.store import Store
+from reporting.store.ledger import LedgerEntry
 
 __all__ = ["describe_history"]
 

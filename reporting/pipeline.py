@@ -9,25 +9,24 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import secrets
 import uuid
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from reporting import __version__, preflight
-from reporting.attendance import compute, mask_result
+from reporting.attendance import AttendanceResult, compute, mask_result
 from reporting.attendance.masking import mask_instances
 from reporting.attendance.sessions import session_instances
-from reporting.config import Config, resolve_smtp_credentials, resolve_token
-from reporting.content import criteria_of, report_content
-from reporting.deliver import DeliverySummary, RenderedReport, deliver
+from reporting.config import COMPLIANCE, Config, ReportSpec, resolve_smtp_credentials
+from reporting.connection import webex_endpoint
+from reporting.delivery import DeliverySummary, RenderedReport, deliver
+from reporting.delivery.content_key import ReportContent, criteria_of, report_content
+from reporting.delivery.ledger import ledger_key
 from reporting.discovery.rosters import rosters_by_instance
 from reporting.errors import StoreError, WebexError
 from reporting.fetch import FetchOutcome, fetch_all, load_offline
-from reporting.logs import register_secret
 from reporting.manifest import write_manifest
 from reporting.model import RunInfo
 from reporting.overrides import load_overrides
@@ -42,14 +41,11 @@ from reporting.run_lock import run_lock
 from reporting.safe_files import output_mode, remove_stale_temps
 from reporting.signing import SigningKey, load_signing_key
 from reporting.store import Store
-from reporting.webex.client import WebexClient
 
 log = logging.getLogger(__name__)
 
 EXIT_OK = 0
 EXIT_PARTIAL = 3  # reports produced, but some meetings (or pages) could not be fetched
-
-COMPLIANCE = "compliance"
 
 
 @dataclass(frozen=True)
@@ -142,6 +138,69 @@ def _run_stages(
     out_dir: Path,
     signing_key: SigningKey | None = None,
 ) -> RunOutcome:
+    fetched = _fetched(config, options, env, store, run_info)
+    computed = _computed(config, fetched, run_info)
+    preflight.ensure_folder(out_dir, "output folder (output.dir)")
+    _remove_stale_temps(config, out_dir)
+    # Everything is written into the run's own folder, published at the top when whole.
+    folder = RunFolder(out_dir, run_info.run_id)
+    work_dir = folder.start()
+    files = write_csvs(mask_result(computed.result, _csv_audience(config)), work_dir, config.tz)
+    inputs = _report_inputs(config, run_info, fetched, computed)
+    rendered = [
+        _render(spec, report_input, work_dir, signing_key)
+        for spec, report_input in zip(config.reports, inputs, strict=True)
+    ]
+    files += [path for report in rendered for path in report.files]
+    files += _manifest(config, run_info, fetched, computed, files, work_dir, signing_key)
+
+    run_dir = folder.finish()
+    folder.publish()
+    store.merge_run_counts(
+        run_info.run_id, {"audited": len(fetched.data), "failed": len(fetched.failures)}
+    )
+    # From here on the run's files are read from its folder: what is emailed is exactly
+    # what runs/<run_id>/ keeps (and the ledger records its SHA-256).
+    outcome = RunOutcome(
+        run=run_info,
+        output_dir=out_dir,
+        files=[run_dir / path.name for path in files],
+        fetch=fetched,
+        notes=list(computed.warnings),
+        run_dir=run_dir,
+    )
+    if config.email is not None and options.send_email:
+        published = [
+            RenderedReport(input=r.input, files=[run_dir / path.name for path in r.files])
+            for r in rendered
+        ]
+        outcome.delivery = deliver(
+            published,
+            config.email,
+            store,
+            ledger_key=ledger_key(config),
+            credentials=resolve_smtp_credentials(config, env),
+            resend=options.resend,
+            templates=config.templates,
+            run_id=run_info.run_id,
+            contents=_contents(config, inputs),
+        )
+    return outcome
+
+
+@dataclass(frozen=True)
+class _Computed:
+    """The compute stage's result and what the run says about it (stderr, manifest and
+    every report read these lines, made once here)."""
+
+    result: AttendanceResult
+    warnings: list[str]
+    quality_notes: tuple[str, ...]
+
+
+def _fetched(
+    config: Config, options: RunOptions, env: Mapping[str, str], store: Store, run_info: RunInfo
+) -> FetchOutcome:
     if options.offline:
         fetched = load_offline(config, store)
     else:
@@ -153,7 +212,10 @@ def _run_stages(
             f"{fetched.failures[0].message}",
             hint="nothing was written or sent; fix the cause and run again",
         )
+    return fetched
 
+
+def _computed(config: Config, fetched: FetchOutcome, run_info: RunInfo) -> _Computed:
     rosters, roster_notes = rosters_by_instance(
         config,
         fetched.data,
@@ -171,113 +233,96 @@ def _run_stages(
         overrides=overrides,
         phone_region=config.roster_phone_region,
     )
-    # Said once, here; stderr, the manifest and every report read these lines.
     warnings = [*setting_warnings(config, result), *result.unmatched_overrides]
     for warning in warnings:
         log.warning("%s", warning)
-    quality_notes = (*record_problem_lines(fetched.data), *warnings)
+    return _Computed(result, warnings, (*record_problem_lines(fetched.data), *warnings))
 
-    preflight.ensure_folder(out_dir, "output folder (output.dir)")
-    _remove_stale_temps(config, out_dir)
-    # Everything is written into the run's own folder, published at the top when whole.
-    folder = RunFolder(out_dir, run_info.run_id)
-    work_dir = folder.start()
-    csv_audience = (
-        COMPLIANCE if any(r.audience == COMPLIANCE for r in config.reports) else "summary"
-    )
-    files = write_csvs(mask_result(result, csv_audience), work_dir, config.tz)
 
-    rendered: list[RenderedReport] = []
-    inputs: list[ReportInput] = []
+def _csv_audience(config: Config) -> str:
+    """The CSVs show full phone numbers only when some report is for compliance."""
+    return COMPLIANCE if any(r.audience == COMPLIANCE for r in config.reports) else "summary"
+
+
+def _report_inputs(
+    config: Config, run_info: RunInfo, fetched: FetchOutcome, computed: _Computed
+) -> list[ReportInput]:
     page_problems = {d.instance.id: d.page_problems for d in fetched.data if d.page_problems}
     criteria = report_criteria(config)
     # Rule 15: a restarted session is one meeting in every report.
     sessions = session_instances(fetched.instances)
-    for spec in config.reports:
-        report_input = ReportInput(
+    return [
+        ReportInput(
             spec=spec,
             run=run_info,
             instances=mask_instances(sessions, spec.audience),
-            result=mask_result(result, spec.audience),
+            result=mask_result(computed.result, spec.audience),
             failures=fetched.failures,
             page_problems=page_problems,
             # Rules 16-17 (a left-out instance, an empty match) beside the quality notes.
-            notes=(*fetched.notes, *quality_notes),
+            notes=(*fetched.notes, *computed.quality_notes),
             criteria=criteria,
             page_size=config.pdf.page_size,
             pdfa=config.pdf.pdfa,
             templates=config.templates,
         )
-        inputs.append(report_input)
-        report_files = [
-            fmt.renderer()(report_input, work_dir / fmt.file_name(spec.name))
-            for fmt in selected(spec.formats)
-        ]
-        if signing_key is not None:
-            # PAdES on every PDF, before the manifest hashes it and the email attaches it.
-            report_files = [
-                signing_key.sign_pdf_file(path) if path.suffix == ".pdf" else path
-                for path in report_files
-            ]
-        files.extend(report_files)
-        rendered.append(RenderedReport(input=report_input, files=report_files))
-
-    files.append(
-        write_manifest(
-            work_dir,
-            run=run_info,
-            meetings_fetched=[d.instance.id for d in fetched.data],
-            meetings_failed=list(fetched.failures),
-            row_counts={
-                "attendance": len(result.attendance),
-                "devices": len(result.devices),
-                "courses": len(result.courses),
-            },
-            files=files,
-            page_problems=page_problems,
-            notes=[*fetched.notes, *quality_notes],
-            signing=signing_key.describe() if signing_key else None,
-            selections=fetched.selections,
-            inputs=_input_hashes(config),
-        )
-    )
-    if signing_key is not None:
-        files.append(signing_key.sign_manifest(files[-1]))
-
-    run_dir = folder.finish()
-    folder.publish()
-    store.merge_run_counts(
-        run_info.run_id, {"audited": len(fetched.data), "failed": len(fetched.failures)}
-    )
-    # From here on the run's files are read from its folder: what is emailed is exactly
-    # what runs/<run_id>/ keeps (and the ledger records its SHA-256).
-    files = [run_dir / path.name for path in files]
-    rendered = [
-        RenderedReport(input=r.input, files=[run_dir / path.name for path in r.files])
-        for r in rendered
+        for spec in config.reports
     ]
-    outcome = RunOutcome(
+
+
+def _render(
+    spec: ReportSpec, report_input: ReportInput, work_dir: Path, signing_key: SigningKey | None
+) -> RenderedReport:
+    """Every format of one report, its PDFs signed."""
+    files = [
+        fmt.renderer()(report_input, work_dir / fmt.file_name(spec.name))
+        for fmt in selected(spec.formats)
+    ]
+    if signing_key is not None:
+        # PAdES on every PDF, before the manifest hashes it and the email attaches it.
+        files = [
+            signing_key.sign_pdf_file(path) if path.suffix == ".pdf" else path for path in files
+        ]
+    return RenderedReport(input=report_input, files=files)
+
+
+def _manifest(
+    config: Config,
+    run_info: RunInfo,
+    fetched: FetchOutcome,
+    computed: _Computed,
+    files: list[Path],
+    work_dir: Path,
+    signing_key: SigningKey | None,
+) -> list[Path]:
+    """manifest.json over ``files`` (and its signature): the files it adds."""
+    result = computed.result
+    manifest = write_manifest(
+        work_dir,
         run=run_info,
-        output_dir=out_dir,
+        meetings_fetched=[d.instance.id for d in fetched.data],
+        meetings_failed=list(fetched.failures),
+        row_counts={
+            "attendance": len(result.attendance),
+            "devices": len(result.devices),
+            "courses": len(result.courses),
+        },
         files=files,
-        fetch=fetched,
-        notes=list(warnings),
-        run_dir=run_dir,
+        page_problems={d.instance.id: d.page_problems for d in fetched.data if d.page_problems},
+        notes=[*fetched.notes, *computed.quality_notes],
+        signing=signing_key.describe() if signing_key else None,
+        selections=fetched.selections,
+        inputs=_input_hashes(config),
     )
-    if config.email is not None and options.send_email:
-        words = criteria_of(config.rules)
-        outcome.delivery = deliver(
-            rendered,
-            config.email,
-            store,
-            ledger_key=ledger_key(config),
-            credentials=resolve_smtp_credentials(config, env),
-            resend=options.resend,
-            templates=config.templates,
-            run_id=run_info.run_id,
-            contents={i.spec.name: report_content(i, words) for i in inputs},
-        )
-    return outcome
+    if signing_key is None:
+        return [manifest]
+    return [manifest, signing_key.sign_manifest(manifest)]
+
+
+def _contents(config: Config, inputs: list[ReportInput]) -> dict[str, ReportContent]:
+    """What each report says, by name: the ledger's content keys."""
+    words = criteria_of(config.rules)
+    return {i.spec.name: report_content(i, words) for i in inputs}
 
 
 def _remove_stale_temps(config: Config, out_dir: Path) -> None:
@@ -297,17 +342,11 @@ def _fetch(
     store: Store,
     run_info: RunInfo,
 ) -> FetchOutcome:
-    token = resolve_token(config, env)
-    if token is not None:
-        register_secret(token)
-    with _webex_endpoint(config, token, env) as (base_url, effective_token):
-        if effective_token is not None:
-            register_secret(effective_token)
-
-        outcomes: list[FetchOutcome] = []
+    outcomes: list[FetchOutcome] = []
+    with webex_endpoint(config, env) as endpoint:
 
         async def go() -> None:
-            async with WebexClient.from_config(config, base_url, effective_token, env) as client:
+            async with endpoint.client(config) as client:
                 outcomes.append(
                     await fetch_all(
                         config,
@@ -323,67 +362,7 @@ def _fetch(
         # finished task is formatted as text on the way out, which took seconds for a
         # large month's records.
         asyncio.run(go())
-        return outcomes[0]
-
-
-@contextmanager
-def _webex_endpoint(
-    config: Config, token: str | None, env: Mapping[str, str] | None = None
-) -> Iterator[tuple[str, str | None]]:
-    """The base URL and token to use: the configured API, or a bundled sandbox.
-
-    The token is None only for an OAuth integration, whose client obtains its own. With
-    ``base_url: sandbox`` and ``webex.oauth`` whose variables are all set in ``env``, the
-    sandbox registers that integration (role ``webex.sandbox_role``), so the run's client
-    refreshes its token against the simulator's ``POST /access_token``.
-    """
-    if config.webex.base_url != "sandbox":
-        yield config.webex.base_url, token
-        return
-    from reporting.webex.sandbox import SandboxServer
-
-    if config.webex.sandbox_dataset is None:
-        from reporting.errors import ConfigError
-
-        raise ConfigError(
-            f"{config.source}: webex.base_url is 'sandbox' but webex.sandbox_dataset is not set",
-            hint="point webex.sandbox_dataset at a dataset file, e.g. samples/demo-dataset.json",
-        )
-    with SandboxServer(config.webex.sandbox_dataset) as sandbox:
-        integration = _oauth_values(config, env or {})
-        if integration is not None:
-            sandbox.add_integration(*integration, config.webex.sandbox_role)
-        elif token is None:
-            # Without a token in the environment the run mints one the sandbox accepts
-            # with the configured role, so the demo works on a fresh machine.
-            token = secrets.token_urlsafe(24)
-        if token is not None:
-            sandbox.add_token(token, config.webex.sandbox_role)
-        log.info("using the bundled Webex sandbox at %s", sandbox.base_url)
-        yield sandbox.base_url, token
-
-
-def _oauth_values(config: Config, env: Mapping[str, str]) -> tuple[str, str, str] | None:
-    """(client id, client secret, refresh token) of ``webex.oauth`` when all are set."""
-    oauth = config.webex.oauth
-    if oauth is None:
-        return None
-    names = (oauth.client_id_env, oauth.client_secret_env, oauth.refresh_token_env)
-    # As the client will send them (it reads the variables as they are).
-    values = tuple(env.get(name) or "" for name in names)
-    if not all(value.strip() for value in values):
-        return None  # the client names what is missing
-    return values[0], values[1], values[2]
-
-
-def ledger_key(config: Config) -> str:
-    """What makes two runs the same audit for the send ledger: the period and the meetings.
-
-    Not the config file's bytes: fixing a comment, a path or a threshold and rerunning must
-    not email every recipient again. Auditing other meetings is another audit.
-    """
-    meetings = "\n".join(sorted(entry.ref for entry in config.meetings))
-    return f"{config.period.label}:{hashlib.sha256(meetings.encode()).hexdigest()[:16]}"
+    return outcomes[0]
 
 
 def _input_hashes(config: Config) -> dict[str, dict[str, str]]:

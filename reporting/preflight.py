@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from reporting.config import SANDBOX, Config, resolve_smtp_credentials, resolve_token
+from reporting.config import SANDBOX, Config, resolve_smtp_credentials, webex_credentials
 from reporting.errors import AttendanceError, ConfigError
 from reporting.signing import load_signing_key
 
@@ -42,7 +42,7 @@ def problems(
         lambda: _rosters(config),
         lambda: _overrides(config),
         lambda: _dataset(config) if not offline else None,
-        lambda: resolve_token(config, env) if not offline else None,
+        lambda: webex_credentials(config, env) if not offline else None,
         lambda: resolve_smtp_credentials(config, env) if send_email else None,
         lambda: load_signing_key(config, env),
         # An empty, unreadable or read-only store (`run` refuses it: its send ledger).

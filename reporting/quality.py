@@ -15,7 +15,7 @@ from reporting.model import InstanceRecords
 
 if TYPE_CHECKING:
     from reporting.config import Config
-    from reporting.render.context import ResultLike
+    from reporting.protocols import ResultLike
 
 # Past this many bad records in one meeting, the rest are counted, not listed.
 LISTED_PER_MEETING = 20

@@ -19,10 +19,14 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reporting.csvtext import delimiter, read_text
 from reporting.errors import ConfigError
 from reporting.phones import NationalFormError, roster_e164
+
+if TYPE_CHECKING:
+    from _csv import Reader as CsvReader
 
 # Deliberately loose: it catches typos such as a missing `@` or a space, not every RFC
 # 5322 corner; Webex itself is the authority on which addresses exist.
@@ -115,7 +119,7 @@ class Roster:
         return entry.key if entry is not None else None
 
 
-def load_roster(path: Path | str, phone_region: str | None = None) -> Roster:  # noqa: C901
+def load_roster(path: Path | str, phone_region: str | None = None) -> Roster:
     """Read a roster CSV; raise :class:`ConfigError` naming file, line and column.
 
     The delimiter (``,`` or ``;``) is taken from the header line; the text must be UTF-8,
@@ -128,100 +132,102 @@ def load_roster(path: Path | str, phone_region: str | None = None) -> Roster:  #
     path = Path(path)
     text = read_text(path, "roster", "roster")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter(text, "email"))
-    header: list[str] | None = None
-    header_line = 0
-    for row in reader:
-        if any(cell.strip() for cell in row):
-            header = [cell.strip().lower() for cell in row]
-            header_line = reader.line_num
-            break
-    if header is None or "email" not in header:
-        raise ConfigError(
-            f"{path}:{header_line or 1}: column 'email': the roster has no email column",
-            hint="the first line must name the columns, e.g. email,name,department,aliases,phones",
-        )
-    col = {name: header.index(name) for name in _COLUMNS if name in header}
-
-    entries: list[RosterEntry] = []
-    seen: dict[str, tuple[int, str]] = {}  # lower-cased email → (line, column)
-    phone_owner: dict[str, tuple[int, str]] = {}  # E.164 → (line, email)
-
-    def cell(row: list[str], name: str) -> str:
-        i = col.get(name)
-        return row[i].strip() if i is not None and i < len(row) else ""
-
-    def claim(email: str, line: int, column: str) -> None:
-        if not _EMAIL.match(email):
-            raise ConfigError(
-                f"{path}:{line}: column '{column}': {email!r} is not an email address"
-            )
-        other = seen.get(email.lower())
-        if other is not None:
-            raise ConfigError(
-                f"{path}:{line}: column '{column}': {email!r} is already on line {other[0]} "
-                f"(column '{other[1]}')",
-                hint="each email may appear once; list further emails of a person as aliases",
-            )
-        seen[email.lower()] = (line, column)
-
-    def phone(raw: str, line: int, email: str) -> str:
-        try:
-            e164 = roster_e164(raw, phone_region)
-        except NationalFormError:
-            raise ConfigError(
-                f"{path}:{line}: column 'phones': {raw!r} is in national form and the "
-                "config sets no roster_phone_region",
-                hint="write it with its country code (+49 89 …), or set roster_phone_region: "
-                "DE (the ISO code of the country the numbers are from) in the config",
-            ) from None
-        if e164 is None:
-            raise ConfigError(
-                f"{path}:{line}: column 'phones': {raw!r} is not a phone number",
-                hint="separate several numbers with ';'",
-            )
-        owner = phone_owner.get(e164)
-        if owner is not None and owner[1] != email.lower():
-            raise ConfigError(
-                f"{path}:{line}: column 'phones': {raw!r} ({e164}) is also the number of "
-                f"{owner[1]} on line {owner[0]}",
-                hint="a number identifies one person; keep it on one line only",
-            )
-        phone_owner[e164] = (line, email.lower())
-        return e164
-
-    for row in reader:
-        line = reader.line_num
-        if not any(c.strip() for c in row):
-            continue
-        email = cell(row, "email")
-        if not email:
-            raise ConfigError(f"{path}:{line}: column 'email': the email is empty")
-        claim(email, line, "email")
-        aliases = tuple(a.strip() for a in cell(row, "aliases").split(";") if a.strip())
-        for alias in aliases:
-            claim(alias, line, "aliases")
-        phones = tuple(
-            dict.fromkeys(
-                phone(p.strip(), line, email) for p in cell(row, "phones").split(";") if p.strip()
-            )
-        )
-        entries.append(
-            RosterEntry(
-                email=email,
-                name=cell(row, "name") or None,
-                department=cell(row, "department") or None,
-                aliases=aliases,
-                line=line,
-                phones=phones,
-                origin=f"{path}:{line}",
-            )
-        )
+    header, header_line = _header(reader, path)
+    lines = _RosterLines(path, header, phone_region)
+    entries = [lines.entry(row, reader.line_num) for row in reader if any(c.strip() for c in row)]
     if not entries:
         raise ConfigError(
             f"{path}:{header_line}: the roster lists no people, only its header",
             hint="add one line per person, or remove the roster from the config",
         )
     return Roster(entries=tuple(entries), source=path)
+
+
+def _header(reader: CsvReader, path: Path) -> tuple[list[str], int]:
+    """The first line that is not blank, lower-cased, and its number; it must name email."""
+    for row in reader:
+        if any(cell.strip() for cell in row):
+            line = reader.line_num
+            header = [cell.strip().lower() for cell in row]
+            if "email" in header:
+                return header, line
+            break
+    else:
+        line = 0
+    raise ConfigError(
+        f"{path}:{line or 1}: column 'email': the roster has no email column",
+        hint="the first line must name the columns, e.g. email,name,department,aliases,phones",
+    )
+
+
+class _RosterLines:
+    """The people lines of one roster CSV, checked against each other as they are read."""
+
+    def __init__(self, path: Path, header: list[str], phone_region: str | None) -> None:
+        self.path = path
+        self.phone_region = phone_region
+        self.columns = {name: header.index(name) for name in _COLUMNS if name in header}
+        self.seen: dict[str, tuple[int, str]] = {}  # lower-cased email → (line, column)
+        self.phone_owner: dict[str, tuple[int, str]] = {}  # E.164 → (line, email)
+
+    def entry(self, row: list[str], line: int) -> RosterEntry:
+        email = self._cell(row, "email")
+        if not email:
+            raise ConfigError(f"{self.path}:{line}: column 'email': the email is empty")
+        self._claim(email, line, "email")
+        aliases = tuple(a.strip() for a in self._cell(row, "aliases").split(";") if a.strip())
+        for alias in aliases:
+            self._claim(alias, line, "aliases")
+        numbers = [p.strip() for p in self._cell(row, "phones").split(";") if p.strip()]
+        phones = tuple(dict.fromkeys(self._phone(raw, line, email) for raw in numbers))
+        return RosterEntry(
+            email=email,
+            name=self._cell(row, "name") or None,
+            department=self._cell(row, "department") or None,
+            aliases=aliases,
+            line=line,
+            phones=phones,
+            origin=f"{self.path}:{line}",
+        )
+
+    def _cell(self, row: list[str], name: str) -> str:
+        i = self.columns.get(name)
+        return row[i].strip() if i is not None and i < len(row) else ""
+
+    def _claim(self, email: str, line: int, column: str) -> None:
+        where = f"{self.path}:{line}: column '{column}'"
+        if not _EMAIL.match(email):
+            raise ConfigError(f"{where}: {email!r} is not an email address")
+        other = self.seen.get(email.lower())
+        if other is not None:
+            raise ConfigError(
+                f"{where}: {email!r} is already on line {other[0]} (column '{other[1]}')",
+                hint="each email may appear once; list further emails of a person as aliases",
+            )
+        self.seen[email.lower()] = (line, column)
+
+    def _phone(self, raw: str, line: int, email: str) -> str:
+        where = f"{self.path}:{line}: column 'phones'"
+        try:
+            e164 = roster_e164(raw, self.phone_region)
+        except NationalFormError:
+            raise ConfigError(
+                f"{where}: {raw!r} is in national form and the config sets no roster_phone_region",
+                hint="write it with its country code (+49 89 …), or set roster_phone_region: "
+                "DE (the ISO code of the country the numbers are from) in the config",
+            ) from None
+        if e164 is None:
+            raise ConfigError(
+                f"{where}: {raw!r} is not a phone number", hint="separate several numbers with ';'"
+            )
+        owner = self.phone_owner.get(e164)
+        if owner is not None and owner[1] != email.lower():
+            raise ConfigError(
+                f"{where}: {raw!r} ({e164}) is also the number of {owner[1]} on line {owner[0]}",
+                hint="a number identifies one person; keep it on one line only",
+            )
+        self.phone_owner[e164] = (line, email.lower())
+        return e164
 
 
 @dataclass(frozen=True)

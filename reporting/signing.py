@@ -261,28 +261,14 @@ def load_signing_key(config: Config, env: Mapping[str, str] | None = None) -> Si
 
     Raises `ConfigError` with one line naming the variable, file or key at fault.
     """
-    signing = config.signing
-    if signing is None:
+    from reporting.config.secrets import resolve_signing
+
+    secrets = resolve_signing(config, env)
+    if secrets is None or config.signing is None:
         return None
-    env = os.environ if env is None else env
     where = config.location("signing")
-    path_text = (env.get(signing.pkcs12_env) or "").strip()
-    if not path_text:
-        raise ConfigError(
-            f"environment variable {signing.pkcs12_env} is not set "
-            f"(signing.pkcs12_env in {config.location('signing', 'pkcs12_env')})",
-            hint=f"export {signing.pkcs12_env}=<path of the PKCS#12 (.p12) file with the "
-            "signing key and certificate>, or remove `signing:`",
-        )
-    password = env.get(signing.password_env)
-    if password is None:
-        raise ConfigError(
-            f"environment variable {signing.password_env} is not set "
-            f"(signing.password_env in {config.location('signing', 'password_env')})",
-            hint=f"export {signing.password_env}=<the PKCS#12 file's password> "
-            "(an empty value for a file without one)",
-        )
-    return _open_pkcs12(Path(path_text).expanduser(), password, signing, where)
+    path = Path(secrets.path_text).expanduser()
+    return _open_pkcs12(path, secrets.password, config.signing, where)
 
 
 def _open_pkcs12(path: Path, password: str, signing: SigningConfig, where: str) -> SigningKey:

@@ -25,7 +25,7 @@ import pandas as pd
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from reporting.deliver import RenderedReport
+from reporting.delivery import RenderedReport
 from reporting.model import FetchFailure, Instance, RunInfo
 from reporting.render.summary import ReportSummary, summarize
 from reporting.store import Store

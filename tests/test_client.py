@@ -11,6 +11,7 @@ import json
 import logging
 import random
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -588,14 +589,21 @@ def test_a_short_lived_token_is_renewed_a_quarter_of_its_life_early_not_every_re
 
 
 @pytest.mark.parametrize(("max_retries", "asks"), [(0, 1), (2, 3)])
-def test_refresh_attempts_follow_the_configured_max_retries(max_retries: int, asks: int) -> None:
-    from types import SimpleNamespace
+def test_refresh_attempts_follow_the_configured_max_retries(
+    tmp_path: Path, max_retries: int, asks: int
+) -> None:
+    from reporting.config import OAuthCredentials, WebexCredentials, load_config
 
-    oauth = SimpleNamespace(client_id_env="CID", client_secret_env="CSEC", refresh_token_env="RT")
-    webex = SimpleNamespace(host_email=None, max_concurrency=2, requests_per_minute=None)
-    webex.oauth, webex.max_retries = oauth, max_retries
-    config = SimpleNamespace(webex=webex, timezone="UTC", source="c.yaml")
-    env = {"CID": "cid", "CSEC": "csecret-SECRET", "RT": "refresh-SECRET"}
+    config_file = tmp_path / "c.yaml"
+    config_file.write_text(
+        "timezone: UTC\n"
+        "meetings: [{id: M1}]\n"
+        f"webex: {{max_retries: {max_retries}, max_concurrency: 2,\n"
+        "  oauth: {client_id_env: CID, client_secret_env: CSEC, refresh_token_env: RT}}\n"
+    )
+    credentials = WebexCredentials(
+        oauth=OAuthCredentials("cid", "csecret-SECRET", "refresh-SECRET")
+    )
     asked: list[str] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -603,7 +611,7 @@ def test_refresh_attempts_follow_the_configured_max_retries(max_retries: int, as
         return httpx.Response(503)
 
     client = WebexClient.from_config(
-        config, BASE, None, env, transport=httpx.MockTransport(handler)
+        load_config(config_file), BASE, credentials, transport=httpx.MockTransport(handler)
     )
 
     async def no_wait(seconds: float) -> None:
@@ -614,3 +622,29 @@ def test_refresh_attempts_follow_the_configured_max_retries(max_retries: int, as
     with pytest.raises(WebexError, match="could not refresh"):
         run(collect(client, meetingId="M1"))
     assert asked == ["/v1/access_token"] * asks
+
+
+def test_from_config_takes_every_setting_from_the_config(tmp_path: Path) -> None:
+    """The config's models hold the defaults (a 120 s Retry-After ceiling, not the 300 s
+    the client once assumed); the client built from a config repeats none of them."""
+    from reporting.config import WebexConfig, WebexCredentials, load_config
+
+    config_file = tmp_path / "c.yaml"
+    config_file.write_text("timezone: Europe/Berlin\nmeetings: [{id: M1}]\n")
+    config = load_config(config_file)
+    client = WebexClient.from_config(config, BASE, WebexCredentials(token="t0ken"))
+    defaults = WebexConfig()
+    assert client.retry_after_ceiling == defaults.retry_after_ceiling_seconds == 120.0
+    assert (client.timeout, client.max_retries, client.max_concurrency) == (
+        defaults.timeout_seconds,
+        defaults.max_retries,
+        defaults.max_concurrency,
+    )
+    assert client.timezone == "Europe/Berlin"
+
+    config_file.write_text(
+        "timezone: UTC\nmeetings: [{id: M1}]\n"
+        "webex: {retry_after_ceiling_seconds: 30.5, timeout_seconds: 7.0, max_retries: 2}\n"
+    )
+    client = WebexClient.from_config(load_config(config_file), BASE, WebexCredentials("t"))
+    assert (client.retry_after_ceiling, client.timeout, client.max_retries) == (30.5, 7.0, 2)

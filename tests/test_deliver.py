@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from reporting.deliver import deliver
+from reporting.delivery import deliver
 from reporting.errors import DeliveryError
 from tests.deliver_support import (
     LEDGER_KEY,

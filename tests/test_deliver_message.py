@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from reporting.deliver import deliver
-from reporting.delivery import content
+from reporting.delivery import content, deliver
 from reporting.delivery.content import header_text
 from reporting.errors import DeliveryError
 from reporting.model import FetchFailure

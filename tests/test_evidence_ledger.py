@@ -7,21 +7,28 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import zlib
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from reporting.content import ReportContent, describe_changes, report_content
-from reporting.deliver import RenderedReport, deliver
-from reporting.delivery.ledger import LedgerEntry, decide
+from reporting.delivery import RenderedReport, deliver
+from reporting.delivery.content_key import (
+    LISTED,
+    ReportContent,
+    describe_changes,
+    report_content,
+)
+from reporting.delivery.ledger import LedgerEntry, decide, needs
 from reporting.manifest import verify_outputs
 from reporting.run_folder import RunFolder
 from tests.deliver_support import (
     LEDGER_KEY,
     PASSWORD,
     USER,
+    EmailCfg,
     Input,
     MemoryLedger,
     SmtpServer,
@@ -95,6 +102,30 @@ def test_resend_repeats_a_doubt_as_the_same_message_or_corrects_it() -> None:
     assert plain.action == "send" and plain.forced
 
 
+def test_the_dry_run_reads_recipients_as_delivery_sends_to_them(tmp_path: Path) -> None:
+    """A display name or another case of an address is the recipient delivery sent to: the
+    dry run once compared the raw `email_to` text with the ledger and said "send" again."""
+    email_to = ("Ann Example <Ann@X.io>", "ann@x.io", "bob@x.io")
+    ledger = MemoryLedger()
+    report = make_report(tmp_path, "managers", email_to)
+    summary = deliver(
+        [report],
+        EmailCfg(outbox=tmp_path / "outbox"),
+        ledger,
+        ledger_key=LEDGER_KEY,
+        credentials=None,
+    )
+    assert sorted(o.recipient for o in summary.sent) == ["Ann@X.io", "bob@x.io"]
+    preview = needs(ledger, LEDGER_KEY, "managers", email_to, content_key=None)
+    assert [(d.recipient, d.action) for d in preview] == [
+        ("Ann@X.io", "received"),
+        ("bob@x.io", "received"),
+    ]
+    # No store yet: everyone would be sent it, each once.
+    fresh = needs(None, LEDGER_KEY, "managers", email_to, content_key=None)
+    assert [(d.recipient, d.action) for d in fresh] == [("Ann@X.io", "send"), ("bob@x.io", "send")]
+
+
 # -- content keys -----------------------------------------------------------------------------
 
 
@@ -160,6 +191,41 @@ def test_a_correction_says_what_changed(tmp_path: Path) -> None:
         "or criterion changed"
     ]
     assert "cannot be listed" in describe_changes(None, _content(base).snapshot)[0]
+
+
+def _snapshot(meetings: dict[str, str], failed: list[str], rows: list[list[str]]) -> bytes:
+    data = {"criteria": CRITERIA, "meetings": meetings, "failed": failed, "rows": rows}
+    return zlib.compress(json.dumps(data).encode())
+
+
+def test_a_correction_names_meetings_and_counts_rows() -> None:
+    def rows(numbers: range, status: str) -> list[list[str]]:
+        return [["m1", f"p{i}", "", "Intro", status, ""] for i in numbers]
+
+    before = _snapshot({"m1": "Intro", "m2": "Gone"}, ["m3"], rows(range(25), "absent"))
+    # p3..p24 stay and change status (22 of them, more than are named); p0..p2 leave,
+    # p25..p27 come.
+    after = _snapshot(
+        {"m1": "Intro", "m3": "Fetched", "m4": "New"},
+        ["m2"],
+        rows(range(3, 25), "complete") + rows(range(25, 28), "absent"),
+    )
+    lines = describe_changes(before, after)
+    assert lines[:5] == [
+        "Meetings added: Fetched (m3); New (m4)",
+        "Meetings fetched now that could not be fetched before: Fetched (m3)",
+        "Meetings no longer in the report: Gone (m2)",
+        "Meetings that could not be fetched this time: Gone (m2)",
+        "Rows whose status changed: 22",
+    ]
+    named = lines[5 : 5 + LISTED]
+    assert named[0] == "  - p3 (Intro): absent -> complete"
+    assert named[-1] == f"  - p{3 + LISTED - 1} (Intro): absent -> complete"
+    assert lines[5 + LISTED :] == [
+        "  - and 2 more; see the attached report",
+        "Attendance rows added: 3",
+        "Attendance rows no longer present: 3",
+    ]
 
 
 # -- delivery: corrections sent, held, forced ----------------------------------------------

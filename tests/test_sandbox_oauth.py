@@ -415,7 +415,8 @@ def test_a_refused_refresh_is_a_clear_error_without_secrets(
 
 def test_base_url_sandbox_registers_the_configured_integration(tmp_path: Path) -> None:
     from reporting.config import load_config
-    from reporting.pipeline import _webex_endpoint
+    from reporting.connection import webex_endpoint
+    from reporting.errors import ConfigError
 
     config_file = tmp_path / "oauth.yaml"
     config_file.write_text(
@@ -438,8 +439,10 @@ def test_base_url_sandbox_registers_the_configured_integration(tmp_path: Path) -
     )
     config = load_config(config_file)
     env = {"T_ID": CLIENT_ID, "T_SECRET": CLIENT_SECRET, "T_REFRESH": REFRESH}
-    with _webex_endpoint(config, None, env) as (base_url, token):
-        assert token is None  # the client obtains its own by refresh
+    with webex_endpoint(config, env) as endpoint:
+        # No token: the client obtains its own by refresh.
+        assert endpoint.credentials.token is None
+        base_url = endpoint.base_url
         r = httpx.post(base_url + "/access_token", data=FORM, timeout=10)
         assert r.status_code == 200
         meetings = httpx.get(
@@ -448,6 +451,8 @@ def test_base_url_sandbox_registers_the_configured_integration(tmp_path: Path) -
             timeout=10,
         )
         assert meetings.status_code == 200
-    # Without the integration's values the run mints a static token, as before.
-    with _webex_endpoint(config, None, {}) as (_, token):
-        assert token
+    # An integration whose values are not all set is named before anything starts (the
+    # client could not have refreshed with it).
+    missing = r"T_ID is not set \(webex.oauth.client_id_env in "
+    with pytest.raises(ConfigError, match=missing), webex_endpoint(config, {}):
+        pass

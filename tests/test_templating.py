@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from reporting.deliver import deliver
+from reporting.delivery import deliver
 from reporting.errors import DeliveryError, RenderError
 from reporting.render import pdf as pdfmod
 from reporting.render.sample import sample_input

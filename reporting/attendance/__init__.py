@@ -7,13 +7,12 @@ from reporting.attendance.engine import (
     COURSE_COLUMNS,
     DEVICE_COLUMNS,
     AttendanceResult,
-    RulesLike,
-    ThresholdLike,
     compute,
 )
 from reporting.attendance.flags import ALL_FLAGS, FLAG_EXPLANATIONS
 from reporting.attendance.masking import mask_phone, mask_result
 from reporting.columns import BREAKOUT_COLUMNS
+from reporting.protocols import RulesLike, ThresholdLike
 
 __all__ = [
     "ALL_FLAGS",

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -21,16 +20,12 @@ from reporting.attendance.sessions import Sessions, session_key
 from reporting.attendance.tables import fold_codes, strings
 from reporting.columns import COURSE_CSV_COLUMNS
 from reporting.model import Instance, InstanceRecords
+from reporting.protocols import RulesLike
 
 I64 = npt.NDArray[np.int64]
 Obj = npt.NDArray[np.object_]
 
 COMPLETED, NOT_COMPLETED, EXCUSED = "completed", "not_completed", "excused"
-
-
-class _Rules(Protocol):
-    @property
-    def sessions_required(self) -> int | None: ...
 
 
 def _when(instance: Instance) -> tuple[bool, datetime | None, str]:
@@ -72,7 +67,7 @@ def courses_frame(
     planned: Sequence[Instance],
     sessions: Sessions,
     attendance: pd.DataFrame,
-    rules: _Rules,
+    rules: RulesLike,
 ) -> pd.DataFrame:
     by_course, first_entry = course_sessions(data, planned, sessions)
     if attendance.empty:

@@ -74,7 +74,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -108,6 +108,7 @@ from reporting.columns import (
 )
 from reporting.model import Instance, InstanceRecords
 from reporting.overrides import Override
+from reporting.protocols import RulesLike, ThresholdLike
 from reporting.roster import Roster, RosterEntry
 
 I64 = npt.NDArray[np.int64]
@@ -133,32 +134,6 @@ EXCUSED = "excused"  # set only by a reviewer's decision (rule 13)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
 _MAX = np.iinfo(np.int64).max
-
-
-class ThresholdLike(Protocol):
-    """`rules.min_attendance`: exactly one of a share in percent or a duration."""
-
-    @property
-    def percent(self) -> Fraction | None: ...
-
-    @property
-    def seconds(self) -> int | None: ...
-
-
-class RulesLike(Protocol):
-    """The attributes of `reporting.config.Rules` the engine reads."""
-
-    @property
-    def min_attendance(self) -> ThresholdLike: ...
-
-    @property
-    def late_grace_seconds(self) -> int: ...
-
-    @property
-    def early_leave_grace_seconds(self) -> int: ...
-
-    @property
-    def sessions_required(self) -> int | None: ...
 
 
 class AttendanceResult:

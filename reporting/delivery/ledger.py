@@ -1,6 +1,7 @@
 """The send ledger's rows, and the one rule that decides who still needs a report.
 
-`decide` is used by the run (`reporting.deliver`) and by `--dry-run` alike, so the two
+`needs` (over `decide`) is asked by the run (`reporting.delivery.send`) and by
+`--dry-run` (`reporting.delivery.preview`) alike, with the same `ledger_key`, so the two
 can never disagree about who gets what (recipients compared with ``casefold``).
 
 A ledger row moves ``sending`` → ``sent`` | ``refused`` | ``failed``. ``sending`` is
@@ -14,21 +15,27 @@ that deduplicates by Message-ID shows it once).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal
+
+from reporting.delivery.content import parse_recipients
+from reporting.store.ledger import LEDGER_STATUSES, LedgerEntry, SendLedger
+
+if TYPE_CHECKING:
+    from reporting.config import Config
 
 __all__ = [
     "LEDGER_STATUSES",
     "Action",
     "Decision",
-    "Ledger",
     "LedgerEntry",
+    "SendLedger",
     "decide",
+    "ledger_key",
+    "needs",
 ]
-
-LedgerStatus = Literal["sending", "sent", "refused", "failed"]
-LEDGER_STATUSES: tuple[str, ...] = ("sending", "sent", "refused", "failed")
 
 # send: never received it; correct: received other content, gets this as `Corrected:`;
 # has-it: received this content (or content from before the ledger kept content keys);
@@ -36,24 +43,6 @@ LEDGER_STATUSES: tuple[str, ...] = ("sending", "sent", "refused", "failed")
 # doubt: a send is in doubt, nothing is sent without --resend; hold: a correction that
 # `email.corrections: hold` keeps back.
 Action = Literal["send", "correct", "has-it", "received", "doubt", "hold"]
-
-
-@dataclass(frozen=True)
-class LedgerEntry:
-    """One ledger row: one recipient of one message."""
-
-    id: int
-    key: str  # the audit: period and meetings (`pipeline.ledger_key`)
-    run_id: str  # empty for rows written before the ledger kept run ids
-    report: str
-    recipient: str
-    status: str  # sending | sent | refused | failed
-    detail: str
-    message_id: str
-    content_key: str  # empty for rows written before the ledger kept content keys
-    attachments: tuple[tuple[str, str], ...]  # (file name, SHA-256)
-    corrects: str  # the run whose report this message superseded, else empty
-    at: str
 
 
 @dataclass(frozen=True)
@@ -73,35 +62,41 @@ class Decision:
         return self.action in ("send", "correct")
 
 
-class Ledger(Protocol):
-    """The ledger `reporting.store.Store` keeps."""
+def ledger_key(config: Config) -> str:
+    """What makes two runs the same audit for the send ledger: the period's label and a
+    hash of the meetings entries (each entry's ``ref``: its id, or its ``match:``
+    described), ``2026-10:<16 hex digits>``.
 
-    def ledger_entries(self, key: str, report: str, /) -> list[LedgerEntry]:
-        """Every row of this audit and report, oldest first."""
-        ...
+    Not the config file's bytes: fixing a comment, a path or a threshold and rerunning must
+    not email every recipient again. Auditing other meetings is another audit.
+    """
+    meetings = "\n".join(sorted(entry.ref for entry in config.meetings))
+    return f"{config.period.label}:{hashlib.sha256(meetings.encode()).hexdigest()[:16]}"
 
-    def ledger_sending(
-        self,
-        key: str,
-        run_id: str,
-        report: str,
-        recipients: Sequence[str],
-        message_id: str,
-        content_key: str,
-        attachments: Sequence[tuple[str, str]],
-        corrects: str,
-        /,
-    ) -> list[int]:
-        """Record `recipients` as ``sending`` in one transaction; their row ids."""
-        ...
 
-    def ledger_settle(self, row_id: int, status: LedgerStatus, detail: str, /) -> None: ...
-
-    def save_content(self, run_id: str, report: str, content_key: str, snapshot: bytes, /) -> None:
-        """What a report said in a run, kept so a later correction can say what changed."""
-        ...
-
-    def content_snapshot(self, run_id: str, report: str, /) -> bytes | None: ...
+def needs(
+    ledger: SendLedger | None,
+    key: str,
+    report: str,
+    email_to: Sequence[str],
+    *,
+    content_key: str | None,
+    resend: bool = False,
+    hold_corrections: bool = False,
+) -> list[Decision]:
+    """Who of a report's ``email_to`` still needs it under the audit ``key``: the one rule
+    a run and ``--dry-run`` both ask (``ledger`` None: a store not made yet, nobody has
+    anything). Recipients are read as delivery sends to them: one address each, by its
+    address part, duplicates in any case dropped."""
+    recipients = [address.addr_spec for address in parse_recipients(report, email_to)]
+    entries = ledger.ledger_entries(key, report) if ledger is not None else []
+    return decide(
+        entries,
+        recipients,
+        content_key=content_key,
+        resend=resend,
+        hold_corrections=hold_corrections,
+    )
 
 
 def decide(

@@ -22,6 +22,7 @@ from types import TracebackType
 from typing import Protocol
 
 from reporting.errors import DeliveryError
+from reporting.protocols import SmtpConfigLike
 from reporting.safe_files import OutputError, write_output
 
 __all__ = [
@@ -34,19 +35,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-
-class SmtpConfigLike(Protocol):
-    @property
-    def host(self) -> str: ...
-    @property
-    def port(self) -> int: ...
-    @property
-    def starttls(self) -> bool: ...
-    @property
-    def ssl(self) -> bool: ...
-    @property
-    def timeout_seconds(self) -> float: ...
 
 
 @dataclass(frozen=True)

@@ -6,21 +6,13 @@ only invited to, so every field is checked here on each listed instance.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from fnmatch import fnmatchcase
-from typing import Any, Protocol
+from typing import Any
 
+from reporting.protocols import MatchLike
 from reporting.webex.models import INSTANCE, parse_time
-
-
-class MatchLike(Protocol):
-    @property
-    def title(self) -> str | None: ...
-    @property
-    def hosts(self) -> Sequence[str]: ...
-    @property
-    def type(self) -> str | None: ...
 
 
 def title_matches(pattern: str, title: str) -> bool:

@@ -77,20 +77,13 @@ async def _discover(config: Config, client: WebexClient) -> OnlineCheck:
 
 def check_online(config: Config, env: Mapping[str, str]) -> OnlineCheck:
     """Plan every entry against Webex (or the configured sandbox)."""
-    from reporting.config import resolve_token
-    from reporting.logs import register_secret
-    from reporting.pipeline import _webex_endpoint
+    from reporting.connection import webex_endpoint
 
-    token = resolve_token(config, env)
-    if token is not None:
-        register_secret(token)
     outcome: list[OnlineCheck] = []
-    with _webex_endpoint(config, token, env) as (base_url, effective_token):
-        if effective_token is not None:
-            register_secret(effective_token)
+    with webex_endpoint(config, env) as endpoint:
 
         async def go() -> None:
-            async with WebexClient.from_config(config, base_url, effective_token, env) as client:
+            async with endpoint.client(config) as client:
                 outcome.append(await _discover(config, client))
 
         asyncio.run(go())

@@ -10,34 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Protocol
 
 from reporting.discovery.people import Registrant
 from reporting.model import InstanceRecords
+from reporting.protocols import RosterConfig
 from reporting.roster import Person, Roster, load_roster, roster_from_people, union_rosters
 
 INVITEES = "invitees"
 REGISTRANTS = "registrants"
 
 
-class _Entry(Protocol):
-    @property
-    def roster(self) -> object: ...
-    @property
-    def roster_files(self) -> tuple[Path, ...] | None: ...
-    @property
-    def roster_sources(self) -> frozenset[str]: ...
-
-
-class _Config(Protocol):
-    @property
-    def meetings(self) -> Sequence[_Entry]: ...
-    @property
-    def roster(self) -> Path | None: ...
-
-
 def rosters_by_instance(
-    config: _Config,
+    config: RosterConfig,
     data: Sequence[InstanceRecords],
     registrants: Mapping[str, tuple[Registrant, ...]],
     *,

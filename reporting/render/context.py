@@ -1,8 +1,8 @@
 """What every renderer receives, and the small formatting rules all formats share.
 
 The renderers depend on the *shape* of the report spec and the attendance result
-(Protocols below), not on the classes of `reporting.config` / `reporting.attendance`, so
-tests can build inputs directly and the stages stay decoupled.
+(the Protocols of `reporting.protocols`), not on the classes of `reporting.config` /
+`reporting.attendance`, so tests can build inputs directly and the stages stay decoupled.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -20,29 +20,10 @@ import numpy.typing as npt
 import pandas as pd
 
 from reporting.model import FetchFailure, Instance, RunInfo
+from reporting.protocols import ReportSpecLike, ResultLike
 from reporting.render.summary import Criteria, ReportSummary, summarize
 
 COMPLIANCE = "compliance"
-
-
-class ReportSpecLike(Protocol):
-    @property
-    def name(self) -> str: ...
-    @property
-    def audience(self) -> str: ...
-    @property
-    def show_devices(self) -> bool: ...
-
-
-class ResultLike(Protocol):
-    @property
-    def attendance(self) -> pd.DataFrame: ...
-    @property
-    def devices(self) -> pd.DataFrame: ...
-    @property
-    def breakouts(self) -> pd.DataFrame: ...
-    @property
-    def courses(self) -> pd.DataFrame: ...
 
 
 @dataclass(frozen=True)

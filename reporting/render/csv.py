@@ -29,7 +29,8 @@ import numpy.typing as npt
 import pandas as pd
 
 from reporting.columns import ATTENDANCE_CSV_COLUMNS, COURSE_CSV_COLUMNS, DEVICE_CSV_COLUMNS
-from reporting.render.context import ResultLike, to_local
+from reporting.protocols import ResultLike
+from reporting.render.context import to_local
 from reporting.render.safety import FORMULA_PREFIXES, neutralise_csv
 from reporting.safe_files import open_output
 

@@ -23,48 +23,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
 from functools import cached_property
-from typing import Any, Protocol, cast
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from reporting.model import FetchFailure, Instance, RunInfo
+from reporting.protocols import SummaryInput
 
 COMPLETE, PARTIAL, ABSENT, EXCUSED = "complete", "partial", "absent", "excused"
 COURSE_COMPLETED, COURSE_NOT_COMPLETED = "completed", "not_completed"
 NO_ROSTER = "no roster: attendees with an email"
 UNIDENTIFIED_CALLER = "UNIDENTIFIED_CALLER"
-
-
-class _SpecLike(Protocol):
-    @property
-    def name(self) -> str: ...
-    @property
-    def audience(self) -> str: ...
-
-
-class _ResultLike(Protocol):
-    @property
-    def attendance(self) -> pd.DataFrame: ...
-    @property
-    def courses(self) -> pd.DataFrame: ...
-
-
-class SummaryInput(Protocol):
-    """What the summary is computed from (a `ReportInput`, or a stand-in in tests)."""
-
-    @property
-    def spec(self) -> _SpecLike: ...
-    @property
-    def run(self) -> RunInfo: ...
-    @property
-    def instances(self) -> Sequence[Instance]: ...
-    @property
-    def result(self) -> _ResultLike: ...
-    @property
-    def failures(self) -> Sequence[FetchFailure]: ...
-    @property
-    def page_problems(self) -> Mapping[str, tuple[str, ...]]: ...
 
 
 # --------------------------------------------------------------------------- cells

@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote, urlencode
 
 from reporting.logs import redact, redact_bytes
-from reporting.webex.auth import REFRESH_ATTEMPTS, OAuthToken, StaticToken, TokenProvider
+from reporting.webex.auth import OAuthToken, StaticToken, TokenProvider
 from reporting.webex.links import (
     PAGE_MAX,
     WalkLimit,
@@ -62,6 +62,8 @@ from reporting.webex.wire import AiohttpWire, HttpxWire, Reply, Wire, WireFailur
 if TYPE_CHECKING:
     import httpx
 
+    from reporting.config import Config, WebexCredentials
+
 log = logging.getLogger(__name__)
 
 __all__ = [
@@ -78,8 +80,6 @@ RETRY_STATUSES = frozenset({500, 502, 503, 504})
 WAIT_STATUSES = frozenset({423, 429})
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 30.0
-# The config's default for webex.retry_after_ceiling_seconds: the longest Retry-After honoured.
-RETRY_AFTER_CEILING = 120.0
 # The most items a walk may hold when the caller names no ceiling: the largest Webex
 # session (a webinar in webcast mode) holds 100,000 attendees.
 DEFAULT_MAX_ITEMS = 100_000
@@ -185,7 +185,7 @@ class WebexClient:
         requests_per_minute: float | None = 300,
         timeout: float = 30.0,
         max_retries: int = 6,
-        retry_after_ceiling: float = RETRY_AFTER_CEILING,
+        retry_after_ceiling: float | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Sleep | None = None,
         clock: Callable[[], float] | None = None,
@@ -202,7 +202,10 @@ class WebexClient:
         self.max_concurrency = max(1, max_concurrency)
         self.timeout = timeout
         self.max_retries = max_retries
-        self.retry_after_ceiling = retry_after_ceiling
+        # The longest Retry-After honoured; None: the config's own default.
+        self.retry_after_ceiling = (
+            retry_after_ceiling if retry_after_ceiling is not None else _default_ceiling()
+        )
         self._transport = transport
         self._sleep: Sleep = sleep or asyncio.sleep
         self._clock = clock or time.monotonic
@@ -244,55 +247,41 @@ class WebexClient:
     @classmethod
     def from_config(
         cls,
-        config: Any,
+        config: Config,
         base_url: str,
-        token: str | None,
-        env: Mapping[str, str],
+        credentials: WebexCredentials,
         **overrides: Any,
     ) -> WebexClient:
-        """The client a run's config asks for; OAuth credentials come from ``env``."""
+        """The client a run's config asks for: every setting from ``config.webex`` (whose
+        models hold the defaults), the credentials as `reporting.config.secrets` read them.
+        ``overrides`` are constructor arguments for tests (a transport, a clock)."""
         webex = config.webex
         provider: TokenProvider
-        oauth = getattr(webex, "oauth", None)
+        oauth = credentials.oauth
         if oauth is not None:
-            missing = [
-                name
-                for name in (oauth.client_id_env, oauth.client_secret_env, oauth.refresh_token_env)
-                if not env.get(name)
-            ]
-            if missing:
-                from reporting.errors import ConfigError
-
-                raise ConfigError(
-                    f"{config.source}: webex.oauth: environment variable(s) "
-                    f"{', '.join(missing)} not set",
-                    hint="export the integration's client id, client secret and refresh token",
-                )
             provider = OAuthToken(
-                env[oauth.client_id_env],
-                env[oauth.client_secret_env],
-                env[oauth.refresh_token_env],
-                access_token=token or None,
-                attempts=1 + int(getattr(webex, "max_retries", REFRESH_ATTEMPTS - 1)),
+                oauth.client_id,
+                oauth.client_secret,
+                oauth.refresh_token,
+                access_token=credentials.token or None,
+                attempts=1 + webex.max_retries,
             )
+        elif credentials.token:
+            provider = StaticToken(credentials.token)
         else:
-            if not token:
-                from reporting.errors import ConfigError
+            from reporting.errors import ConfigError
 
-                raise ConfigError(f"{config.source}: no Webex token", hint="set webex.token_env")
-            provider = StaticToken(token)
+            raise ConfigError(f"{config.source}: no Webex token", hint="set webex.token_env")
         args: dict[str, Any] = {
             "timezone": config.timezone,
             "host_email": webex.host_email,
             "max_concurrency": webex.max_concurrency,
             "requests_per_minute": webex.requests_per_minute,
-            "timeout": getattr(webex, "timeout_seconds", 30.0),
-            "max_retries": getattr(webex, "max_retries", 6),
-            "retry_after_ceiling": getattr(
-                webex, "retry_after_ceiling_seconds", RETRY_AFTER_CEILING
-            ),
+            "timeout": webex.timeout_seconds,
+            "max_retries": webex.max_retries,
+            "retry_after_ceiling": webex.retry_after_ceiling_seconds,
+            **overrides,
         }
-        args.update(overrides)
         return cls(base_url, provider, **args)
 
     async def __aenter__(self) -> WebexClient:
@@ -569,6 +558,12 @@ class WebexClient:
             tracking_id=tracking,
             hint=CAUSES.get(reply.status),
         )
+
+
+def _default_ceiling() -> float:
+    from reporting.config.schema import WebexConfig
+
+    return float(WebexConfig.model_fields["retry_after_ceiling_seconds"].default)
 
 
 def _origin_reader(transport: object | None) -> Callable[[str], tuple[str, str, int | None]]:

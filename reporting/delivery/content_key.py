@@ -2,7 +2,7 @@
 
 Two runs over the same store and rules give the same key, so a rerun knows whether a
 recipient already has what this run would send; when the key differs, the recipient
-gets a correction (`reporting.deliver`) whose body says what changed, worked out by
+gets a correction (`reporting.delivery`) whose body says what changed, worked out by
 `describe_changes` from the snapshots the store keeps of what each emailed report said.
 
 What the key covers, at the report's audience (so after masking):
@@ -26,57 +26,18 @@ import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Protocol
+from typing import Any
 
 import pandas as pd
 
-from reporting.model import FetchFailure, Instance
+from reporting.model import FetchFailure
+from reporting.protocols import ReportInputLike, RulesLike
 
 __all__ = ["ReportContent", "criteria_of", "describe_changes", "report_content"]
 
 KEY_VERSION = "1"  # part of every key: a change of what is hashed is a change of content
 _ROW_ORDER = ("meeting_id", "course", "person_key")
 LISTED = 20  # rows named one by one in a correction's body; the rest are counted
-
-
-class RulesLike(Protocol):
-    @property
-    def min_attendance(self) -> Any: ...
-    @property
-    def late_grace_seconds(self) -> int: ...
-    @property
-    def early_leave_grace_seconds(self) -> int: ...
-    @property
-    def sessions_required(self) -> int | None: ...
-
-
-class _Spec(Protocol):
-    @property
-    def name(self) -> str: ...
-    @property
-    def audience(self) -> str: ...
-
-
-class _Result(Protocol):
-    @property
-    def attendance(self) -> pd.DataFrame: ...
-    @property
-    def courses(self) -> pd.DataFrame: ...
-    @property
-    def devices(self) -> pd.DataFrame: ...
-
-
-class ReportInputLike(Protocol):
-    @property
-    def spec(self) -> _Spec: ...
-    @property
-    def instances(self) -> Sequence[Instance]: ...
-    @property
-    def result(self) -> _Result: ...
-    @property
-    def failures(self) -> Sequence[FetchFailure]: ...
-    @property
-    def page_problems(self) -> Mapping[str, Sequence[str]]: ...
 
 
 @dataclass(frozen=True)
@@ -154,7 +115,7 @@ def report_content(inp: ReportInputLike, criteria: Mapping[str, str]) -> ReportC
     )
 
 
-def describe_changes(old: bytes | None, new: bytes) -> list[str]:  # noqa: C901
+def describe_changes(old: bytes | None, new: bytes) -> list[str]:
     """What differs between two snapshots, one line per kind of change (for a correction)."""
     if old is None:
         return [
@@ -162,7 +123,20 @@ def describe_changes(old: bytes | None, new: bytes) -> list[str]:  # noqa: C901
             "so the changes cannot be listed; this report replaces it"
         ]
     before, after = _load(old), _load(new)
-    lines: list[str] = []
+    lines = [
+        *_meeting_changes(before, after),
+        *_criteria_changes(before["criteria"], after["criteria"]),
+        *_row_changes(before["rows"], after["rows"]),
+    ]
+    if not lines:
+        lines.append(
+            "Figures changed (attended times or other details); no meeting, status, "
+            "override or criterion changed"
+        )
+    return lines
+
+
+def _meeting_changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     titles = {**before["meetings"], **after["meetings"]}
 
     def named(ids: Sequence[str]) -> str:
@@ -170,59 +144,60 @@ def describe_changes(old: bytes | None, new: bytes) -> list[str]:  # noqa: C901
         more = len(ids) - len(shown)
         return "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
 
-    added = sorted(set(after["meetings"]) - set(before["meetings"]))
-    removed = sorted(set(before["meetings"]) - set(after["meetings"]))
-    now_fetched = sorted(set(before["failed"]) - set(after["failed"]))
-    now_failed = sorted(set(after["failed"]) - set(before["failed"]))
-    if added:
-        lines.append(f"Meetings added: {named(added)}")
-    if now_fetched:
-        lines.append(f"Meetings fetched now that could not be fetched before: {named(now_fetched)}")
-    if removed:
-        lines.append(f"Meetings no longer in the report: {named(removed)}")
-    if now_failed:
-        lines.append(f"Meetings that could not be fetched this time: {named(now_failed)}")
+    was, now = set(before["meetings"]), set(after["meetings"])
+    failed_before, failed_now = set(before["failed"]), set(after["failed"])
+    kinds = (
+        ("Meetings added", now - was),
+        ("Meetings fetched now that could not be fetched before", failed_before - failed_now),
+        ("Meetings no longer in the report", was - now),
+        ("Meetings that could not be fetched this time", failed_now - failed_before),
+    )
+    return [f"{what}: {named(sorted(ids))}" for what, ids in kinds if ids]
 
-    for name in sorted(set(before["criteria"]) | set(after["criteria"])):
-        was, now = before["criteria"].get(name), after["criteria"].get(name)
+
+def _criteria_changes(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    lines = []
+    for name in sorted(set(before) | set(after)):
+        was, now = before.get(name), after.get(name)
         if was != now:
             lines.append(f"Criteria: {name} {was or 'unset'} -> {now or 'unset'}")
+    return lines
 
-    old_rows = {(r[0], r[1]): r for r in before["rows"]}
-    new_rows = {(r[0], r[1]): r for r in after["rows"]}
+
+_Row = Sequence[str]  # meeting id, person key, name, meeting title, status, override
+
+
+def _row_changes(before: Sequence[_Row], after: Sequence[_Row]) -> list[str]:
+    old_rows = {(r[0], r[1]): r for r in before}
+    new_rows = {(r[0], r[1]): r for r in after}
     both = [(old_rows[k], row) for k, row in new_rows.items() if k in old_rows]
-    status_changed = [(was, row) for was, row in both if was[4] != row[4]]
-    if status_changed:
-        lines.append(f"Rows whose status changed: {len(status_changed)}")
-        lines += [
-            f"  - {_who(row)}: {was[4] or 'none'} -> {row[4] or 'none'}"
-            for was, row in status_changed[:LISTED]
-        ]
-        if len(status_changed) > LISTED:
-            lines.append(f"  - and {len(status_changed) - LISTED} more; see the attached report")
     rows_added = [row for k, row in new_rows.items() if k not in old_rows]
     rows_gone = [row for k, row in old_rows.items() if k not in new_rows]
+    lines = _listed("Rows whose status changed", [(was, row) for was, row in both], field=4)
     if rows_added:
         lines.append(f"Attendance rows added: {len(rows_added)}")
     if rows_gone:
         lines.append(f"Attendance rows no longer present: {len(rows_gone)}")
-    overrides: list[tuple[Sequence[str] | None, Sequence[str]]] = [
-        (was, row) for was, row in both if was[5] != row[5]
-    ]
+    overrides: list[tuple[_Row | None, _Row]] = [(was, row) for was, row in both]
     overrides += [(None, row) for row in rows_added if row[5]]
-    if overrides:
-        lines.append(f"Overrides changed: {len(overrides)}")
-        lines += [
-            f"  - {_who(row)}: {(was[5] if was else '') or 'none'} -> {row[5] or 'none'}"
-            for was, row in overrides[:LISTED]
-        ]
-        if len(overrides) > LISTED:
-            lines.append(f"  - and {len(overrides) - LISTED} more; see the attached report")
-    if not lines:
-        lines.append(
-            "Figures changed (attended times or other details); no meeting, status, "
-            "override or criterion changed"
-        )
+    return lines + _listed("Overrides changed", overrides, field=5)
+
+
+def _listed(title: str, pairs: Sequence[tuple[_Row | None, _Row]], *, field: int) -> list[str]:
+    """The pairs whose ``field`` differs (a row new to the report had none), counted, and
+    the first `LISTED` of them named."""
+    changed = [
+        (was, row) for was, row in pairs if (was[field] if was is not None else "") != row[field]
+    ]
+    if not changed:
+        return []
+    lines = [f"{title}: {len(changed)}"]
+    lines += [
+        f"  - {_who(row)}: {(was[field] if was else '') or 'none'} -> {row[field] or 'none'}"
+        for was, row in changed[:LISTED]
+    ]
+    if len(changed) > LISTED:
+        lines.append(f"  - and {len(changed) - LISTED} more; see the attached report")
     return lines
 
 

@@ -1,0 +1,135 @@
+"""One SQLite store file: opening it (creating or migrating its schema), refusing one that
+`run` must not use, transactions, and the rows of a table for inspection."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from reporting.errors import StoreError
+from reporting.store.schema import MIGRATE_1_TO_2, SCHEMA, SCHEMA_VERSION, TABLES
+from reporting.store_guard import admit_store, store_error_hint
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat() if value is not None else None
+
+
+class StoreConnection:
+    """The connection every part of the store works through (`reporting.store.Store`)."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, version: int = SCHEMA_VERSION) -> None:
+        self._conn = conn
+        self.path = path
+        # The schema version as read: a read-only store is never migrated.
+        self.version = version
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.path)!r})"
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path | str, *, new_store: bool = False) -> Self:
+        """Open (or, when missing, create) the store; an empty or unreadable file is
+        refused unless ``new_store`` (see `reporting.store_guard`)."""
+        path = Path(path)
+        admit_store(path, new_store=new_store)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # The fetch makes its store calls on a thread of its own (one at a time; see
+            # `reporting.fetch`), so the connection may not insist on its opening thread.
+            conn = sqlite3.connect(path, timeout=30.0, check_same_thread=False)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(
+                f"cannot open the store {path}: {exc}", hint=store_error_hint(exc)
+            ) from exc
+        try:
+            conn.row_factory = sqlite3.Row
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"the store {path} has schema version {version}, newer than this "
+                    f"tool's {SCHEMA_VERSION}",
+                    hint="upgrade attendance, or point `store:` at another file",
+                )
+            conn.execute("PRAGMA journal_mode=WAL")
+            # NORMAL in WAL mode: a committed page survives a killed process; only a power
+            # cut can lose the last commits, and a rerun fetches those again.
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            if version == 1:
+                conn.executescript(MIGRATE_1_TO_2.format(schema=SCHEMA))
+            elif version < SCHEMA_VERSION:
+                with conn:
+                    conn.executescript(SCHEMA)
+                    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise StoreError(
+                f"the store {path} cannot be used: {exc}",
+                hint=store_error_hint(exc),
+            ) from exc
+        except StoreError:
+            conn.close()
+            raise
+        return cls(conn, path)
+
+    @classmethod
+    def open_readonly(cls, path: Path | str) -> Self:
+        """Open an existing store for reading only (`--dry-run` must write nothing)."""
+        path = Path(path)
+        try:
+            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0)
+            conn.row_factory = sqlite3.Row
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read the store {path}: {exc}") from exc
+        if version not in (1, SCHEMA_VERSION):
+            conn.close()
+            raise StoreError(
+                f"the store {path} has schema version {version}, this tool reads {SCHEMA_VERSION}",
+                hint="run without --dry-run once, or point `store:` at another file",
+            )
+        return cls(conn, path, version)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        try:
+            with self._conn:
+                yield self._conn
+        except sqlite3.Error as exc:
+            raise StoreError(
+                f"writing to the store {self.path} failed: {exc}", hint=store_error_hint(exc)
+            ) from exc
+
+    # -- inspection (tests, debugging) ------------------------------------------------------
+
+    def table_rows(self, table: str) -> list[dict[str, Any]]:
+        if table not in TABLES:
+            raise ValueError(f"no table {table!r}")
+        rows = self._conn.execute(f"SELECT * FROM {table} ORDER BY rowid").fetchall()  # noqa: S608
+        return [dict(row) for row in rows]
