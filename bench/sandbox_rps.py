@@ -4,7 +4,8 @@
 
 Starts `attendance sandbox serve` in its own process (rate limit off, no faults: the
 server's CPU is not shared with the client's interpreter) and drives it with one
-concurrent httpx.AsyncClient asking `GET /meetingParticipants?max=100` of a 250-person
+concurrent aiohttp session (a client whose cost per request stays small, so the figure is
+the server's) asking `GET /meetingParticipants?max=100` of a 250-person
 meeting (alternating pages and time zones, so both cached rendering paths are hit). Stops
 at the request count or the time budget, whichever comes first.
 """
@@ -13,39 +14,34 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import time
 
-import httpx
-from fetch_common import TOKEN, Sandbox, dataset
+import aiohttp
+from fetch_common import TOKEN, Sandbox, cpu_seconds, dataset
 
 
 async def drive(
     base_url: str, meeting_id: str, total: int, seconds: float, concurrency: int
 ) -> tuple[int, int, float]:
     headers = {"Authorization": f"Bearer {TOKEN}"}
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     done = failed = 0
     started = time.perf_counter()
     deadline = started + seconds
-    async with httpx.AsyncClient(base_url=base_url, headers=headers, limits=limits) as client:
-        first = await client.get(
-            "/meetingParticipants", params={"meetingId": meeting_id, "max": 100}
-        )
-        next_url = first.headers["link"].split(">")[0][1:]
+    first_url = f"{base_url}/meetingParticipants?meetingId={meeting_id}&max=100"
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(headers=headers, connector=connector) as client:
+        async with client.get(first_url) as first:
+            next_url = first.headers["link"].split(">")[0][1:]
 
         async def worker(number: int) -> None:
             nonlocal done, failed
             while done + failed < total and time.perf_counter() < deadline:
                 zone = "Europe/Berlin" if number % 2 else "UTC"
-                if (done + number) % 2:
-                    r = await client.get(next_url, headers={"timezone": zone})
-                else:
-                    r = await client.get(
-                        "/meetingParticipants",
-                        headers={"timezone": zone},
-                        params={"meetingId": meeting_id, "max": 100},
-                    )
-                if r.status_code == 200 and len(r.json()["items"]) == 100:
+                url = next_url if (done + number) % 2 else first_url
+                async with client.get(url, headers={"timezone": zone}) as r:
+                    body = await r.json()
+                if r.status == 200 and len(body["items"]) == 100:
                     done += 1
                 else:
                     failed += 1
@@ -63,12 +59,17 @@ def main() -> None:
     data = dataset(2, 250, 1)
     meeting_id = data.instance_ids[0]
     with Sandbox(data, faults="rate=off") as server:
+        assert server.proc is not None
+        cpu = cpu_seconds(server.proc.pid)
         done, failed, elapsed = asyncio.run(
             drive(server.base_url, meeting_id, args.requests, args.seconds, args.concurrency)
         )
+        cpu = cpu_seconds(server.proc.pid) - cpu
     print(
         f"sandbox: {done} x 100-participant pages in {elapsed:.2f}s "
-        f"({done / elapsed:.0f} requests/s, {failed} failed, concurrency {args.concurrency})"
+        f"({done / elapsed:.0f} requests/s, {failed} failed, concurrency {args.concurrency}); "
+        f"server CPU {cpu / max(done + failed, 1) * 1000:.2f} ms/request; "
+        f"load average {os.getloadavg()[0]:.1f}"
     )
 
 

@@ -385,7 +385,7 @@ def test_concurrency_is_bounded_by_the_semaphore() -> None:
 
 def test_rate_limiter_spaces_requests_evenly_with_headroom() -> None:
     fake = FakeTime()
-    limiter = RateLimiter(600, headroom=1.0, clock=fake.clock, sleep=fake.sleep)
+    limiter = RateLimiter(600, headroom=1.0, burst=1, clock=fake.clock, sleep=fake.sleep)
 
     async def go() -> None:
         for _ in range(5):
@@ -394,7 +394,8 @@ def test_rate_limiter_spaces_requests_evenly_with_headroom() -> None:
     run(go())
     assert fake.sleeps == pytest.approx([0.1] * 4)
     default = RateLimiter(300)
-    assert default.interval == pytest.approx(60 / (300 * 0.95))
+    assert default.interval == pytest.approx(60 / (300 * 0.98))
+    assert default.burst == 30
 
 
 def test_rate_limiter_pause_holds_everyone_back() -> None:
@@ -458,7 +459,7 @@ class YieldingTime(FakeTime):
 
 def test_rate_limiter_queued_callers_keep_the_spacing_and_do_not_oversleep() -> None:
     fake = YieldingTime()
-    limiter = RateLimiter(600, headroom=1.0, clock=fake.clock, sleep=fake.sleep)
+    limiter = RateLimiter(600, headroom=1.0, burst=1, clock=fake.clock, sleep=fake.sleep)
     released: list[float] = []
 
     async def one() -> None:
@@ -475,7 +476,7 @@ def test_rate_limiter_queued_callers_keep_the_spacing_and_do_not_oversleep() -> 
 
 def test_rate_limiter_pause_holds_back_a_caller_already_waiting_for_its_slot() -> None:
     fake = YieldingTime()
-    limiter = RateLimiter(600, headroom=1.0, clock=fake.clock, sleep=fake.sleep)
+    limiter = RateLimiter(600, headroom=1.0, burst=1, clock=fake.clock, sleep=fake.sleep)
     released: list[float] = []
 
     async def one() -> None:
@@ -494,19 +495,20 @@ def test_rate_limiter_pause_holds_back_a_caller_already_waiting_for_its_slot() -
     run(go())
 
 
-def test_rate_limiter_late_wake_up_takes_back_at_most_a_tenth_of_an_interval() -> None:
+def test_rate_limiter_gives_a_late_wake_up_back_to_the_next_request() -> None:
     fake = FakeTime()
-    limiter = RateLimiter(600, headroom=1.0, clock=fake.clock, sleep=fake.sleep)
+    limiter = RateLimiter(600, headroom=1.0, burst=2, clock=fake.clock, sleep=fake.sleep)
 
     async def go() -> None:
         await limiter.acquire()
+        await limiter.acquire()  # the burst: at once
         fake.now += 0.1 + 0.05  # the next caller comes half an interval late
         await limiter.acquire()  # released at once, late
         await limiter.acquire()
 
     run(go())
-    # The third waits 0.1 - 0.01 (catch-up capped at 10 %), not 0.1 - 0.05.
-    assert fake.sleeps == pytest.approx([0.09])
+    # The fourth goes where it would have gone had the third been on time.
+    assert fake.sleeps == pytest.approx([0.05])
 
 
 @pytest.mark.parametrize(

@@ -28,10 +28,6 @@ OVER_LIMIT: set[str] = {
     "render/pdf.py:_run_jobs",
     "render/sample.py:sample_input",
     "render/summary.py",
-    "webex/client.py",
-    "webex/client.py:_once",
-    "webex/sandbox/app.py",
-    "webex/sandbox/generate.py:generate_dataset",
 }
 
 

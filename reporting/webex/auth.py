@@ -7,15 +7,17 @@ built here contains them.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Awaitable, Callable
-from typing import Protocol
-
-import httpx
+from typing import TYPE_CHECKING, Protocol
 
 from reporting.errors import WebexError
 from reporting.logs import register_secret
 from reporting.webex.ratelimit import parse_retry_after
+
+if TYPE_CHECKING:
+    from reporting.webex.wire import Wire
 
 # Refresh a little before the access token expires, so no request races its expiry: two
 # minutes, or a quarter of the token's lifetime when that is shorter (a token that lives
@@ -37,11 +39,11 @@ class TokenProvider(Protocol):
     @property
     def can_refresh(self) -> bool: ...
 
-    async def token(self, http: httpx.AsyncClient, base_url: str) -> str:
+    async def token(self, wire: Wire, base_url: str) -> str:
         """The access token to send now (refreshing first when it is about to expire)."""
         ...
 
-    async def refresh(self, http: httpx.AsyncClient, base_url: str, rejected: str) -> bool:
+    async def refresh(self, wire: Wire, base_url: str, rejected: str) -> bool:
         """Get a new token after ``rejected`` drew a 401; False when that is not possible."""
         ...
 
@@ -59,10 +61,10 @@ class StaticToken:
     def can_refresh(self) -> bool:
         return False
 
-    async def token(self, http: httpx.AsyncClient, base_url: str) -> str:
+    async def token(self, wire: Wire, base_url: str) -> str:
         return self._token
 
-    async def refresh(self, http: httpx.AsyncClient, base_url: str, rejected: str) -> bool:
+    async def refresh(self, wire: Wire, base_url: str, rejected: str) -> bool:
         return False
 
 
@@ -119,47 +121,49 @@ class OAuthToken:
             return False
         return self._expires_at is None or self._clock() < self._expires_at - self._margin
 
-    async def token(self, http: httpx.AsyncClient, base_url: str) -> str:
+    async def token(self, wire: Wire, base_url: str) -> str:
         if not self._fresh():
             async with self._lock:
                 if not self._fresh():
-                    await self._refresh(http, base_url)
+                    await self._refresh(wire, base_url)
         assert self._access_token is not None
         return self._access_token
 
-    async def refresh(self, http: httpx.AsyncClient, base_url: str, rejected: str) -> bool:
+    async def refresh(self, wire: Wire, base_url: str, rejected: str) -> bool:
         async with self._lock:
             if self._access_token != rejected:
                 return True  # someone else refreshed while this request was in flight
-            await self._refresh(http, base_url)
+            await self._refresh(wire, base_url)
         return True
 
-    async def _refresh(self, http: httpx.AsyncClient, base_url: str) -> None:
+    async def _refresh(self, wire: Wire, base_url: str) -> None:
         url = base_url.rstrip("/") + "/access_token"
         for attempt in range(1, self._attempts + 1):
-            problem, passing, retry_after = await self._ask(http, url)
+            problem, passing, retry_after = await self._ask(wire, url)
             if not problem:
                 return
             wait = retry_after if retry_after is not None else 2.0 ** (attempt - 1)
             if not passing or attempt == self._attempts or wait > REFRESH_WAIT_CAP_SECONDS:
                 break
             await self._sleep(wait)
-        # Raised outside any except block so no httpx exception rides along as __context__.
+        # Raised outside any except block so no transport exception rides along as __context__.
         raise WebexError(
             f"could not refresh the Webex OAuth access token: {problem}",
             hint="check the integration's client id/secret and that the refresh token "
             "(valid about 90 days) has not expired; re-authorise the integration if it has",
         )
 
-    async def _ask(self, http: httpx.AsyncClient, url: str) -> tuple[str, bool, float | None]:
+    async def _ask(self, wire: Wire, url: str) -> tuple[str, bool, float | None]:
         """One POST to the token endpoint: ("", …) when the token is renewed, else (what
         went wrong, whether it may pass, the server's Retry-After)."""
+        from reporting.webex.wire import WireFailure
+
         try:
             # One deadline for the whole exchange, as for every API request.
-            async with asyncio.timeout(http.timeout.read or DEFAULT_DEADLINE):
-                response = await http.post(
+            async with asyncio.timeout(wire.timeout or DEFAULT_DEADLINE):
+                reply = await wire.post_form(
                     url,
-                    data={
+                    {
                         "grant_type": "refresh_token",
                         "client_id": self._client_id,
                         "client_secret": self._client_secret,
@@ -168,15 +172,15 @@ class OAuthToken:
                 )
         except TimeoutError:
             return f"no complete answer within the deadline from POST {url}", True, None
-        except httpx.HTTPError as exc:
-            # Only the type name: httpx exception text can carry the request.
-            return f"{type(exc).__name__} while calling POST {url}", True, None
-        status = response.status_code
+        except WireFailure as failure:
+            # Only the type name: transport exception text can carry the request.
+            return f"{failure.kind} while calling POST {url}", True, None
+        status = reply.status
         if status != 200:
-            retry_after = parse_retry_after(response.headers.get("retry-after"))
+            retry_after = parse_retry_after(reply.headers.get("retry-after"))
             return f"POST {url} answered {status}", status in _PASSING, retry_after
         try:
-            body = response.json()
+            body = json.loads(reply.body)
             access = str(body["access_token"])
         except (ValueError, KeyError, TypeError, RecursionError):
             return f"POST {url} answered without an access_token", False, None

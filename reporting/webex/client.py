@@ -1,8 +1,7 @@
-"""WebexClient: one async httpx client per run, polite and persistent.
+"""WebexClient: one connection pool per run, polite and persistent.
 
-Every request goes through the same three gates: the concurrency semaphore (httpx's own
-pool limits are ignored when a transport is injected, so the semaphore is what bounds
-concurrency), the shared client-side `RateLimiter`, and the retry loop:
+Every request goes through the same three gates: the concurrency semaphore, the shared
+client-side `RateLimiter`, and the retry loop:
 
 - 429 / 423: wait ``Retry-After`` seconds (all requests pause, the limit is per user); a
   malformed value falls back to exponential backoff; a value above
@@ -20,51 +19,67 @@ send and every read together), so a server that trickles its answer is given up 
 attempt that ran out of its deadline is retried at once (it already waited its full
 deadline), so a request ends within ``timeout × (max_retries + 1)``.
 
+The requests go out through a `Wire` (`reporting.webex.wire`): aiohttp for a run, or an
+httpx transport handed in (``transport=``, the tests' in-process sandbox).
+
 Token hygiene: the token is only ever put into the ``Authorization`` header of an outgoing
 request to the client's own origin (scheme, host and port of ``base_url``): a next-page link,
 fresh or stored, that points elsewhere is refused before any request. Request headers are
-never logged, stored or put into messages, and httpx exceptions are reduced to their type
-name and never chained (their repr can carry the request).
+never logged, stored or put into messages, and transport exceptions are reduced to their
+type name and never chained (their repr can carry the request).
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import random
-import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, urlencode
 
-import httpx
-
-from reporting.errors import WebexError
 from reporting.logs import redact, redact_bytes
 from reporting.webex.auth import OAuthToken, StaticToken, TokenProvider
+from reporting.webex.links import (
+    PAGE_MAX,
+    WalkLimit,
+    WebexRequestError,
+    clean_url,
+    next_link,
+    origin_text,
+    same_page,
+    shown_header,
+    smaller_max,
+)
 from reporting.webex.ratelimit import RateLimiter, parse_retry_after
 from reporting.webex.schema import BadPage, decode_items, decode_json
+from reporting.webex.wire import AiohttpWire, HttpxWire, Reply, Wire, WireFailure
 
 if TYPE_CHECKING:
+    import httpx
+
     from reporting.config import Config, WebexCredentials
 
 log = logging.getLogger(__name__)
 
+__all__ = [
+    "ClientStats",
+    "Page",
+    "WebexClient",
+    "WebexRequestError",
+    "clean_url",
+    "parse_retry_after",
+]
 
-PAGE_MAX = 100
-MIN_MAX = 10
 KEPT_HEADERS = ("link", "trackingid", "retry-after", "content-type", "date")
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
 WAIT_STATUSES = frozenset({423, 429})
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 30.0
-# Query parameters that could hold a secret if a server ever echoed one into a Link.
-SECRET_PARAMS = frozenset({"access_token", "token", "client_secret", "refresh_token"})
 # The most items a walk may hold when the caller names no ceiling: the largest Webex
 # session (a webinar in webcast mode) holds 100,000 attendees.
 DEFAULT_MAX_ITEMS = 100_000
@@ -84,25 +99,6 @@ CAUSES = {
 }
 
 Sleep = Callable[[float], Awaitable[None]]
-
-
-class WebexRequestError(WebexError):
-    """A request that failed for good; ``status`` None for a transport failure."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None = None,
-        url: str = "",
-        tracking_id: str | None = None,
-        hint: str | None = None,
-    ) -> None:
-        # The API's own words and URLs go into it; Webex may echo the token in either.
-        super().__init__(redact(message), hint=hint)
-        self.status = status
-        self.url = redact(url)
-        self.tracking_id = tracking_id
 
 
 @dataclass(frozen=True)
@@ -159,100 +155,20 @@ class _Attempt:
     history: list[str] = field(default_factory=list)
 
 
-def clean_url(url: str | httpx.URL) -> str:
-    """The URL without userinfo or secret-looking query parameters (for store and logs)."""
-    try:
-        parts = urlsplit(str(url))
-    except ValueError:
-        return "an unreadable URL"  # e.g. a broken IPv6 host; it may hold anything
-    netloc = parts.netloc.rpartition("@")[2]
-    query = parts.query
-    if query and _may_hold_secret(query.lower()):
-        pairs = parse_qsl(query, keep_blank_values=True)
-        if any(k.lower() in SECRET_PARAMS for k, _ in pairs):
-            query = urlencode([(k, v) for k, v in pairs if k.lower() not in SECRET_PARAMS])
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-
-
-def _may_hold_secret(query: str) -> bool:
-    return any(name in query for name in SECRET_PARAMS)
-
-
-def _smaller_max(url: str) -> str:
-    parts = urlsplit(url)
-    pairs = parse_qsl(parts.query, keep_blank_values=True)
-    current = next((v for k, v in pairs if k == "max"), None)
-    try:
-        size = int(float(current)) if current is not None else PAGE_MAX
-    except ValueError:
-        size = PAGE_MAX
-    smaller = max(MIN_MAX, size // 2)
-    pairs = [(k, v) for k, v in pairs if k != "max"] + [("max", str(smaller))]
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(pairs), parts.fragment))
-
-
-def _api_message(response: httpx.Response) -> str:
+def _api_message(body: bytes) -> str:
     """The API's own error text, shortened (it is untrusted data, but useful)."""
     try:
-        body = decode_json(response.content)
+        parsed = decode_json(body)
     except BadPage:
         return ""
-    if not isinstance(body, dict):
+    if not isinstance(parsed, dict):
         return ""
-    errors = body.get("errors")
+    errors = parsed.get("errors")
     text = ""
     if isinstance(errors, list) and errors and isinstance(errors[0], dict):
         text = str(errors[0].get("description") or "")
-    text = text or str(body.get("message") or "")
+    text = text or str(parsed.get("message") or "")
     return redact(" ".join(text.split()))[:200]
-
-
-class _WalkLimit:
-    """How many pages a walk may take: ``max_items`` in pages of the ``max`` it asked for.
-
-    The page size is read from the walk's own URLs (a 504 halves it); a next link that
-    asks for a smaller page than the client does (the server's choice) does not raise
-    the limit, the client's smallest ``max`` does."""
-
-    def __init__(self, max_items: int) -> None:
-        self.max_items = max_items
-        self.page_size = PAGE_MAX
-
-    def check(self, url: str, pages: int, what: str) -> None:
-        size = _page_size(url)
-        if size is not None:
-            self.page_size = min(self.page_size, max(size, MIN_MAX))
-        # One more for the empty last page a list may end with.
-        limit = -(-self.max_items // self.page_size) + 1
-        if pages > limit:
-            raise WebexRequestError(
-                f"{what}: the list goes on past {limit} pages of {self.page_size}, more than "
-                f"{self.max_items:,} items could fill (the next-page links never end); "
-                "stopped there",
-                url=clean_url(url),
-                hint="rerun later; if it persists, report it to the API's owner",
-            )
-
-
-def _same_page(url: str) -> tuple[str, ...]:
-    """What makes two URLs ask for the same page: origin, path and the query's pairs in
-    any order (a server's link may order them differently from the client)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return (url,)
-    pairs = sorted(parse_qsl(parts.query, keep_blank_values=True))
-    return (*_origin_text(url).split("://"), parts.path, urlencode(pairs))
-
-
-def _page_size(url: str) -> int | None:
-    for key, value in parse_qsl(urlsplit(url).query):
-        if key == "max":
-            try:
-                return int(value)
-            except ValueError:
-                return None
-    return None
 
 
 class WebexClient:
@@ -269,12 +185,13 @@ class WebexClient:
         requests_per_minute: float | None = 300,
         timeout: float = 30.0,
         max_retries: int = 6,
-        retry_after_ceiling: float = 300.0,
+        retry_after_ceiling: float | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Sleep | None = None,
         clock: Callable[[], float] | None = None,
         rng: random.Random | None = None,
         rate_headroom: float | None = None,
+        rate_window: float | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.tokens: TokenProvider = (
@@ -285,7 +202,10 @@ class WebexClient:
         self.max_concurrency = max(1, max_concurrency)
         self.timeout = timeout
         self.max_retries = max_retries
-        self.retry_after_ceiling = retry_after_ceiling
+        # The longest Retry-After honoured; None: the config's own default.
+        self.retry_after_ceiling = (
+            retry_after_ceiling if retry_after_ceiling is not None else _default_ceiling()
+        )
         self._transport = transport
         self._sleep: Sleep = sleep or asyncio.sleep
         self._clock = clock or time.monotonic
@@ -293,31 +213,35 @@ class WebexClient:
         limiter_args: dict[str, Any] = {"clock": self._clock, "sleep": self._sleep}
         if rate_headroom is not None:
             limiter_args["headroom"] = rate_headroom
+        if rate_window is not None:
+            limiter_args["window"] = rate_window
         self.limiter = RateLimiter(requests_per_minute, **limiter_args)
         self.stats = ClientStats()
         self.on_retry: RetryListener | None = None
         self._semaphore = asyncio.Semaphore(self.max_concurrency)
-        self._http: httpx.AsyncClient | None = None
-        self._own_origin = _origin(self.base_url)
+        self._wire: Wire | None = None
+        # The origin is read by the parser of the wire the requests go out on.
+        self._origin_of = _origin_reader(transport)
+        self._own_origin = self._origin_of(self.base_url)
 
     def __repr__(self) -> str:
         return f"WebexClient({self.base_url!r})"
 
     def is_own_url(self, url: str) -> bool:
         """Whether ``url`` has the scheme, host and port of ``base_url`` (gets the token)."""
-        return _origin(url) == self._own_origin
+        return self._origin_of(url) == self._own_origin
 
     def _refuse_foreign(self, url: str, what: str, link: str) -> None:
         """Raise unless ``url`` is on the client's origin: the token must not go elsewhere."""
         if self.is_own_url(url):
             return
-        origin = _origin_text(url)
+        origin = origin_text(self._origin_of(url))
         log.warning("%s: %s points to another host (%s); not followed", what, link, origin)
         raise WebexRequestError(
             f"{what}: {link} points to another host ({origin}); not followed, so the "
             "token is not sent there",
             url=origin,
-            hint=f"only {_origin_text(self.base_url)} is asked; report this to the API's owner",
+            hint=f"only {origin_text(self._own_origin)} is asked; report this to the API's owner",
         )
 
     @classmethod
@@ -361,16 +285,16 @@ class WebexClient:
         return cls(base_url, provider, **args)
 
     async def __aenter__(self) -> WebexClient:
-        limits = httpx.Limits(
-            max_connections=self.max_concurrency, max_keepalive_connections=self.max_concurrency
-        )
-        self._http = httpx.AsyncClient(
-            transport=self._transport,
-            limits=limits,
-            timeout=httpx.Timeout(self.timeout),
-            headers={"Accept": "application/json", "timezone": self.timezone},
-            follow_redirects=False,
-        )
+        headers = {"Accept": "application/json", "timezone": self.timezone}
+        if self._transport is not None:
+            self._wire = HttpxWire(headers, transport=self._transport, timeout=self.timeout)
+        else:
+            self._wire = AiohttpWire(
+                headers,
+                base_url=self.base_url,
+                connections=self.max_concurrency,
+                timeout=self.timeout,
+            )
         return self
 
     async def __aexit__(
@@ -379,15 +303,15 @@ class WebexClient:
         error: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
+        if self._wire is not None:
+            await self._wire.aclose()
+            self._wire = None
 
     @property
-    def http(self) -> httpx.AsyncClient:
-        if self._http is None:
+    def wire(self) -> Wire:
+        if self._wire is None:
             raise RuntimeError("WebexClient used outside 'async with'")
-        return self._http
+        return self._wire
 
     # -- URLs -------------------------------------------------------------------------------
 
@@ -397,13 +321,11 @@ class WebexClient:
         if self.host_email and "hostEmail" not in query:
             query["hostEmail"] = self.host_email
         full = self.base_url + "/" + path.lstrip("/")
-        return str(httpx.URL(full, params=query)) if query else full
+        return f"{full}?{urlencode(query)}" if query else full
 
     # -- requests -----------------------------------------------------------------------
 
     async def get_meeting(self, meeting_id: str, *, what: str | None = None) -> Page:
-        from urllib.parse import quote
-
         url = self.url(f"meetings/{quote(meeting_id, safe='')}")
         return await self.get(url, what=what or f"meeting {meeting_id}", expect_items=False)
 
@@ -432,10 +354,10 @@ class WebexClient:
         if start_url is not None:
             self._refuse_foreign(start_url, what, "the stored next-page link")
         url: str | None = start_url or self.url(path, {"max": PAGE_MAX, **params})
-        followed: dict[tuple[str, ...], int] = {}
-        walk = _WalkLimit(max_items)
+        followed: dict[tuple[object, ...], int] = {}
+        walk = WalkLimit(max_items)
         while url is not None:
-            followed[_same_page(url)] = len(followed) + 1
+            followed[self._same_page(url)] = len(followed) + 1
             walk.check(url, len(followed), what)
             page = await self.get(url, what=what, expect_items=True)
             if page.problem is not None:
@@ -446,24 +368,35 @@ class WebexClient:
                 if page.problem is not None:
                     self.stats.bad_pages += 1
             yield page
-            if page.link_problem is not None:
-                raise WebexRequestError(
-                    f"{what}: page {len(followed)} of the list has a Link header that cannot "
-                    f"be read ({page.link_problem}); the pages after it cannot be reached",
-                    url=clean_url(url),
-                    hint="rerun later; if it persists, report it to the API's owner",
-                )
-            url = page.next_url
-            if url is None:
-                break
-            self._refuse_foreign(url, what, "the API's next-page link")
-            if _same_page(url) in followed:
-                raise WebexRequestError(
-                    f"{what}: the API's next-page link on page {len(followed)} leads back to "
-                    f"page {followed[_same_page(url)]} of this list (a loop); stopped there",
-                    url=clean_url(url),
-                    hint="rerun later; if it persists, report it to the API's owner",
-                )
+            url = self._next_of(page, url, what, followed)
+
+    def _same_page(self, url: str) -> tuple[object, ...]:
+        return same_page(url, self._origin_of(url))
+
+    def _next_of(
+        self, page: Page, url: str, what: str, followed: dict[tuple[object, ...], int]
+    ) -> str | None:
+        """The walk's next URL after ``page``: None at its end; raises where it cannot go on."""
+        if page.link_problem is not None:
+            raise WebexRequestError(
+                f"{what}: page {len(followed)} of the list has a Link header that cannot "
+                f"be read ({page.link_problem}); the pages after it cannot be reached",
+                url=clean_url(url),
+                hint="rerun later; if it persists, report it to the API's owner",
+            )
+        target = page.next_url
+        if target is None:
+            return None
+        self._refuse_foreign(target, what, "the API's next-page link")
+        seen = followed.get(self._same_page(target))
+        if seen is not None:
+            raise WebexRequestError(
+                f"{what}: the API's next-page link on page {len(followed)} leads back to "
+                f"page {seen} of this list (a loop); stopped there",
+                url=clean_url(target),
+                hint="rerun later; if it persists, report it to the API's owner",
+            )
+        return target
 
     async def get(self, url: str, *, what: str, expect_items: bool) -> Page:
         """GET ``url`` with every retry rule; returns a 200 page or raises WebexRequestError.
@@ -498,218 +431,146 @@ class WebexClient:
         ceiling = min(BACKOFF_CAP, base * 2.0**retries)
         return float(ceiling * (0.5 + self._rng.random() / 2))
 
-    async def _once(  # noqa: C901, PLR0915
+    async def _once(
         self, attempt: _Attempt, expect_items: bool = False
     ) -> Page | tuple[str, float | None]:
         """One request. A Page on 200; (reason, wait) to retry; raises to give up."""
-        http = self.http
-        token = await self.tokens.token(http, self.base_url)
-        if isinstance(self.tokens, OAuthToken):
-            self.stats.token_refreshes = self.tokens.refreshes
-        problem: str | None = None
-        undecodable: str | None = None
+        wire = self.wire
+        token = await self.tokens.token(wire, self.base_url)
+        self._count_refreshes()
         async with self._semaphore:
             await self.limiter.acquire()
             self.stats.requests += 1
             started = datetime.now(UTC)
-            try:
-                # One deadline for connect, send and every read: httpx's own timeout is
-                # per read, and a server trickling a byte at a time never trips it.
-                async with asyncio.timeout(self.timeout):
-                    request = http.build_request(
-                        "GET", attempt.url, headers={"Authorization": f"Bearer {token}"}
-                    )
-                    response = await http.send(request, stream=True)
-                    try:
-                        body = await response.aread()
-                    except httpx.DecodingError:
-                        # The headers are usable (the Link among them), the body is not.
-                        encoding = response.headers.get("content-encoding", "")
-                        undecodable = (
-                            "body could not be decoded as its Content-Encoding "
-                            f"({_shown_header(encoding)}) says"
-                        )
-                        body = b""
-                    finally:
-                        await response.aclose()
-            except TimeoutError:
-                problem = DEADLINE
-            except httpx.TransportError as exc:
-                # Type name only: the exception's text and repr may carry the request.
-                problem = type(exc).__name__
-            del token
-        if problem is not None:
-            self.stats.transport_errors += 1
-            attempt.history.append(problem)
-            log.info("GET %s: %s; will retry", clean_url(attempt.url), problem)
-            if problem == DEADLINE:
-                return f"{problem} ({self.timeout:g}s)", 0.0
-            return problem, self._backoff(attempt.retries)
-        status = response.status_code
+            reply, problem = await self._send(wire, attempt.url, token)
+        if reply is None:
+            return self._transport_retry(attempt, problem)
         if log.isEnabledFor(logging.DEBUG):
-            log.debug("GET %s -> %s", clean_url(attempt.url), status)
-        if status == 200:
-            # Webex may echo the token (an error text, a display name, a next link):
-            # nothing read from it is kept or parsed before the secrets are taken out.
-            body = redact_bytes(body)
-            if undecodable is not None:
-                items, problem = None, undecodable
-            else:
-                items, problem = _read_body(body, expect_items)
-            kept = response.headers
-            next_url, link_problem = _next_link(response)
-            return Page(
-                method="GET",
-                url=redact(clean_url(attempt.url)),
-                status=status,
-                headers={k: redact(kept[k]) for k in KEPT_HEADERS if k in kept},
-                body=body,
-                fetched_at=started,
-                next_url=next_url,
-                items=items,
-                problem=problem,
-                link_problem=link_problem,
-            )
-        attempt.history.append(str(status))
-        tracking = response.headers.get("trackingid")
-        if status in WAIT_STATUSES:
-            if status == 429:
-                self.stats.rate_limited += 1
-            else:
-                self.stats.locked += 1
-            raw = response.headers.get("retry-after")
-            seconds = parse_retry_after(raw)
-            if seconds is None:
-                seconds = self._backoff(attempt.retries, base=1.0)
-                if raw is not None:
-                    log.info("malformed Retry-After %r; backing off %.1fs", raw[:40], seconds)
-            elif seconds > self.retry_after_ceiling:
-                raise WebexRequestError(
-                    f"{attempt.what}: Webex answered {status} and asked to wait {seconds:.0f}s "
-                    "(Retry-After), "
-                    f"more than webex.retry_after_ceiling_seconds={self.retry_after_ceiling:.0f}",
-                    status=status,
-                    url=clean_url(attempt.url),
-                    tracking_id=tracking,
-                    hint="rerun later (fetched pages are kept), or raise the ceiling",
-                )
-            # The limit is per user: hold back every request, not only this one.
-            self.limiter.pause(seconds)
-            return f"{status} Retry-After {raw}", 0.0
-        if status in RETRY_STATUSES:
+            log.debug("GET %s -> %s", clean_url(attempt.url), reply.status)
+        if reply.status == 200:
+            return self._page(attempt, reply, started, expect_items)
+        attempt.history.append(str(reply.status))
+        if reply.status in WAIT_STATUSES:
+            return self._wait_as_told(attempt, reply)
+        if reply.status in RETRY_STATUSES:
             self.stats.server_errors += 1
-            if status == 504:
-                attempt.url = _smaller_max(attempt.url)
-            return str(status), self._backoff(attempt.retries)
-        if status == 401 and self.tokens.can_refresh and not attempt.refreshed:
+            if reply.status == 504:
+                attempt.url = smaller_max(attempt.url)
+            return str(reply.status), self._backoff(attempt.retries)
+        if reply.status == 401 and self.tokens.can_refresh and not attempt.refreshed:
             attempt.refreshed = True
-            # The header value we sent is needed to tell a stale token from a fresh one.
-            rejected = response.request.headers.get("authorization", "")[7:]
-            await self.tokens.refresh(http, self.base_url, rejected)
-            if isinstance(self.tokens, OAuthToken):
-                self.stats.token_refreshes = self.tokens.refreshes
+            await self.tokens.refresh(wire, self.base_url, token)
+            self._count_refreshes()
             return "401 token refreshed", None
-        api_text = _api_message(response)
-        cause = CAUSES.get(status)
-        detail = f"{attempt.what}: Webex answered {status}"
+        raise self._refusal(attempt, reply)
+
+    async def _send(self, wire: Wire, url: str, token: str) -> tuple[Reply | None, str]:
+        """(the answer, "") or (None, why there is none) for one GET with the token."""
+        try:
+            # One deadline for connect, send and every read: a server trickling a byte at
+            # a time never trips a per-read timeout.
+            async with asyncio.timeout(self.timeout):
+                return await wire.get(url, {"Authorization": f"Bearer {token}"}), ""
+        except TimeoutError:
+            return None, DEADLINE
+        except WireFailure as failure:
+            return None, failure.kind
+
+    def _count_refreshes(self) -> None:
+        if isinstance(self.tokens, OAuthToken):
+            self.stats.token_refreshes = self.tokens.refreshes
+
+    def _transport_retry(self, attempt: _Attempt, problem: str) -> tuple[str, float]:
+        self.stats.transport_errors += 1
+        attempt.history.append(problem)
+        log.info("GET %s: %s; will retry", clean_url(attempt.url), problem)
+        if problem == DEADLINE:
+            return f"{problem} ({self.timeout:g}s)", 0.0
+        return problem, self._backoff(attempt.retries)
+
+    def _page(self, attempt: _Attempt, reply: Reply, started: datetime, expect_items: bool) -> Page:
+        # Webex may echo the token (an error text, a display name, a next link): nothing
+        # read from it is kept or parsed before the secrets are taken out.
+        body = redact_bytes(reply.body)
+        if reply.undecodable:
+            encoding = reply.headers.get("content-encoding", "")
+            items: list[dict[str, Any]] | None = None
+            problem: str | None = (
+                f"body could not be decoded as its Content-Encoding ({shown_header(encoding)}) says"
+            )
+        else:
+            items, problem = _read_body(body, expect_items)
+        headers = reply.headers
+        next_url, link_problem = next_link(headers, reply.url, self.wire.join)
+        return Page(
+            method="GET",
+            url=redact(clean_url(attempt.url)),
+            status=reply.status,
+            headers={k: redact(headers[k]) for k in KEPT_HEADERS if k in headers},
+            body=body,
+            fetched_at=started,
+            next_url=next_url,
+            items=items,
+            problem=problem,
+            link_problem=link_problem,
+        )
+
+    def _wait_as_told(self, attempt: _Attempt, reply: Reply) -> tuple[str, float]:
+        """429 / 423: hold every request back for the server's Retry-After."""
+        status = reply.status
+        if status == 429:
+            self.stats.rate_limited += 1
+        else:
+            self.stats.locked += 1
+        raw = reply.headers.get("retry-after")
+        seconds = parse_retry_after(raw)
+        if seconds is None:
+            seconds = self._backoff(attempt.retries, base=1.0)
+            if raw is not None:
+                log.info("malformed Retry-After %r; backing off %.1fs", raw[:40], seconds)
+        elif seconds > self.retry_after_ceiling:
+            raise WebexRequestError(
+                f"{attempt.what}: Webex answered {status} and asked to wait {seconds:.0f}s "
+                "(Retry-After), "
+                f"more than webex.retry_after_ceiling_seconds={self.retry_after_ceiling:.0f}",
+                status=status,
+                url=clean_url(attempt.url),
+                tracking_id=reply.headers.get("trackingid"),
+                hint="rerun later (fetched pages are kept), or raise the ceiling",
+            )
+        # The limit is per user: hold back every request, not only this one.
+        self.limiter.pause(seconds)
+        return f"{status} Retry-After {raw}", 0.0
+
+    def _refusal(self, attempt: _Attempt, reply: Reply) -> WebexRequestError:
+        """The error for an answer no retry mends, with the API's words and likely cause."""
+        tracking = reply.headers.get("trackingid")
+        api_text = _api_message(reply.body)
+        detail = f"{attempt.what}: Webex answered {reply.status}"
         if api_text:
             detail += f": {api_text}"
         if tracking:
             detail += f" (TrackingId {tracking})"
-        raise WebexRequestError(
-            detail, status=status, url=clean_url(attempt.url), tracking_id=tracking, hint=cause
+        return WebexRequestError(
+            detail,
+            status=reply.status,
+            url=clean_url(attempt.url),
+            tracking_id=tracking,
+            hint=CAUSES.get(reply.status),
         )
 
 
-# httpx parses a URL character by character in Python (~0.1 ms for a next link with its
-# cursor); each link is checked twice, when the page names it and when it is asked for.
-@functools.lru_cache(maxsize=256)
-def _origin(url: str) -> tuple[str, str, int | None]:
-    """(scheme, host, port) of ``url``, normalised (lower case, default port None).
+def _default_ceiling() -> float:
+    from reporting.config.schema import WebexConfig
 
-    httpx's own parser, so the check reads the URL exactly as the request will go out."""
-    try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError, ValueError):
-        return ("", "", None)
-    return (parsed.scheme.lower(), parsed.host.lower(), parsed.port)
+    return float(WebexConfig.model_fields["retry_after_ceiling_seconds"].default)
 
 
-def _origin_text(url: str) -> str:
-    """``scheme://host[:port]`` of ``url``: never its userinfo, path or query."""
-    scheme, host, port = _origin(url)
-    if not host:
-        return "an unreadable URL"
-    return f"{scheme}://{host}" + (f":{port}" if port is not None else "")
+def _origin_reader(transport: object | None) -> Callable[[str], tuple[str, str, int | None]]:
+    """The origin parser of the wire a client with ``transport`` will send through."""
+    from reporting.webex import wire
 
-
-# One link-value of RFC 8288: `<URI>` then `; param` or `; param=value` (token or quoted).
-_LINK_VALUE = re.compile(
-    r"\s*<([^<>\s]*)>(?:\s*;\s*[!#$%&\'*+.^_`|~0-9A-Za-z-]+"
-    r'(?:\s*=\s*(?:[!#$%&\'*+.^_`|~0-9A-Za-z-]+|"(?:[^"\\]|\\.)*"))?)*\s*'
-)
-
-
-def _next_link(response: httpx.Response) -> tuple[str | None, str | None]:
-    """(next URL, None), or (None, why the Link header cannot be read).
-
-    Strict on purpose: a header that is not a list of ``<URI>; params`` values could
-    hide a next page, and ending the walk there would drop its records silently."""
-    header = ",".join(response.headers.get_list("link"))
-    if not header.strip():
-        return None, None
-    for value in _split_links(header):
-        if _LINK_VALUE.fullmatch(value) is None:
-            return None, f"not a list of <URI>; rel=... values: {_shown(value)}"
-    target = response.links.get("next", {}).get("url")
-    if target is None:
-        return None, None
-    if not target.strip():
-        return None, 'its rel="next" link is empty'
-    try:
-        joined = response.url.join(target)
-        _ = joined.port  # an impossible port raises only when read
-    except (httpx.InvalidURL, ValueError, TypeError):
-        return None, f"its next link is not a URL: {_shown(target)}"
-    return str(joined), None
-
-
-def _split_links(header: str) -> list[str]:
-    """The link-values of a Link header: split at commas outside `<...>` and quotes."""
-    values: list[str] = []
-    current: list[str] = []
-    in_uri = in_quote = escaped = False
-    for char in header:
-        if in_quote:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_quote = False
-        elif char == "<":
-            in_uri = True
-        elif char == ">":
-            in_uri = False
-        elif char == '"' and not in_uri:
-            in_quote = True
-        elif char == "," and not in_uri:
-            values.append("".join(current))
-            current = []
-            continue
-        current.append(char)
-    values.append("".join(current))
-    return [v for v in values if v.strip()]
-
-
-def _shown_header(text: str) -> str:
-    return "".join(c if c.isprintable() else "?" for c in text[:40]) or "none"
-
-
-def _shown(text: str) -> str:
-    """Untrusted header text, shortened and without secrets or control characters."""
-    cleaned = redact("".join(c if c.isprintable() else "?" for c in text[:80]))
-    return repr(clean_url(cleaned) if "://" in cleaned else cleaned)
+    return wire.httpx_origin if transport is not None else wire.yarl_origin
 
 
 def _read_body(body: bytes, expect_items: bool) -> tuple[list[dict[str, Any]] | None, str | None]:

@@ -1,27 +1,33 @@
 """The client-side rate limiter every request of a run goes through.
 
 Webex limits requests per user over a sliding window ("around 300 requests per minute").
-A token bucket with a large burst would let a burst through at the start and then run into
-that window, so this limiter *spaces* requests evenly instead: a bucket of one token
-refilled at ``headroom`` × the configured rate (GCRA). It paces below the server's rate
-because arrivals at the server jitter by a few milliseconds, and evenly spaced requests at
-exactly the server's rate would collide with its window about half of the time.
+Two rules release a request, and both must agree:
 
-Callers are released one at a time, in arrival order, each at its slot: the slot after a
-release is ``interval`` later, or (when the event loop woke the caller late) ``interval``
-after the release less at most ``CATCH_UP`` × ``interval``. So a late wake-up neither
-costs throughput for good nor lets a bunch of requests out together: any N + 1
-consecutive requests span at least N × ``interval`` − ``CATCH_UP`` × ``interval``.
+- *A window log*: the last ``limit`` release times are kept, and a request goes only when
+  the oldest of them is at least ``span`` old, ``span`` being the window stretched by
+  the headroom (60 s / 0.98). So no window of the server's length ever holds more than
+  ``limit`` requests, however the callers arrive, and the server can see the requests
+  arrive up to ``span − window`` (1.2 s a minute) more bunched than they left without
+  counting one too many.
+- *A bucket* (GCRA) of ``burst`` requests refilled one per ``interval`` = ``span / limit``:
+  a run starts with up to ``burst`` requests at once (a demo's dozen never wait), then
+  goes evenly spaced at the headroom's share of the limit, so its load is smooth rather
+  than a limit's worth of requests at the start of every window. A late wake-up of the
+  event loop costs nothing for good: the bucket gives the time back to the next ones.
 
-A 429 is a signal about the shared per-user budget, not about one request, so
-`pause(seconds)` holds back every request of the run, including those already waiting for
-their slot: a waiter looks at the pause again when it wakes up.
+Callers are released one at a time, in arrival order (an asyncio lock, fair). A 429 is a
+signal about the shared per-user budget, not about one request, so `pause(seconds)` holds
+back every request of the run, including those already waiting for their slot (a waiter
+looks at the pause again when it wakes up), and empties the bucket: after a pause
+requests come out evenly spaced, not in a burst.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -29,12 +35,16 @@ from email.utils import parsedate_to_datetime
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
-DEFAULT_HEADROOM = 0.95
-CATCH_UP = 0.1  # share of an interval a late release may take back from the next one
+DEFAULT_HEADROOM = 0.98
+BURST_SHARE = 0.1  # of the window's limit: how many requests a run may start with at once
+WINDOW = 60.0
+# A slot this close is now: the bucket's sums of intervals carry rounding errors.
+ROUNDING = 1e-9
 
 
 class RateLimiter:
-    """Evenly spaced request slots at ``requests_per_minute`` × ``headroom``.
+    """At most ``requests_per_minute`` requests in any ``window`` seconds (60), a start
+    burst of ``burst`` (a tenth of the limit by default), evenly spaced after that.
 
     ``requests_per_minute`` None or <= 0 disables pacing (pauses still apply).
     ``clock`` (monotonic seconds) and ``sleep`` are injectable so tests never wait.
@@ -45,15 +55,24 @@ class RateLimiter:
         requests_per_minute: float | None,
         *,
         headroom: float = DEFAULT_HEADROOM,
+        burst: int | None = None,
+        window: float = WINDOW,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
-        rate = (requests_per_minute or 0) * headroom
-        self.interval = 60.0 / rate if rate > 0 else 0.0
-        self._catch_up = self.interval * CATCH_UP
+        self.limit = max(1, math.floor(requests_per_minute)) if requests_per_minute else 0
+        if requests_per_minute is not None and requests_per_minute <= 0:
+            self.limit = 0
+        self.window = window
+        self.span = window / headroom
+        self.interval = self.span / self.limit if self.limit else 0.0
+        share = math.ceil(self.limit * BURST_SHARE)
+        self.burst = max(1, min(self.limit, burst if burst is not None else share))
+        self._tolerance = (self.burst - 1) * self.interval
         self._clock = clock
         self._sleep = sleep
-        self._next_slot = 0.0
+        self._tat = 0.0  # the bucket's theoretical arrival time (GCRA)
+        self._released: deque[float] = deque(maxlen=self.limit or 1)
         self._paused_until = 0.0
         self._lock: asyncio.Lock | None = None
         self._lock_loop: asyncio.AbstractEventLoop | None = None
@@ -61,17 +80,34 @@ class RateLimiter:
 
     @property
     def requests_per_minute(self) -> float | None:
+        """The sustained rate it paces at, per minute."""
         return 60.0 / self.interval if self.interval else None
 
     def pause(self, seconds: float) -> None:
         """Hold every request back for ``seconds`` from now (after a 429 / 423)."""
         self._paused_until = max(self._paused_until, self._clock() + seconds)
+        if self.limit:
+            self._tat = max(self._tat, self._paused_until + self._tolerance)
+
+    def _slot(self, now: float) -> float:
+        """The earliest time the next request may go, seen from ``now``."""
+        slot = max(now, self._paused_until)
+        if self.limit:
+            slot = max(slot, self._tat - self._tolerance)
+            if len(self._released) == self.limit:
+                slot = max(slot, self._released[0] + self.span)
+        return slot
+
+    def _take(self, at: float) -> None:
+        if self.limit:
+            self._released.append(at)
+            self._tat = max(self._tat, at) + self.interval
 
     def delay(self) -> float:
         """Reserve the next slot without waiting; returns how long until it comes."""
         now = self._clock()
-        slot = max(now, self._next_slot, self._paused_until)
-        self._next_slot = slot + self.interval
+        slot = self._slot(now)
+        self._take(slot)
         return slot - now
 
     def _fifo(self) -> asyncio.Lock:
@@ -84,27 +120,18 @@ class RateLimiter:
 
     async def acquire(self) -> float:
         """Wait for this caller's slot (and any pause); returns the seconds waited."""
-        now = self._clock()
-        if not self.interval and now >= self._paused_until:
+        if not self.limit and self._clock() >= self._paused_until:
             return 0.0
         waited = 0.0
         async with self._fifo():
             now = self._clock()  # the lock may have been waited for
-            while True:
-                slot = max(self._next_slot, self._paused_until)
-                if slot <= now:
-                    break
+            while (slot := self._slot(now)) > now + ROUNDING:
                 wait = slot - now
                 waited += wait
                 self.waited_seconds += wait
                 await self._sleep(wait)
                 now = self._clock()  # a 429 meanwhile moved the pause: look again
-            if self.interval:
-                # Busy (the slot came within an interval): a late wake-up takes back up to
-                # CATCH_UP of the next interval. Idle: the next slot counts from now.
-                busy = slot > now - self.interval
-                base = max(slot, now - self._catch_up) if busy else now
-                self._next_slot = base + self.interval
+            self._take(now)
         return waited
 
 

@@ -140,20 +140,16 @@ def save_dataset(data: Mapping[str, Any], path: Path | str) -> None:
         out.write("\n")
 
 
-def check_dataset(data: Any, where: str = "dataset") -> None:  # noqa: C901
+_TOP_KEYS = frozenset(
+    ("now", "org", "tokens", "meetings", "participants", "faults", "invitees", "registrants")
+)
+
+
+def check_dataset(data: Any, where: str = "dataset") -> None:
     """Raise DatasetError naming the first thing that breaks the format."""
     if not isinstance(data, dict):
         raise DatasetError(f"{where}: the top level must be a JSON object")
-    unknown = set(data) - {
-        "now",
-        "org",
-        "tokens",
-        "meetings",
-        "participants",
-        "faults",
-        "invitees",
-        "registrants",
-    }
+    unknown = set(data) - _TOP_KEYS
     if unknown:
         raise DatasetError(f"{where}: unknown key(s) {sorted(unknown)}")
     if data.get("now") is not None:
@@ -161,7 +157,21 @@ def check_dataset(data: Any, where: str = "dataset") -> None:  # noqa: C901
             parse_time(str(data["now"]))
         except ValueError as exc:
             raise DatasetError(f"{where}: now: not an ISO 8601 time") from exc
-    tokens = data.get("tokens", {})
+    _check_tokens(data.get("tokens", {}), where)
+    seen = _check_meetings(data.get("meetings", []), where)
+    participants = data.get("participants", {})
+    if not isinstance(participants, dict):
+        raise DatasetError(f"{where}: participants must map instance id -> list")
+    for instance_id, items in participants.items():
+        if instance_id not in seen:
+            raise DatasetError(f"{where}: participants[{instance_id}]: no such meeting")
+        if not isinstance(items, list) or not all(isinstance(p, dict) for p in items):
+            raise DatasetError(f"{where}: participants[{instance_id}] must be a list of objects")
+    for key in ("invitees", "registrants"):
+        _check_people(key, data.get(key, {}), seen, where)
+
+
+def _check_tokens(tokens: Any, where: str) -> None:
     if not isinstance(tokens, dict):
         raise DatasetError(f"{where}: tokens must map token -> role")
     for token, role in tokens.items():
@@ -169,7 +179,10 @@ def check_dataset(data: Any, where: str = "dataset") -> None:  # noqa: C901
             parse_role(str(role))
         except DatasetError as exc:
             raise DatasetError(f"{where}: tokens[{token[:4]}…]: {exc.message}") from exc
-    meetings = data.get("meetings", [])
+
+
+def _check_meetings(meetings: Any, where: str) -> set[str]:
+    """The meetings' ids, once each is checked."""
     if not isinstance(meetings, list):
         raise DatasetError(f"{where}: meetings must be a list")
     seen: set[str] = set()
@@ -191,27 +204,22 @@ def check_dataset(data: Any, where: str = "dataset") -> None:  # noqa: C901
                 parse_time(str(meeting[key]))
             except ValueError as exc:
                 raise DatasetError(f"{where}: meetings[{number}].{key}: not ISO 8601") from exc
-    participants = data.get("participants", {})
-    if not isinstance(participants, dict):
-        raise DatasetError(f"{where}: participants must map instance id -> list")
-    for instance_id, items in participants.items():
-        if instance_id not in seen:
-            raise DatasetError(f"{where}: participants[{instance_id}]: no such meeting")
-        if not isinstance(items, list) or not all(isinstance(p, dict) for p in items):
-            raise DatasetError(f"{where}: participants[{instance_id}] must be a list of objects")
-    for key in ("invitees", "registrants"):
-        lists = data.get(key, {})
-        if not isinstance(lists, dict):
-            raise DatasetError(f"{where}: {key} must map meeting id -> list")
-        for meeting_id, items in lists.items():
-            if meeting_id not in seen:
-                raise DatasetError(f"{where}: {key}[{meeting_id}]: no such meeting")
-            if not isinstance(items, list) or not all(
-                isinstance(p, dict) and isinstance(p.get("email"), str) for p in items
-            ):
-                raise DatasetError(
-                    f"{where}: {key}[{meeting_id}] must be a list of objects with an email"
-                )
+    return seen
+
+
+def _check_people(key: str, lists: Any, seen: set[str], where: str) -> None:
+    """``invitees`` or ``registrants``: meeting id -> objects with an email."""
+    if not isinstance(lists, dict):
+        raise DatasetError(f"{where}: {key} must map meeting id -> list")
+    for meeting_id, items in lists.items():
+        if meeting_id not in seen:
+            raise DatasetError(f"{where}: {key}[{meeting_id}]: no such meeting")
+        if not isinstance(items, list) or not all(
+            isinstance(p, dict) and isinstance(p.get("email"), str) for p in items
+        ):
+            raise DatasetError(
+                f"{where}: {key}[{meeting_id}] must be a list of objects with an email"
+            )
 
 
 _TELEPHONY = {

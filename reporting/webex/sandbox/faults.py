@@ -6,7 +6,8 @@ SPEC is a comma-separated list of ``key=value`` (order free, every key optional)
     rate=300/min,retry_after=2,malformed_retry_after=10%,streak=3
 
 - ``seed=N``             seed of the decisions (default 0)
-- ``latency=D``          fixed delay added to every response (``50ms``, ``1.5s``, ``0``)
+- ``latency=D``          every response leaves D after its request arrived (``50ms``,
+                         ``1.5s``, ``0``): the server's own work runs within it
 - ``slow=P%[:D]``        share of requests delayed by D more (default 2s) before answering
 - ``429|423|500|502|503|504=P%``  share of requests answered with that status
 - ``drop=P%``            share of requests whose connection is closed with no response
@@ -32,6 +33,7 @@ import math
 import re
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from reporting.errors import ConfigError
@@ -105,7 +107,50 @@ def _seconds(key: str, text: str, *, shown: str | None = None) -> float:
     return seconds
 
 
-def parse_faults(spec: str | None) -> FaultSpec:  # noqa: C901
+def _whole(key: str, value: str, what: str) -> int:
+    if not value.strip().isdigit():
+        raise FaultSpecError(f"faults: {key}={value}: not {what}")
+    return int(value)
+
+
+def _seed(key: str, value: str) -> dict[str, object]:
+    if not value.strip().lstrip("-").isdigit():
+        raise FaultSpecError(f"faults: seed={value}: not an integer")
+    return {"seed": int(value)}
+
+
+def _slow(key: str, value: str) -> dict[str, object]:
+    share, _, delay = value.partition(":")
+    values: dict[str, object] = {"slow_share": _share(key, share)}
+    if delay:
+        values["slow_seconds"] = _seconds(key, delay, shown=value)
+    return values
+
+
+def _rate(key: str, value: str) -> dict[str, object]:
+    if value.strip() in ("off", "0", "none"):
+        return {"rate_limit": None}
+    match = _RATE.match(value.strip())
+    if not match:
+        raise FaultSpecError(f"faults: rate={value}: not a rate", hint="e.g. 300/min")
+    unit = match.group(2)
+    window = 1.0 if unit.startswith("s") else (3600.0 if unit.startswith("h") else 60.0)
+    return {"rate_limit": int(match.group(1)), "rate_window": window}
+
+
+# How each key (but the shares of ORDER) is read into FaultSpec's fields.
+_READERS: dict[str, Callable[[str, str], dict[str, object]]] = {
+    "seed": _seed,
+    "latency": lambda key, value: {"latency": _seconds(key, value)},
+    "slow": _slow,
+    "rate": _rate,
+    "retry_after": lambda key, value: {"retry_after": _whole(key, value, "whole seconds")},
+    "malformed_retry_after": lambda key, value: {"malformed_share": _share(key, value)},
+    "streak": lambda key, value: {"streak": _whole(key, value, "a whole number")},
+}
+
+
+def parse_faults(spec: str | None) -> FaultSpec:
     """SPEC text → FaultSpec; empty or None → no faults, default rate limit."""
     values: dict[str, object] = {}
     shares: dict[str, float] = {}
@@ -116,41 +161,10 @@ def parse_faults(spec: str | None) -> FaultSpec:  # noqa: C901
         key = key.strip()
         if not sep:
             raise FaultSpecError(f"faults: {raw.strip()!r} is not key=value", hint="see --help")
-        if key == "seed":
-            if not value.strip().lstrip("-").isdigit():
-                raise FaultSpecError(f"faults: seed={value}: not an integer")
-            values["seed"] = int(value)
-        elif key == "latency":
-            values["latency"] = _seconds(key, value)
-        elif key == "slow":
-            share, _, delay = value.partition(":")
-            values["slow_share"] = _share(key, share)
-            if delay:
-                values["slow_seconds"] = _seconds(key, delay, shown=value)
-        elif key in ORDER:
+        if key in ORDER:
             shares[key] = _share(key, value)
-        elif key == "rate":
-            if value.strip() in ("off", "0", "none"):
-                values["rate_limit"] = None
-                continue
-            match = _RATE.match(value.strip())
-            if not match:
-                raise FaultSpecError(f"faults: rate={value}: not a rate", hint="e.g. 300/min")
-            values["rate_limit"] = int(match.group(1))
-            unit = match.group(2)
-            values["rate_window"] = (
-                1.0 if unit.startswith("s") else (3600.0 if unit.startswith("h") else 60.0)
-            )
-        elif key == "retry_after":
-            if not value.strip().isdigit():
-                raise FaultSpecError(f"faults: retry_after={value}: not whole seconds")
-            values["retry_after"] = int(value)
-        elif key == "malformed_retry_after":
-            values["malformed_share"] = _share(key, value)
-        elif key == "streak":
-            if not value.strip().isdigit():
-                raise FaultSpecError(f"faults: streak={value}: not a whole number")
-            values["streak"] = int(value)
+        elif key in _READERS:
+            values.update(_READERS[key](key, value))
         else:
             known = (
                 "seed latency slow drop 429 423 500 502 503 504 rate retry_after "

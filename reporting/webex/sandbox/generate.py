@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -430,17 +430,55 @@ class Builder:
         return rec
 
 
-def generate_dataset(meetings: int, participants: int, seed: int) -> Dataset:  # noqa: C901, PLR0915
+@dataclass
+class _Made:
+    """What `generate_dataset` has made so far."""
+
+    meetings: list[Json] = field(default_factory=list)
+    participants: dict[str, list[Json]] = field(default_factory=dict)
+    invitees: dict[str, list[Json]] = field(default_factory=dict)
+    registrants: dict[str, list[Json]] = field(default_factory=dict)
+    instances: list[Instance] = field(default_factory=list)
+
+
+def generate_dataset(meetings: int, participants: int, seed: int) -> Dataset:
     """A dataset of ``meetings`` instances with ``participants`` people each."""
     if meetings < 1 or participants < 1:
         raise ValueError("meetings and participants must be at least 1")
     rng = random.Random(seed)
     b = Builder(rng)
     hosts = [b.person(n, "example.com") for n in range(3)]
-    pool_size = max(participants * 3, 60)
+    pool = _pool(b, participants)
+    made = _Made()
+    extra = random.Random(seed * 7919 + 13)  # invitees, registrants, the restart
+    group = 0
+    while len(made.instances) < meetings:
+        _group(b, extra, made, hosts, pool, group, meetings - len(made.instances), participants)
+        group += 1
+    if meetings >= 8:
+        restarts = Builder(extra)
+        _restart(restarts, made.instances, made.meetings, made.participants, pool, participants)
+    now = _live(b, made, pool, participants)
+    tokens = {"sandbox-admin-token": "admin", "sandbox-compliance-token": "compliance"}
+    for n, host in enumerate(hosts):
+        tokens[f"sandbox-host{n}-token"] = f"host:{host.email}"
+    return {
+        "now": stamp(now),
+        "org": {"orgId": "1eb65fdf-9643-417f-9974-ad72cae0e10f", "siteUrl": b.site_url},
+        "tokens": tokens,
+        "meetings": made.meetings,
+        "participants": made.participants,
+        "invitees": made.invitees,
+        "registrants": made.registrants,
+    }
+
+
+def _pool(b: Builder, participants: int) -> list[Person]:
+    """The people the meetings draw from, some with hostile names or shouting addresses."""
+    rng = b.rng
     pool = [
         b.person(n + 10, rng.choice(("example.com", "example.com", "partner.example.org")))
-        for n in range(pool_size)
+        for n in range(max(participants * 3, 60))
     ]
     for n, person in enumerate(pool):
         if n % 17 == 5:
@@ -448,72 +486,86 @@ def generate_dataset(meetings: int, participants: int, seed: int) -> Dataset:  #
         elif n % 23 == 7 and person.email:
             local, domain = person.email.split("@")
             person.email = f"{local.title()}@{domain.upper()}"
-    weights = [w for _, w in BEHAVIOURS]
-    names = [n for n, _ in BEHAVIOURS]
-    out_meetings: list[Json] = []
-    out_participants: dict[str, list[Json]] = {}
-    out_invitees: dict[str, list[Json]] = {}
-    out_registrants: dict[str, list[Json]] = {}
-    extra = random.Random(seed * 7919 + 13)  # invitees, registrants, the restart
+    return pool
+
+
+def _group(
+    b: Builder,
+    extra: random.Random,
+    made: _Made,
+    hosts: Sequence[Person],
+    pool: Sequence[Person],
+    group: int,
+    left: int,
+    participants: int,
+) -> None:
+    """One series (or single meeting) of the dataset, with its instances' records."""
+    rng = b.rng
+    host = hosts[group % len(hosts)]
     first_monday = datetime(2026, 9, 7, 8, 0, tzinfo=UTC)
-    made = 0
-    group = 0
-    every: list[Instance] = []
-    while made < meetings:
-        left = meetings - made
-        host = hosts[group % len(hosts)]
-        start = first_monday + timedelta(days=group % 5, hours=group % 3 * 2)
-        title = f"{TITLES[group % len(TITLES)]} {2026 + group // len(TITLES)}"
-        kind = "series" if left >= 4 and group % 3 != 2 else "single"
-        scheduled_type = "meeting"
-        if kind == "single" and group % 6 == 2:
-            scheduled_type = "webinar"
-        elif kind == "single" and group % 6 == 5:
-            scheduled_type = "personalRoomMeeting"
-        weeks = 4 if kind == "series" else 1
-        ms, instances = b.series(
-            title,
-            host,
-            start + timedelta(weeks=group // 5 * 4),
-            60,
-            weeks,
-            scheduled_type=scheduled_type,
-            breakouts=group % 2 == 0,
+    start = first_monday + timedelta(days=group % 5, hours=group % 3 * 2)
+    title = f"{TITLES[group % len(TITLES)]} {2026 + group // len(TITLES)}"
+    kind = "series" if left >= 4 and group % 3 != 2 else "single"
+    scheduled_type = "meeting"
+    if kind == "single" and group % 6 == 2:
+        scheduled_type = "webinar"
+    elif kind == "single" and group % 6 == 5:
+        scheduled_type = "personalRoomMeeting"
+    ms, instances = b.series(
+        title,
+        host,
+        start + timedelta(weeks=group // 5 * 4),
+        60,
+        4 if kind == "series" else 1,
+        scheduled_type=scheduled_type,
+        breakouts=group % 2 == 0,
+    )
+    made.meetings.extend(ms)
+    people = rng.sample(list(pool), min(participants, len(pool)))
+    _invite(extra, ms[0], people, participants, scheduled_type, made.invitees, made.registrants)
+    for inst in instances:
+        made.participants[inst.meeting["id"]] = _records(
+            b, inst, host, people, participants, scheduled_type == "webinar"
         )
-        out_meetings.extend(ms)
-        people = rng.sample(pool, min(participants, len(pool)))
-        _invite(extra, ms[0], people, participants, scheduled_type, out_invitees, out_registrants)
-        for inst in instances:
-            records: list[Json] = []
-            host_person = Person(host.email, host.name, host.phone)
-            for n in range(participants):
-                if n == 0:
-                    records += b.behave(inst, host_person, "full", host=True)
-                    continue
-                person = people[n % len(people)] if n < len(people) else b.person(10**6 + n)
-                behaviour = rng.choices(names, weights)[0]
-                panel = scheduled_type == "webinar" and n < 4
-                recs = b.behave(inst, person, behaviour, cohost=n == 1)
-                if scheduled_type == "webinar":
-                    for rec in recs:
-                        if panel:
-                            rec["_panelist"] = True
-                        elif rng.random() < 0.1:
-                            rec["_unmuted"] = True
-                records += recs
-            out_participants[inst.meeting["id"]] = records
-            every.append(inst)
-        made += len(instances)
-        group += 1
-    if meetings >= 8:
-        _restart(Builder(extra), every, out_meetings, out_participants, pool, participants)
-    last_instance = max(every, key=lambda inst: (inst.start, inst.meeting["id"]))
-    # The latest instance is still running at the dataset's `now`.
+        made.instances.append(inst)
+
+
+def _records(
+    b: Builder,
+    inst: Instance,
+    host: Person,
+    people: Sequence[Person],
+    participants: int,
+    webinar: bool,
+) -> list[Json]:
+    """An ended instance's participant records: the host first, then who it drew."""
+    rng = b.rng
+    names = [n for n, _ in BEHAVIOURS]
+    weights = [w for _, w in BEHAVIOURS]
+    records = b.behave(inst, Person(host.email, host.name, host.phone), "full", host=True)
+    for n in range(1, participants):
+        person = people[n % len(people)] if n < len(people) else b.person(10**6 + n)
+        behaviour = rng.choices(names, weights)[0]
+        recs = b.behave(inst, person, behaviour, cohost=n == 1)
+        if webinar:
+            for rec in recs:
+                if n < 4:
+                    rec["_panelist"] = True
+                elif rng.random() < 0.1:
+                    rec["_unmuted"] = True
+        records += recs
+    return records
+
+
+def _live(b: Builder, made: _Made, pool: Sequence[Person], participants: int) -> datetime:
+    """The latest instance is still running at the dataset's `now` (returned)."""
+    rng = b.rng
+    last_instance = max(made.instances, key=lambda inst: (inst.start, inst.meeting["id"]))
     now = last_instance.start + timedelta(minutes=25)
     live_meeting = last_instance.meeting
     live_meeting["state"] = "inProgress"
     live_records: list[Json] = []
-    people = rng.sample(pool, min(participants, len(pool)))
+    people = rng.sample(list(pool), min(participants, len(pool)))
     for n in range(participants):
         person = people[n % len(people)] if n < len(people) else b.person(10**6 + n)
         rec = b.live(
@@ -523,19 +575,8 @@ def generate_dataset(meetings: int, participants: int, seed: int) -> Dataset:  #
             rec["state"] = "breakoutSession"
             rec["breakoutSessionId"] = b.uuid()
         live_records.append(rec)
-    out_participants[live_meeting["id"]] = live_records
-    tokens = {"sandbox-admin-token": "admin", "sandbox-compliance-token": "compliance"}
-    for n, host in enumerate(hosts):
-        tokens[f"sandbox-host{n}-token"] = f"host:{host.email}"
-    return {
-        "now": stamp(now),
-        "org": {"orgId": "1eb65fdf-9643-417f-9974-ad72cae0e10f", "siteUrl": b.site_url},
-        "tokens": tokens,
-        "meetings": out_meetings,
-        "participants": out_participants,
-        "invitees": out_invitees,
-        "registrants": out_registrants,
-    }
+    made.participants[live_meeting["id"]] = live_records
+    return now
 
 
 def _invite(

@@ -31,11 +31,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from reporting.webex.sandbox.app import (
+from reporting.webex.sandbox.conventions import (
     JSON_TYPE,
     MEETINGS_TYPE,
     ApiError,
-    Sandbox,
     _check_host_email,
     _json,
     _max,
@@ -47,6 +46,7 @@ from reporting.webex.sandbox.app import (
     _zone_name,
 )
 from reporting.webex.sandbox.dataset import Json, parse_time
+from reporting.webex.sandbox.state import Sandbox
 
 PERSONAL_ROOM = "personalRoomMeeting"
 

@@ -27,18 +27,31 @@ from reporting.webex.sandbox.dataset import DatasetError, Index, build_index, lo
 from reporting.webex.sandbox.faults import FaultSpec, duration_seconds
 
 
-class _DroppingH11(H11Protocol):
-    """uvicorn's h11 protocol that lets the app close its connection without answering."""
+def _dropping(protocol: type[Any]) -> type[Any]:
+    """uvicorn's ``protocol`` that lets the app close its connection without answering."""
 
-    def connection_made(self, transport: Any) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        inner = self.app
+    class Dropping(protocol):  # type: ignore[misc, valid-type]
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            inner: Any = self.app  # type: ignore[has-type]
 
-        async def with_transport(scope: Scope, receive: Any, send: Any) -> None:
-            scope["sandbox.transport"] = transport
-            await inner(scope, receive, send)
+            async def with_transport(scope: Scope, receive: Any, send: Any) -> None:
+                scope["sandbox.transport"] = transport
+                await inner(scope, receive, send)
 
-        self.app = with_transport
+            self.app = with_transport
+
+    return Dropping
+
+
+def _protocol() -> type[Any]:
+    """httptools' parser (C) where it is installed, else h11's (pure Python): the sandbox
+    shares the machine's cores with the client it serves, so its cost per request counts."""
+    try:
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+    except ImportError:  # pragma: no cover - httptools is a dependency
+        return _dropping(H11Protocol)
+    return _dropping(HttpToolsProtocol)
 
 
 def _index(dataset: Path | str | Mapping[str, Any] | Index) -> Index:
@@ -92,7 +105,7 @@ def _config(
         app,
         host=host,
         port=port or 0,
-        http=_DroppingH11,
+        http=_protocol(),
         lifespan="off",
         log_level="warning",
         access_log=False,
