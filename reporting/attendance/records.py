@@ -14,12 +14,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from operator import attrgetter
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from reporting.attendance.timeparse import FlatTimes, ParsedTimes, parse_times
 from reporting.keys import normalise_name, phone_digits
 from reporting.model import InstanceRecords
 from reporting.participants import ParticipantPages
@@ -37,6 +38,8 @@ _dicts_to_array: Callable[[list[dict[str, Any]], list[str]], Obj] | None = getat
 )
 
 _EMPTY: dict[str, Any] = {}
+_PARSE_BATCH = 1 << 16  # timestamps parsed at once (see `_Columns.parse_times`)
+_T = TypeVar("_T")
 _NAN = float("nan")
 
 
@@ -52,21 +55,17 @@ class Flat:
     rec_host: Mask
     rec_cohost: Mask
     rec_lobby: Mask
-    rec_joined: Obj  # timestamps as received; None when missing
-    rec_left: Obj
     # records keyed `tel:` (no email): their index and the phone number as written
     tel_rec: list[int]
     tel_phone: list[str]
     # one entry per device
     dev_rec: I64
-    dev_joined: Obj
-    dev_left: Obj
     dev_duration: F64  # NaN when missing or not a number
     dev_phone: Obj  # `phoneNumber` as received; None when missing
     # one entry per attended breakout session
     bo_rec: I64
-    bo_joined: Obj
-    bo_left: Obj
+    # the timestamps of records, devices and breakout entries, parsed (rule 1)
+    times: FlatTimes
     # Per instance, where the text of its device and breakout entries is read from when
     # their tables are built (`device_fields`, `breakout_fields`).
     entry_text: list[EntryText]
@@ -223,6 +222,7 @@ def flatten(data: Sequence[InstanceRecords]) -> Flat:
             # Records given as dicts, or pages with a record of the wrong types (read as
             # the fetch reads them: the bad fields missing).
             columns.read_instance(records)
+        columns.parse_times(whole=False)
     return columns.finish()
 
 
@@ -255,6 +255,8 @@ class _Columns:
         self.breakouts_per_record: list[int] = []
         self.bo_joined: list[object] = []
         self.bo_left: list[object] = []
+        # per time column of `FlatTimes`, its parsed parts so far
+        self.parsed: list[list[ParsedTimes]] = [[] for _ in range(6)]
 
     def read_instance(self, records: Sequence[object]) -> None:  # noqa: PLR0915
         # Bound once per instance: the loop below runs once per record and device.
@@ -337,16 +339,14 @@ class _Columns:
         self.records_per_instance.append(len(records))
         self.entry_text.append(_PageEntries(pages))
         self._read_keys(records)
-        self.name.extend(
-            [(n.strip() or None) if n is not None else None for n in map(_NAME, records)]
-        )
+        self.name.extend(_trimmed_or_none(list(map(_NAME, records))))
         # True, False or None: `finish` reads None as false, as `is True` does.
         self.host.extend(map(_HOST, records))
         self.cohost.extend(map(_COHOST, records))
-        self.lobby.extend([s == "lobby" for s in map(_STATE, records)])
+        self.lobby.extend((_objects(list(map(_STATE, records))) == "lobby").tolist())
         self.joined.extend(map(_JOINED, records))
         self.left.extend(map(_LEFT, records))
-        lists = [d or () for d in map(_DEVICES, records)]
+        lists = _lists(list(map(_DEVICES, records)))
         self.devices_per_record.extend(map(len, lists))
         devices = list(chain.from_iterable(lists))
         self.dev_joined.extend(map(_JOINED, devices))
@@ -354,7 +354,7 @@ class _Columns:
         # None (missing) becomes NaN in `finish`, as a missing durationSecond does.
         self.dev_duration.extend(map(_DURATION, devices))
         self.dev_phone.extend(map(_PHONE, devices))
-        rooms = [b or () for b in map(_BREAKOUTS, records)]
+        rooms = _lists(list(map(_BREAKOUTS, records)))
         self.breakouts_per_record.extend(map(len, rooms))
         entries = list(chain.from_iterable(rooms))
         self.bo_joined.extend(map(_JOINED, entries))
@@ -362,19 +362,45 @@ class _Columns:
 
     def _read_keys(self, records: list[Participant]) -> None:
         """Emails and the records' own keys (rule 2), as `read_instance` reads them."""
-        add_key, add_email = self.key.append, self.email.append
-        for record, email in zip(records, map(_EMAIL, records), strict=True):
-            if email is not None and "@" in email:
-                trimmed = email.strip()
-                add_key(trimmed.lower())
-                add_email(trimmed)
-            else:
-                key, phone = _typed_key(record)
-                add_key(key)
-                add_email(None)
-                if phone is not None:
-                    self.tel_rec.append(len(self.key) - 1)
-                    self.tel_phone.append(phone)
+        emails = list(map(_EMAIL, records))
+        with_at = [e is not None and "@" in e for e in emails]  # trimming keeps "@"
+        if all(with_at):
+            every: list[str] = list(map(str.strip, emails))  # type: ignore[arg-type]
+            self.email.extend(every)
+            self.key.extend(map(str.lower, every))
+            return
+        trimmed = [e.strip() if at else None for e, at in zip(emails, with_at, strict=True)]
+        keys: list[str | None] = [t.lower() if t is not None else None for t in trimmed]
+        start = len(self.key)
+        for i in [i for i, at in enumerate(with_at) if not at]:
+            key, phone = _typed_key(records[i])
+            keys[i] = key
+            if phone is not None:
+                self.tel_rec.append(start + i)
+                self.tel_phone.append(phone)
+        self.email.extend(trimmed)
+        self.key.extend(keys)  # type: ignore[arg-type]  # every None was replaced
+
+    def parse_times(self, *, whole: bool) -> None:
+        """Parse the timestamps read so far and let go of their texts. Done every few
+        instances, while the texts just decoded are still in the processor's caches (read
+        later, scattered over the heap, the same parse takes several times as long); with
+        ``whole`` False, only once enough of them are waiting."""
+        raw = [self.joined, self.left, self.dev_joined, self.dev_left, self.bo_joined]
+        raw.append(self.bo_left)
+        waiting = sum(map(len, raw))
+        if not waiting or (not whole and waiting < _PARSE_BATCH):
+            return
+        times = parse_times(list(chain.from_iterable(raw)))
+        cut = 0
+        for column, values in zip(self.parsed, raw, strict=True):
+            column.append(times.part(cut, cut + len(values)))
+            cut += len(values)
+            values.clear()
+
+    def _times(self) -> FlatTimes:
+        self.parse_times(whole=True)
+        return FlatTimes(*(ParsedTimes.joined(parts) for parts in self.parsed))
 
     def finish(self) -> Flat:
         n_inst = len(self.records_per_instance)
@@ -388,18 +414,13 @@ class _Columns:
             rec_host=np.array(self.host, dtype=np.bool_).reshape(n_rec),
             rec_cohost=np.array(self.cohost, dtype=np.bool_).reshape(n_rec),
             rec_lobby=np.array(self.lobby, dtype=np.bool_).reshape(n_rec),
-            rec_joined=_objects(self.joined),
-            rec_left=_objects(self.left),
             tel_rec=self.tel_rec,
             tel_phone=self.tel_phone,
             dev_rec=np.repeat(rec_index, self.devices_per_record),
-            dev_joined=_objects(self.dev_joined),
-            dev_left=_objects(self.dev_left),
             dev_duration=_durations(_objects(self.dev_duration)),
             dev_phone=_objects(self.dev_phone),
             bo_rec=np.repeat(rec_index, self.breakouts_per_record),
-            bo_joined=_objects(self.bo_joined),
-            bo_left=_objects(self.bo_left),
+            times=self._times(),
             entry_text=self.entry_text,
         )
 
@@ -409,6 +430,23 @@ _HOST, _COHOST = attrgetter("host"), attrgetter("co_host")
 _JOINED, _LEFT = attrgetter("joined_time"), attrgetter("left_time")
 _DEVICES, _BREAKOUTS = attrgetter("devices"), attrgetter("breakout_sessions_attended")
 _DURATION, _PHONE = attrgetter("duration_second"), attrgetter("phone_number")
+
+
+def _trimmed_or_none(names: list[str | None]) -> list[str | None]:
+    """Each name with its ends trimmed; None for a missing or blank one."""
+    if None in names:
+        return [(n.strip() or None) if n is not None else None for n in names]
+    trimmed: list[str | None] = list(map(str.strip, names))  # type: ignore[arg-type]
+    if "" in trimmed:
+        return [t or None for t in trimmed]
+    return trimmed
+
+
+def _lists(values: list[list[_T] | None]) -> Sequence[Sequence[_T]]:
+    """Missing lists as empty ones."""
+    if None in values:
+        return [v or () for v in values]
+    return values  # type: ignore[return-value]  # no None left
 
 
 def _typed_key(record: Participant) -> tuple[str, str | None]:
