@@ -112,6 +112,19 @@ class ParticipantPages(Sequence[dict[str, Any]]):
         assert self._problems is not None
         return self._problems
 
+    def __eq__(self, other: object) -> bool:
+        """Equal records (as the fetch reads them), whatever pages they came on."""
+        if isinstance(other, ParticipantPages):
+            return self.bodies == other.bodies or self.records() == other.records()
+        if isinstance(other, Sequence):
+            return self.records() == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # compared by value, and not immutable
+
+    def __repr__(self) -> str:
+        return f"ParticipantPages({len(self.bodies)} pages)"
+
     def __len__(self) -> int:
         return len(self.records())
 
