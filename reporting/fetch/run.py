@@ -27,7 +27,6 @@ from reporting.fetch.entries import (
 )
 from reporting.fetch.pages import (
     Result,
-    StoreThread,
     problem_text,
     record_problems,
     records_from_store,
@@ -35,6 +34,7 @@ from reporting.fetch.pages import (
 from reporting.fetch.plan import Planner
 from reporting.fetch.progress import FetchProgress, as_progress
 from reporting.fetch.stats import FetchOutcome, FetchStats, Owners
+from reporting.fetch.store_thread import StoreThread
 from reporting.logs import redact
 from reporting.model import FetchFailure, Instance, InstanceRecords, RecordProblem
 from reporting.protocols import EntryLike as _Entry
@@ -256,7 +256,7 @@ class Fetcher(Planner):
                 if participants:
                     # The typed check of the schema, on the body the client already read.
                     bad.extend(
-                        record_problems(len(records), check_participants(page.body, page.items))
+                        record_problems(len(records), check_participants(page.items))
                     )
                 records.extend(page.items)
         if start_url is not None:
@@ -357,7 +357,7 @@ async def fetch_all(
 ) -> FetchOutcome:
     """Plan every config entry and fetch its instances' participants into the store."""
     hooks = as_progress(progress)
-    db = StoreThread()
+    db = StoreThread(store)
     fetcher = Fetcher(config, store, run_id, client, refresh, hooks, db)
     previous_listener = client.on_retry
     client.on_retry = hooks.retry

@@ -30,6 +30,8 @@ class StoreConnection:
     def __init__(self, conn: sqlite3.Connection, path: Path, version: int = SCHEMA_VERSION) -> None:
         self._conn = conn
         self.path = path
+        # Inside `batch`: each `_tx` is a savepoint of the batch's one transaction.
+        self._batched = False
         # The schema version as read: a read-only store is never migrated.
         self.version = version
 
@@ -118,13 +120,62 @@ class StoreConnection:
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
+        if self._batched:
+            with self._savepoint():
+                yield self._conn
+            return
         try:
             with self._conn:
                 yield self._conn
         except sqlite3.Error as exc:
-            raise StoreError(
-                f"writing to the store {self.path} failed: {exc}", hint=store_error_hint(exc)
-            ) from exc
+            raise self._write_error(exc) from exc
+
+    def _write_error(self, exc: sqlite3.Error) -> StoreError:
+        return StoreError(
+            f"writing to the store {self.path} failed: {exc}", hint=store_error_hint(exc)
+        )
+
+    @contextmanager
+    def _savepoint(self) -> Iterator[None]:
+        """One call of a batch: all of it or none of it, committed with the batch."""
+        try:
+            self._conn.execute("SAVEPOINT call")
+            try:
+                yield
+            except BaseException:
+                self._conn.execute("ROLLBACK TO call")
+                self._conn.execute("RELEASE call")
+                raise
+            self._conn.execute("RELEASE call")
+        except sqlite3.Error as exc:
+            raise self._write_error(exc) from exc
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """The store calls made inside share one transaction, committed at the end (one
+        commit for many; the fetch's store thread makes its calls so). Each call is still
+        all or nothing; none of them is on disk before the commit, and if the commit fails
+        none is."""
+        if self._batched:
+            yield
+            return
+        try:
+            self._conn.execute("BEGIN")
+        except sqlite3.Error as exc:
+            raise self._write_error(exc) from exc
+        self._batched = True
+        try:
+            yield
+        except BaseException:
+            self._batched = False
+            self._conn.rollback()
+            raise
+        self._batched = False
+        try:
+            self._conn.commit()
+        except sqlite3.Error as exc:
+            self._conn.rollback()
+            raise self._write_error(exc) from exc
 
     # -- inspection (tests, debugging) ------------------------------------------------------
 
