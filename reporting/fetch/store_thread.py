@@ -79,17 +79,27 @@ class StoreThread:
     ) -> list[tuple[asyncio.Future[Any], asyncio.AbstractEventLoop, Any, BaseException | None]]:
         """Each call's result or exception, once the batch is committed (or why not)."""
         done: list[tuple[asyncio.Future[Any], asyncio.AbstractEventLoop, Any, Any]] = []
+        # A cancelled caller is gone (a fetch that ended): its call is not made.
+        batch = [c for c in batch if not c[1].cancelled()]
+        if not batch:
+            return done
+        if len(batch) == 1:
+            # Alone: its own transaction, as any store call makes it (no savepoint needed).
+            call, future, loop = batch[0]
+            try:
+                return [(future, loop, call(), None)]
+            except BaseException as exc:
+                return [(future, loop, None, exc)]
         try:
             with self._store.batch():
                 for call, future, loop in batch:
-                    if future.cancelled():
-                        continue  # its caller is gone (a cancelled fetch)
                     try:
                         done.append((future, loop, call(), None))
-                    except Exception as exc:
+                    except BaseException as exc:
                         done.append((future, loop, None, exc))
-        except Exception as exc:
-            return [(future, loop, None, exc) for future, loop, _, _ in done]
+        except BaseException as exc:
+            # The batch could not begin or commit: none of its calls is on disk.
+            return [(future, loop, None, exc) for _, future, loop in batch]
         return done
 
 

@@ -15,6 +15,9 @@ from reporting.errors import StoreError
 from reporting.store.schema import MIGRATE_1_TO_2, SCHEMA, SCHEMA_VERSION, TABLES
 from reporting.store_guard import admit_store, store_error_hint
 
+# The page size of a new store file (SQLite's default is 4096).
+PAGE_SIZE = 16384
+
 
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
@@ -64,6 +67,11 @@ class StoreConnection:
                     f"tool's {SCHEMA_VERSION}",
                     hint="upgrade attendance, or point `store:` at another file",
                 )
+            if version == 0 and not conn.execute("SELECT 1 FROM sqlite_master").fetchone():
+                # A new file: pages that each hold a good part of a stored response body
+                # (tens of kilobytes) take fewer overflow pages to write and read. Only a
+                # file without tables can have it set; older stores keep theirs.
+                conn.execute(f"PRAGMA page_size={PAGE_SIZE}")
             conn.execute("PRAGMA journal_mode=WAL")
             # NORMAL in WAL mode: a committed page survives a killed process; only a power
             # cut can lose the last commits, and a rerun fetches those again.
