@@ -23,9 +23,6 @@ OVER_LIMIT: set[str] = {
     "fetch.py",
     "render/excel.py",
     "render/excel.py:_audit_sheets",
-    "render/pdf.py",
-    "render/pdf.py:build_pages",
-    "render/pdf.py:_run_jobs",
     "render/sample.py:sample_input",
     "render/summary.py",
 }
