@@ -11,9 +11,7 @@ from reporting.render.context import fmt_duration, fmt_local_many, split_flags
 from reporting.render.pdf.layout import Column
 from reporting.render.summary import share_text, truthy
 
-# Few cells per row: WeasyPrint's cost is per box (cell), not per character, so related
-# figures share a cell (attended time and share; first join and last leave).
-# WeasyPrint's cost is per cell and line box (~0.7 ms for a cell of one line), so a row
+# WeasyPrint's cost is per box (cell and line box), not per character, so a row
 # is one line of four cells: related figures share a cell, the e-mail follows the name,
 # the flags follow the status (whose colour is a bar at the cell's left edge, no box).
 ATTENDANCE_COLUMNS = (

@@ -34,7 +34,7 @@ LINE_PT = FONT_PT * 1.3
 CELL_PAD_PT = 4.0
 ROW_PAD_PT = 3.0  # a body row beyond its lines: 2 x 1pt padding, 0.4pt border, slack
 FLOW_SEP = "\u00a0· "  # between entries of a flowing list: the dot stays with its entry
-# Layout work in row units (one 8-cell table row): a page (margin boxes, ~11 ms), a table
+# Layout work in row units (one 8-cell table row): a page (its margin boxes), a table
 # cell, a line of flowing text (measured with bench/render_pdf.py).
 PAGE_WEIGHT = 2.0
 CELL_WEIGHT = 1 / 8
@@ -168,7 +168,7 @@ class Block:
 class Page:
     blocks: list[Block | TableBlock] = field(default_factory=list)
     used: float = 0.0
-    # Layout work on the page in "row units" (one 8-cell table row, ~5 ms); parts are
+    # Layout work on the page in "row units" (one 8-cell table row); parts are
     # cut and balanced by it.
     rows: float = PAGE_WEIGHT
     section: str = ""
