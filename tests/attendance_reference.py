@@ -651,7 +651,7 @@ def reference_courses(
 
 # -- attendance.csv, written the plain way -------------------------------------------
 
-# The contract of DESIGN.md (tests/test_attendance_rules.py pins it, column by column).
+# The contract of DESIGN.md (tests/unit/test_attendance_rules.py pins it, column by column).
 CSV_COLUMNS = ATTENDANCE_CSV_COLUMNS
 CSV_TIMES = frozenset({"meeting_start", "meeting_end", "first_join", "last_leave"})
 

@@ -1,4 +1,4 @@
-"""Shared by the pipeline acceptance tests (tests/test_pipeline_*.py).
+"""Shared by the pipeline acceptance tests (tests/integration/test_pipeline_*.py).
 
 Everything here is a real part: a generated sandbox dataset saved as JSON, the sandbox on
 a loopback socket, a config file written next to it, the `attendance` command line (in

@@ -14,10 +14,9 @@ from pydantic_core import PydanticCustomError
 from reporting.config.values import (
     COMPLIANCE,
     MODEL_CONFIG,
-    checks_files,
     email_address,
+    existing_file,
     invalid,
-    resolve_path,
     show_value,
     suggest,
 )
@@ -182,13 +181,7 @@ class MeetingEntry(BaseModel):
 
 
 def roster_path(value: Any, info: ValidationInfo) -> Path:
-    path = resolve_path(value, info, "roster")
-    if checks_files(info) and not path.is_file():
-        raise invalid(
-            f"roster file not found: {path}",
-            "the path is relative to the config file's folder",
-        )
-    return path
+    return existing_file(value, info, "roster", "roster file")
 
 
 def _known_format(value: Any) -> Any:

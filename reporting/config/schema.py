@@ -37,6 +37,7 @@ from reporting.config.values import (
     context_of,
     email_address,
     env_name,
+    existing_file,
     invalid,
     line_for,
     resolve_path,
@@ -377,13 +378,7 @@ class Config(BaseModel):
     def _overrides(cls, value: Any, info: ValidationInfo) -> Any:
         if value is None:
             return None
-        path = resolve_path(value, info, "overrides file")
-        if checks_files(info) and not path.is_file():
-            raise invalid(
-                f"overrides file not found: {path}",
-                "the path is relative to the config file's folder",
-            )
-        return path
+        return existing_file(value, info, "overrides file", "overrides file")
 
     @field_validator("reports", mode="before")
     @classmethod

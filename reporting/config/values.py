@@ -96,6 +96,18 @@ def checks_files(info: ValidationInfo) -> bool:
     return bool(context_of(info).get("check_files", False))
 
 
+def existing_file(value: Any, info: ValidationInfo, what: str, noun: str) -> Path:
+    """`resolve_path`, and when the load checks files, the file must be there: `noun`
+    names it in the message ("roster file not found: ...")."""
+    path = resolve_path(value, info, what)
+    if checks_files(info) and not path.is_file():
+        raise invalid(
+            f"{noun} not found: {path}",
+            "the path is relative to the config file's folder",
+        )
+    return path
+
+
 def show_value(value: Any) -> str:
     text = repr(value.isoformat() if isinstance(value, date) else value)
     return text if len(text) <= 60 else text[:57] + "...'"

@@ -21,7 +21,7 @@ from reporting.safe_files import (
     write_output,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _mode(path: Path) -> int:

@@ -18,7 +18,7 @@ from reporting.webex.schema import (
     decode_participant_page,
 )
 
-SPEC = Path(__file__).parent / "webex_api" / "meetings-openapi-subset.json"
+SPEC = Path(__file__).parents[1] / "webex_api" / "meetings-openapi-subset.json"
 OPENAPI_TYPES = {"string": str, "boolean": bool, "number": float, "integer": int, "array": list}
 
 

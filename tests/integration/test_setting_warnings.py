@@ -86,7 +86,7 @@ def test_check_warns_when_a_course_names_fewer_sessions_than_required(tmp_path: 
         encoding="utf-8",
     )
     (tmp_path / "d.json").write_text(
-        (Path(__file__).parents[1] / "samples" / "demo-dataset.json").read_text("utf-8"),
+        (Path(__file__).parents[2] / "samples" / "demo-dataset.json").read_text("utf-8"),
         encoding="utf-8",
     )
     result = CliRunner().invoke(main, ["check", str(config)])
@@ -107,7 +107,7 @@ def test_check_warns_when_the_sandbox_role_cannot_see_phone_numbers(tmp_path: Pa
                 "webex": {
                     "base_url": "sandbox",
                     "sandbox_dataset": str(
-                        Path(__file__).parents[1] / "samples" / "demo-dataset.json"
+                        Path(__file__).parents[2] / "samples" / "demo-dataset.json"
                     ),
                     "sandbox_role": "admin",
                 },

@@ -36,7 +36,7 @@ from tests.hostile_server import (
 )
 from tests.pipeline_support import run_cli
 
-CASES = sorted((Path(__file__).parent / "hostile_pages").glob("*.yaml"))
+CASES = sorted((Path(__file__).parents[1] / "hostile_pages").glob("*.yaml"))
 TOKEN = "hostile-pages-token-0c3a9d"
 PERSON_NAMES = ["Page1 Person", "Page2 Person", "Page3 Person"]
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pandas as pd
-from attendance_reference import Rules
 
 from reporting.attendance import compute, mask_phone, mask_result
 from reporting.attendance.masking import mask_key, mask_name
 from reporting.model import Instance, InstanceRecords
+from tests.attendance_reference import Rules
 
 T0 = datetime(2026, 10, 5, 9, tzinfo=UTC)
 

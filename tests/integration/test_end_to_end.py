@@ -49,7 +49,7 @@ def run_cli(*args: str) -> Result:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     import shutil
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     tree = tmp_path_factory.mktemp("demo")
     for folder in ("configs", "samples"):
         shutil.copytree(root / folder, tree / folder, ignore=shutil.ignore_patterns("*.png"))

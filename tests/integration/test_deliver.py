@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from reporting.delivery import deliver
+from reporting.delivery import DeliverySummary, deliver
 from reporting.errors import DeliveryError
 from tests.deliver_support import (
     LEDGER_KEY,
@@ -26,6 +26,19 @@ CREDS = (USER, PASSWORD)
 
 # The implicit-TLS server has no STARTTLS, which aiosmtpd's warning does not account for.
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
+
+
+def send(server: SmtpServer, reports: list[Any], ledger: Any, **options: Any) -> DeliverySummary:
+    """`deliver` to the test's server, over its TLS, under the tests' ledger key and login."""
+    return deliver(
+        reports,
+        server.config(),
+        ledger,
+        ledger_key=LEDGER_KEY,
+        credentials=CREDS,
+        ssl_context=server.client_context(),
+        **options,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -59,14 +72,7 @@ def test_each_report_arrives_once_with_its_pdf_intact(server: SmtpServer, tmp_pa
         make_report(tmp_path, "managers", ("lead-a@example.com", "Lead B <lead-b@example.com>")),
     ]
     ledger = MemoryLedger()
-    summary = deliver(
-        reports,
-        server.config(),
-        ledger,
-        ledger_key=LEDGER_KEY,
-        credentials=CREDS,
-        ssl_context=server.client_context(),
-    )
+    summary = send(server, reports, ledger)
 
     received = server.handler.received
     assert len(received) == 2
@@ -140,23 +146,9 @@ def test_recipient_case_does_not_defeat_the_ledger(
     server = starttls_server
     ledger = MemoryLedger()
     first = [make_report(tmp_path, "managers", ("Lead@Example.com",))]
-    deliver(
-        first,
-        server.config(),
-        ledger,
-        ledger_key=LEDGER_KEY,
-        credentials=CREDS,
-        ssl_context=server.client_context(),
-    )
+    send(server, first, ledger)
     second = [make_report(tmp_path, "managers", ("lead@example.com", "LEAD@example.com"))]
-    summary = deliver(
-        second,
-        server.config(),
-        ledger,
-        ledger_key=LEDGER_KEY,
-        credentials=CREDS,
-        ssl_context=server.client_context(),
-    )
+    summary = send(server, second, ledger)
     assert summary.sent == []
     assert len(server.handler.received) == 1
 
@@ -167,14 +159,7 @@ def test_a_refused_recipient_is_recorded_and_is_the_only_one_retried(
     reports = [make_report(tmp_path, "managers", ("ok@example.com", "gone@example.com"))]
     ledger = MemoryLedger()
     server.handler.refuse_rcpt = {"gone@example.com"}
-    summary = deliver(
-        reports,
-        server.config(),
-        ledger,
-        ledger_key=LEDGER_KEY,
-        credentials=CREDS,
-        ssl_context=server.client_context(),
-    )
+    summary = send(server, reports, ledger)
     assert [o.recipient for o in summary.sent] == ["ok@example.com"]
     assert [(o.recipient, o.detail[:3]) for o in summary.refused] == [("gone@example.com", "550")]
     assert "1 refused (retried next run)" in summary.describe()
@@ -185,14 +170,7 @@ def test_a_refused_recipient_is_recorded_and_is_the_only_one_retried(
     assert "550" in ledger.rows[1][4]
 
     server.handler.refuse_rcpt = set()
-    retry = deliver(
-        reports,
-        server.config(),
-        ledger,
-        ledger_key=LEDGER_KEY,
-        credentials=CREDS,
-        ssl_context=server.client_context(),
-    )
+    retry = send(server, reports, ledger)
     assert [o.recipient for o in retry.sent] == ["gone@example.com"]
     assert server.handler.received[-1].rcpt_tos == ["gone@example.com"]
     assert server.handler.received[-1].message["To"] == "gone@example.com"
@@ -205,13 +183,8 @@ def test_all_recipients_refused_is_recorded_not_raised(
     server = starttls_server
     server.handler.refuse_rcpt = {"x@example.com", "y@example.com"}
     ledger = MemoryLedger()
-    summary = deliver(
-        [make_report(tmp_path, "managers", ("x@example.com", "y@example.com"))],
-        server.config(),
-        ledger,
-        ledger_key=LEDGER_KEY,
-        credentials=CREDS,
-        ssl_context=server.client_context(),
+    summary = send(
+        server, [make_report(tmp_path, "managers", ("x@example.com", "y@example.com"))], ledger
     )
     assert len(summary.refused) == 2
     assert [r[3] for r in ledger.rows] == ["refused", "refused"]
@@ -229,14 +202,7 @@ def test_a_rejected_message_does_not_stop_the_others_and_is_retried(
     ]
     ledger = MemoryLedger()
     with pytest.raises(DeliveryError, match=r"report 'compliance'.*554") as caught:
-        deliver(
-            reports,
-            server.config(),
-            ledger,
-            ledger_key=LEDGER_KEY,
-            credentials=CREDS,
-            ssl_context=server.client_context(),
-        )
+        send(server, reports, ledger)
     summary = caught.value.summary  # type: ignore[attr-defined]
     assert [o.recipient for o in summary.sent] == ["m@example.com"]
     assert [o.recipient for o in summary.failed] == ["c@example.com"]
@@ -248,14 +214,7 @@ def test_a_rejected_message_does_not_stop_the_others_and_is_retried(
     assert "554" in ledger.rows[0][4]
 
     server.handler.refuse_data_for = set()
-    retry = deliver(
-        reports,
-        server.config(),
-        ledger,
-        ledger_key=LEDGER_KEY,
-        credentials=CREDS,
-        ssl_context=server.client_context(),
-    )
+    retry = send(server, reports, ledger)
     assert [(o.report, o.recipient) for o in retry.sent] == [("compliance", "c@example.com")]
     assert [r.rcpt_tos for r in server.handler.received] == [["m@example.com"], ["c@example.com"]]
 
@@ -281,26 +240,12 @@ def test_ledger_is_written_after_each_transaction_so_a_crash_loses_nothing(
     ]
     ledger = CrashingLedger()
     with pytest.raises(RuntimeError, match="killed"):
-        deliver(
-            reports,
-            server.config(),
-            ledger,
-            ledger_key=LEDGER_KEY,
-            credentials=CREDS,
-            ssl_context=server.client_context(),
-        )
+        send(server, reports, ledger)
     # The first report was recorded as sent before the second transaction began.
     assert [(r[1], r[2], r[3]) for r in ledger.rows] == [("first", "one@example.com", "sent")]
 
     ledger.crash = False
-    deliver(
-        reports,
-        server.config(),
-        ledger,
-        ledger_key=LEDGER_KEY,
-        credentials=CREDS,
-        ssl_context=server.client_context(),
-    )
+    send(server, reports, ledger)
     # The first report never went out twice.
     assert [r.rcpt_tos for r in server.handler.received].count(["one@example.com"]) == 1
 

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from reporting.cli import main
 from tests.pipeline_support import pdf_text
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 OCT_13 = "d75df7ee5c1faa9f52135cb13ccc38b7_I_315246460284233477"
 FIRST_AID = "b2e8e3403ec8de6e3531d9edb35fa3a0_I_869765047873097632"  # Oct 21
 

@@ -31,8 +31,8 @@ from reporting.config import (
 )
 from reporting.errors import ConfigError
 
-ROOT = Path(__file__).resolve().parents[1]
-BROKEN = Path(__file__).parent / "broken_configs"
+ROOT = Path(__file__).resolve().parents[2]
+BROKEN = Path(__file__).parents[1] / "broken_configs"
 
 # A clock in November 2026, so `last-month` is October 2026 in Europe/Berlin.
 NOV = datetime(2026, 11, 15, 9, 0, tzinfo=UTC)

@@ -16,7 +16,7 @@ from reporting.errors import StoreError
 from reporting.fetch import FetchOutcome, FetchProgress, fetch_all, load_offline
 from reporting.store import Store
 from reporting.webex.client import WebexClient
-from tests.test_fetch_support import (
+from tests.fetch_support import (
     SECRET,
     FakeTime,
     client_for,

@@ -18,7 +18,7 @@ from reporting.errors import StoreError
 from reporting.fetch import FetchOutcome, fetch_all, load_offline
 from reporting.model import RunInfo
 from reporting.store import SCHEMA_VERSION, Store
-from tests.test_fetch_support import (
+from tests.fetch_support import (
     FakeTime,
     client_for,
     dataset,
@@ -27,7 +27,7 @@ from tests.test_fetch_support import (
     stand_in_config,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_info(run_id: str) -> RunInfo:
@@ -194,7 +194,7 @@ CHILD = """
 import asyncio, sys
 from reporting.store import Store
 from reporting.fetch import fetch_all
-from tests.test_fetch_support import *
+from tests.fetch_support import *
 data = dataset(10, 250, 11)
 config = stand_in_config([{"id": s} for s in series_ids(data)])
 store = Store.open(sys.argv[1])

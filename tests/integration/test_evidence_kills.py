@@ -33,7 +33,7 @@ REPORTS = (
         "name": "compliance",
         "audience": "compliance",
         # A workbook, not a PDF: the same stages at a fraction of the time (the PDF
-        # path of the evidence is tests/test_evidence_corrections.py).
+        # path of the evidence is tests/integration/test_evidence_corrections.py).
         "formats": ["xlsx"],
         "email_to": ["officer@example.com", "auditor@example.com"],
     },

@@ -11,12 +11,12 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from attendance_reference import Rules, Threshold
 
 from reporting.attendance import FLAG_EXPLANATIONS, compute
 from reporting.attendance.flags import ALL_FLAGS
 from reporting.model import Instance, InstanceRecords
 from reporting.roster import Roster, RosterEntry
+from tests.attendance_reference import Rules, Threshold
 
 T0 = datetime(2026, 10, 5, 9, 0, tzinfo=UTC)
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)

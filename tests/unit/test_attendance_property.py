@@ -16,13 +16,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from attendance_reference import (
-    Rules,
-    Threshold,
-    frame_rows,
-    reference_attendance_csv,
-    reference_compute,
-)
 from examples_budget import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -33,6 +26,13 @@ from reporting.model import Instance, InstanceRecords, Invitee
 from reporting.overrides import DECISIONS, Override
 from reporting.render.csv import frame_to_csv
 from reporting.roster import Roster, RosterEntry
+from tests.attendance_reference import (
+    Rules,
+    Threshold,
+    frame_rows,
+    reference_attendance_csv,
+    reference_compute,
+)
 
 T0 = datetime(2026, 10, 5, 9, 0, tzinfo=UTC)
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from tests.integration.test_sandbox_api import all_pages
 from tests.sandbox_fixtures import auth, client, demo, error_shape, generated, validate
-from tests.test_sandbox_api import all_pages
 
 ADMIN, COMPLIANCE, HOST, HOST2 = (
     "demo-admin-token",

@@ -180,7 +180,7 @@ def test_an_unsigned_run_passes_with_a_note_and_fails_with_trust(pki: Pki, tmp_p
     out = tmp_path / "out"
     out.mkdir()
     from reporting.manifest import write_manifest
-    from tests.test_manifest import RUN  # a run description the manifest tests use
+    from tests.unit.test_manifest import RUN  # a run description the manifest tests use
 
     (out / "attendance.csv").write_text("a,b\n", encoding="utf-8")
     write_manifest(

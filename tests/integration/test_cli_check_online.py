@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from reporting.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_check_online_lists_each_match_selection_and_marks_the_restart() -> None:

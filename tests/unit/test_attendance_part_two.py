@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from attendance_reference import Rules
 from test_attendance_rules import AS_OF, T0, dev, flags, meeting, rec
 
 from reporting.attendance import compute
@@ -21,6 +20,7 @@ from reporting.attendance.sessions import session_instances
 from reporting.model import Instance, InstanceRecords, Invitee
 from reporting.overrides import Override
 from reporting.roster import Roster, RosterEntry
+from tests.attendance_reference import Rules
 
 CLARA = RosterEntry(
     "clara@example.com",

@@ -26,7 +26,7 @@ from reporting.webex.client import (
     parse_retry_after,
 )
 from reporting.webex.ratelimit import RateLimiter
-from tests.test_fetch_support import SECRET, FakeTime, client_for
+from tests.fetch_support import SECRET, FakeTime, client_for
 
 BASE = "http://sandbox.test/v1"
 

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from reporting.cli import main
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
 
 
 def _readme_usage() -> dict[str, set[str]]:

@@ -426,7 +426,7 @@ def test_base_url_sandbox_registers_the_configured_integration(tmp_path: Path) -
                 "meetings": [{"id": "d75df7ee5c1faa9f52135cb13ccc38b7"}],
                 "webex": {
                     "base_url": "sandbox",
-                    "sandbox_dataset": str(Path(__file__).parents[1] / "samples/demo-dataset.json"),
+                    "sandbox_dataset": str(Path(__file__).parents[2] / "samples/demo-dataset.json"),
                     "sandbox_role": "admin",
                     "oauth": {
                         "client_id_env": "T_ID",

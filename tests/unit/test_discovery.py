@@ -24,8 +24,8 @@ from reporting.discovery.rosters import rosters_by_instance
 from reporting.fetch import FetchOutcome, fetch_all, load_offline
 from reporting.roster import load_roster
 from reporting.store import Store
+from tests.fetch_support import FakeTime, client_for, sandbox_transport
 from tests.sandbox_fixtures import ROOT, demo
-from tests.test_fetch_support import FakeTime, client_for, sandbox_transport
 
 SABINE = "sabine.hartmann@example.com"
 MARKUS = "markus.braun@example.com"
