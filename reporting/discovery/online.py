@@ -16,13 +16,7 @@ from datetime import datetime
 
 from reporting.config import Config
 from reporting.errors import WebexError
-from reporting.fetch import (
-    FetchProgress,
-    _Fetcher,
-    _StoreThread,
-    entry_ref,
-    planned_instances,
-)
+from reporting.fetch import Planner, StoreThread, entry_ref, planned_instances
 from reporting.model import Instance
 from reporting.store import Store
 from reporting.webex.client import WebexClient
@@ -50,9 +44,9 @@ class OnlineCheck:
 
 async def _discover(config: Config, client: WebexClient) -> OnlineCheck:
     store = Store.open(":memory:")
-    db = _StoreThread()
+    db = StoreThread()
     try:
-        fetcher = _Fetcher(config, store, "check", client, False, FetchProgress(), db)
+        fetcher = Planner(config, store, "check", client, db)
         result = OnlineCheck([], [])
         for index, entry in enumerate(config.meetings):
             selection = EntrySelection(index, entry_ref(entry))
