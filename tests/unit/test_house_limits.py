@@ -17,8 +17,7 @@ MAX_MODULE_LINES = 600
 EXEMPT_MODULES = {"webex/sandbox/generate.py"}
 
 # What is still too long, to be cut up; never add to it.
-OVER_LIMIT: set[str] = {
-}
+OVER_LIMIT: set[str] = set()
 
 
 def _too_long() -> set[str]:
