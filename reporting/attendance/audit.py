@@ -15,7 +15,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from reporting.attendance import flags as F
-from reporting.attendance.decisions import decide
+from reporting.attendance.decisions import StatusDecisions, decide
 from reporting.attendance.persons import Persons
 from reporting.attendance.sessions import Sessions
 from reporting.model import Instance, Invitee
@@ -90,30 +90,8 @@ def audit_rows(
     chosen = decide(
         row_inst, row_key, persons.also_known_as, instances, sessions, rosters, overrides
     )
-    status = np.full(n, -1, dtype=np.int64)
     has = chosen.chosen >= 0
-    columns = [np.full(n, None, dtype=object) for _ in range(4)]
-    if has.any():
-        codes = np.array(
-            [STATUS_OF_DECISION.get(o.decision, -1) for o in overrides], dtype=np.int64
-        )
-        status[has] = codes[chosen.chosen[has]]
-        # A row with one decision shows that decision's texts: taken per override.
-        for column, texts in zip(columns, _override_texts(overrides), strict=True):
-            column[has] = texts[chosen.chosen[has]]
-    rows_per_override = chosen.rows_per_override.copy()
-    position = {id(o): i for i, o in enumerate(overrides)}
-    # Rows with merges (same_as decisions) are few: their texts list every decision.
-    for row in sorted(persons.same_as):
-        applied = list(persons.same_as[row])
-        for override in applied:
-            rows_per_override[position[id(override)]] += 1
-        if has[row]:
-            applied.append(overrides[int(chosen.chosen[row])])
-        columns[0][row] = ";".join(o.decision for o in applied)
-        columns[1][row] = ";".join(o.reason for o in applied)
-        columns[2][row] = ";".join(o.reviewer for o in applied)
-        columns[3][row] = ";".join(o.date.isoformat() for o in applied)
+    status, columns, rows_per_override = _decided(chosen, has, persons, overrides)
     seen_as = np.full(n, None, dtype=object)
     for person, seen in persons.seen.items():
         seen_as[person] = ";".join(sorted(seen))
@@ -137,6 +115,38 @@ def audit_rows(
         seen_as=seen_as,
         rows_per_override=rows_per_override,
     )
+
+
+def _decided(
+    chosen: StatusDecisions, has: Mask, persons: Persons, overrides: Sequence[Override]
+) -> tuple[I64, list[Obj], I64]:
+    """Per row: the status a decision set (-1: none), the four override columns; and
+    per override, the rows it applied to."""
+    n = len(chosen.chosen)
+    status = np.full(n, -1, dtype=np.int64)
+    columns = [np.full(n, None, dtype=object) for _ in range(4)]
+    if has.any():
+        codes = np.array(
+            [STATUS_OF_DECISION.get(o.decision, -1) for o in overrides], dtype=np.int64
+        )
+        status[has] = codes[chosen.chosen[has]]
+        # A row with one decision shows that decision's texts: taken per override.
+        for column, texts in zip(columns, _override_texts(overrides), strict=True):
+            column[has] = texts[chosen.chosen[has]]
+    rows_per_override = chosen.rows_per_override.copy()
+    position = {id(o): i for i, o in enumerate(overrides)}
+    # Rows with merges (same_as decisions) are few: their texts list every decision.
+    for row in sorted(persons.same_as):
+        applied = list(persons.same_as[row])
+        for override in applied:
+            rows_per_override[position[id(override)]] += 1
+        if has[row]:
+            applied.append(overrides[int(chosen.chosen[row])])
+        columns[0][row] = ";".join(o.decision for o in applied)
+        columns[1][row] = ";".join(o.reason for o in applied)
+        columns[2][row] = ";".join(o.reviewer for o in applied)
+        columns[3][row] = ";".join(o.date.isoformat() for o in applied)
+    return status, columns, rows_per_override
 
 
 def _per_key(codes: I64, per_distinct: list[bool]) -> Mask:

@@ -11,13 +11,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
 from reporting.timestamps import parse_instant
+
+if TYPE_CHECKING:
+    from reporting.attendance.records import Flat
 
 I64 = npt.NDArray[np.int64]
 Mask = npt.NDArray[np.bool_]
@@ -33,6 +36,30 @@ class ParsedTimes:
     ms: I64  # milliseconds since the epoch, UTC; 0 where not known
     known: Mask  # a real instant (parsed, and not the epoch sentinel)
     bad: Mask  # present but not a timestamp: the row gets BAD_TIMESTAMP
+
+    def part(self, start: int, stop: int) -> ParsedTimes:
+        return ParsedTimes(self.ms[start:stop], self.known[start:stop], self.bad[start:stop])
+
+
+@dataclass(frozen=True)
+class FlatTimes:
+    """The six timestamp columns of a `Flat`, parsed: records, devices, breakout entries."""
+
+    rec_joined: ParsedTimes
+    rec_left: ParsedTimes
+    dev_joined: ParsedTimes
+    dev_left: ParsedTimes
+    bo_joined: ParsedTimes
+    bo_left: ParsedTimes
+
+
+def parse_flat_times(flat: Flat) -> FlatTimes:
+    """Every timestamp of ``flat`` in one `parse_times` call."""
+    raw = [flat.rec_joined, flat.rec_left, flat.dev_joined, flat.dev_left, flat.bo_joined]
+    raw.append(flat.bo_left)
+    times = parse_times(np.concatenate(raw))
+    cuts = np.cumsum([0, *(len(r) for r in raw)]).tolist()
+    return FlatTimes(*(times.part(cuts[k], cuts[k + 1]) for k in range(6)))
 
 
 def parse_times(values: Sequence[object] | npt.NDArray[np.object_]) -> ParsedTimes:
