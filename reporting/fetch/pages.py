@@ -1,12 +1,9 @@
 """A list's pages as records: read back from the store, or as a walk received them; the
-text of an unusable page; the thread that makes the fetch's store calls."""
+text of an unusable page."""
 
 from __future__ import annotations
 
-import asyncio
-import functools
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
@@ -82,25 +79,3 @@ def records_from_store(store: Store, fetch: FetchState, kind: str = "participant
         else:
             records.extend(decode_items(page.body))
     return Result(tuple(records), tuple(problems), tuple(bad))
-
-
-class StoreThread:
-    """Runs the fetch's store calls one at a time, in order, on a thread of their own.
-
-    A page's commit takes about 0.3 ms, and a WAL checkpoint now and then (an fsync) up to
-    20 ms. Made on the event loop, each held up every request in flight; on this thread
-    they overlap the network waits (sqlite3 releases the GIL while SQLite works). Every
-    call is still awaited before the walk goes on, so a page and its cursor are committed
-    together before the next page is asked for, exactly as before.
-    """
-
-    def __init__(self) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="attendance-store")
-
-    async def __call__(self, call: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, functools.partial(call, *args, **kwargs))
-
-    def close(self) -> None:
-        """Wait for the call in progress (its transaction ends either way); drop the rest."""
-        self._pool.shutdown(wait=True, cancel_futures=True)
