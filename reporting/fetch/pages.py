@@ -1,12 +1,9 @@
 """A list's pages as records: read back from the store, or as a walk received them; the
-text of an unusable page; the thread that makes the fetch's store calls."""
+text of an unusable page."""
 
 from __future__ import annotations
 
-import asyncio
-import functools
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
@@ -82,6 +79,7 @@ def records_from_store(store: Store, fetch: FetchState, kind: str = "participant
             bodies.append(page.body)  # decoded by the engine, straight into its columns
         else:
             records.extend(decode_items(page.body))
+<<<<<<< HEAD
     if kind == "participants":
         return Result(ParticipantPages(bodies), tuple(problems))
     return Result(tuple(records), tuple(problems))
@@ -107,3 +105,6 @@ class StoreThread:
     def close(self) -> None:
         """Wait for the call in progress (its transaction ends either way); drop the rest."""
         self._pool.shutdown(wait=True, cancel_futures=True)
+=======
+    return Result(tuple(records), tuple(problems), tuple(bad))
+>>>>>>> main

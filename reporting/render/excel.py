@@ -2,8 +2,8 @@
 
 Every sheet is written in openpyxl's write-only mode, except the data rows of the big
 tables (Attendance, Devices, Breakouts, Courses): those are built column by column and
-streamed into the file by `xlsx_rows` (same cells, ~10x faster; 200,000 rows in seconds
-and a few MiB of working memory). One row per record, no merged cells, a frozen
+streamed into the file by `xlsx_rows` (same cells, many times faster, in a few MiB of working
+memory; bench/render_xlsx.py). One row per record, no merged cells, a frozen
 header and an autofilter, so each sheet can be sorted and filtered as it is. Durations are
 numbers (fractions of a day) formatted `[h]:mm:ss`; times are naive date-times in the
 config zone (Excel has no zones; the zone is named on the Summary sheet).
@@ -12,167 +12,39 @@ config zone (Excel has no zones; the zone is named on the Summary sheet).
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
-from openpyxl.worksheet.properties import PageSetupProperties
 
 from reporting.errors import RenderError
 from reporting.render.context import (
     ReportInput,
-    ambiguous_mask,
     flag_explanations,
     fmt_local,
     is_ambiguous,
 )
-from reporting.render.safety import strip_controls
 from reporting.render.summary import criteria_facts
-from reporting.render.xlsx_rows import MAX_CELL_CHARS, BigSheet, assemble, column_xml
+from reporting.render.xlsx_audit import audit_sheets
+from reporting.render.xlsx_rows import BigSheet, assemble, column_xml
+from reporting.render.xlsx_sheet import (
+    DATETIME_FORMAT,
+    HEADER_FILL,
+    HEADER_FONT,
+    Col,
+    SheetWriter,
+    cell_text,
+    finish,
+    style_id,
+)
 from reporting.safe_files import open_output
-
-DURATION_FORMAT = "[h]:mm:ss"
-DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
-SHARE_FORMAT = "0.0%"
-_NUMBER_FORMATS = {
-    "duration": DURATION_FORMAT,
-    "datetime": DATETIME_FORMAT,
-    "share": SHARE_FORMAT,
-}
-
-_HEADER_FONT = Font(bold=True, color="FFFFFF")
-_HEADER_FILL = PatternFill("solid", fgColor="1F3A5F")
-
-
-@dataclass(frozen=True)
-class Col:
-    header: str
-    kind: str  # text | int | duration | datetime | bool | share | float
-    width: float = 14
-
-
-def _text(value: Any) -> str | None:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return None
-    return strip_controls(str(value))[:MAX_CELL_CHARS]
-
-
-def _column_values(series: pd.Series, kind: str, tz: ZoneInfo) -> list[Any]:
-    """Column values converted once, vectorised where pandas allows."""
-    if kind == "datetime":
-        ts = pd.to_datetime(series, utc=True, errors="coerce")
-        aware = ts.dt.tz_convert(tz)
-        local = aware.dt.tz_localize(None)
-        values: list[Any] = [None if pd.isna(v) else v.to_pydatetime() for v in local]
-        # A wall time a DST change repeats is text with its offset: a date cell has none.
-        for i in np.flatnonzero(ambiguous_mask(aware, tz)).tolist():
-            values[i] = fmt_local(aware.iloc[i], tz)
-        return values
-    if kind == "duration":
-        num = pd.to_numeric(series, errors="coerce") / 86400.0
-        return [None if pd.isna(v) else float(v) for v in num]
-    if kind == "int":
-        return [None if pd.isna(v) else int(v) for v in series]
-    if kind in ("share", "float"):
-        return [None if pd.isna(v) else float(v) for v in series]
-    if kind == "bool":
-        return [None if pd.isna(v) else bool(v) for v in series]
-    return [_text(v) for v in series]
-
-
-def _print_landscape_fit_to_width(ws: WriteOnlyWorksheet) -> None:
-    """Printed (or exported to PDF), a sheet keeps all its columns on one page width."""
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0  # as many pages down as the rows need
-    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-    ws.print_title_rows = "1:1"
-
-
-class _SheetWriter:
-    """Streams one table into a write-only sheet, reusing one styled cell per column.
-
-    Each appended row is serialised at once, so a cell object can be refilled for the next
-    row; that avoids a style lookup per cell, which dominates openpyxl's write time.
-    """
-
-    def __init__(self, ws: WriteOnlyWorksheet, columns: Sequence[Col]) -> None:
-        self.ws = ws
-        self.columns = columns
-        self.rows_written = 0
-        _print_landscape_fit_to_width(ws)
-        self._cells = []
-        for col in columns:
-            cell = WriteOnlyCell(ws)
-            if col.kind == "duration":
-                cell.number_format = DURATION_FORMAT
-            elif col.kind == "datetime":
-                cell.number_format = DATETIME_FORMAT
-            elif col.kind == "share":
-                cell.number_format = SHARE_FORMAT
-            self._cells.append(cell)
-
-    def header(self, first_row: int = 1) -> None:
-        for i, col in enumerate(self.columns, start=1):
-            self.ws.column_dimensions[get_column_letter(i)].width = col.width
-        if self.columns:
-            self.ws.freeze_panes = f"A{first_row + 1}"
-        cells = []
-        for col in self.columns:
-            cell = WriteOnlyCell(self.ws, value=col.header)
-            cell.font = _HEADER_FONT
-            cell.fill = _HEADER_FILL
-            cells.append(cell)
-        self.ws.append(cells)
-
-    def rows(self, data: Iterable[Sequence[Any]]) -> None:
-        kinds = [c.kind for c in self.columns]
-        cells = self._cells
-        append = self.ws.append
-        for row in data:
-            for cell, kind, value in zip(cells, kinds, row, strict=True):
-                cell.value = value
-                if kind == "text" and value is not None:
-                    # `=cmd|...` from a display name must stay text, never a formula.
-                    cell.data_type = "s"
-            append(cells)
-            self.rows_written += 1
-
-    def frame(self, frame: pd.DataFrame, sources: Sequence[str], tz: ZoneInfo) -> None:
-        values = [
-            _column_values(frame[src], col.kind, tz)
-            if src in frame.columns
-            else [None] * len(frame)
-            for src, col in zip(sources, self.columns, strict=True)
-        ]
-        self.rows(zip(*values, strict=True))
-
-
-def _finish(writer: _SheetWriter, first_row: int = 1) -> None:
-    if writer.columns:
-        last = get_column_letter(len(writer.columns))
-        writer.ws.auto_filter.ref = f"A{first_row}:{last}{first_row + max(writer.rows_written, 1)}"
-
-
-def _style_id(ws: WriteOnlyWorksheet, kind: str) -> int | None:
-    """The workbook style id of a data cell of `kind` (None: unstyled)."""
-    number_format = _NUMBER_FORMATS.get(kind)
-    if number_format is None:
-        return None
-    cell = WriteOnlyCell(ws)
-    cell.number_format = number_format
-    style_id: int = cell.style_id  # registers the style with the workbook
-    return style_id
 
 
 def _table(
@@ -186,10 +58,10 @@ def _table(
     """The sheet with its header through openpyxl; the rows come from `BigSheet.write`."""
     ws = wb.create_sheet(title)
     cols = [Col(header, kind, width) for _, header, kind, width in columns]
-    writer = _SheetWriter(ws, cols)
+    writer = SheetWriter(ws, cols)
     # Autofilter and panes must be set before rows stream out; the range is known upfront.
     writer.rows_written = len(frame)
-    _finish(writer)
+    finish(writer)
     writer.rows_written = 0
     writer.header()
     n = len(frame)
@@ -198,7 +70,7 @@ def _table(
         series = (overrides or {}).get(src)
         if series is None and src in frame.columns:
             series = frame[src]
-        cells.append(column_xml(series, n, i, kind, tz, _style_id(ws, kind)))
+        cells.append(column_xml(series, n, i, kind, tz, style_id(ws, kind)))
     return BigSheet(ws, cells, n)
 
 
@@ -342,10 +214,10 @@ def _summary_sheet(wb: Workbook, inp: ReportInput) -> None:
         ("rate", "Rate (rounded down)", "text", 20),
         ("criteria", "Criteria", "text", 90),
     ]
-    writer = _SheetWriter(ws, [Col(h, k, w) for _, h, k, w in cols])
+    writer = SheetWriter(ws, [Col(h, k, w) for _, h, k, w in cols])
     first = len(facts) + 2  # facts, one blank row, then the meeting table's header
     writer.rows_written = len(table)
-    _finish(writer, first)
+    finish(writer, first)
     writer.rows_written = 0
     for i, col in enumerate(writer.columns, start=1):
         ws.column_dimensions[get_column_letter(i)].width = col.width
@@ -359,7 +231,9 @@ def _summary_sheet(wb: Workbook, inp: ReportInput) -> None:
             date_cell.value = value
             ws.append([label_cell, date_cell])
         else:
-            value_cell = WriteOnlyCell(ws, value=_text(value) if isinstance(value, str) else value)
+            value_cell = WriteOnlyCell(
+                ws, value=cell_text(value) if isinstance(value, str) else value
+            )
             if isinstance(value, str):
                 value_cell.data_type = "s"
             ws.append([label_cell, value_cell])
@@ -367,219 +241,12 @@ def _summary_sheet(wb: Workbook, inp: ReportInput) -> None:
     header = []
     for col in writer.columns:
         cell = WriteOnlyCell(ws, value=col.header)
-        cell.font = _HEADER_FONT
-        cell.fill = _HEADER_FILL
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL
         header.append(cell)
     ws.append(header)
     if len(table):
         writer.frame(table, [c[0] for c in cols], inp.tz)
-
-
-def _small_sheet(
-    wb: Workbook, title: str, cols: Sequence[Col], rows: list[tuple[Any, ...]]
-) -> None:
-    """A sheet of a few hundred rows at most, through openpyxl (text cells stay text)."""
-    ws = wb.create_sheet(title)
-    writer = _SheetWriter(ws, cols)
-    writer.rows_written = len(rows)
-    _finish(writer)
-    writer.rows_written = 0
-    writer.header()
-    kinds = [c.kind for c in cols]
-    writer.rows(
-        tuple(_text(v) if k == "text" else v for k, v in zip(kinds, row, strict=True))
-        for row in rows
-    )
-
-
-def _local(value: datetime | None, tz: ZoneInfo) -> datetime | None:
-    return None if value is None else value.astimezone(tz).replace(tzinfo=None)
-
-
-def _audit_sheets(wb: Workbook, inp: ReportInput) -> None:
-    """Non-compliance first, then the rates with their criteria, departments, overrides,
-    unidentified callers and the other participants (rules 11-13)."""
-    summary, tz = inp.summary, inp.tz
-    _small_sheet(
-        wb,
-        "Non-compliance",
-        [
-            Col("Person", "text", 28),
-            Col("Email", "text", 28),
-            Col("Seen as", "text", 22),
-            Col("Department", "text", 16),
-            Col("Course", "text", 22),
-            Col("Sessions complete", "int", 10),
-            Col("Sessions required of", "int", 10),
-            Col("Missing session date", "datetime", 19),
-            Col("Missing meeting", "text", 30),
-            Col("Meeting id", "text", 22),
-            Col("Why", "text", 40),
-            Col("Overrides", "text", 40),
-        ],
-        [
-            (
-                n.person.name,
-                n.person.email,
-                n.person.seen_as,
-                n.department,
-                n.course,
-                n.sessions_complete,
-                n.sessions_total,
-                _local(m.start, tz) if m else None,
-                m.title if m else None,
-                m.meeting_id if m else None,
-                m.why if m else "sessions required not reached",
-                "; ".join(d.text for d in n.decisions),
-            )
-            for n in summary.noncompliance
-            for m in (n.missing or (None,))
-        ],
-    )
-    rate_cols = [
-        Col("Completion", "share", 11),
-        Col("Rate (rounded down)", "text", 22),
-        Col("Criteria", "text", 90),
-    ]
-    _small_sheet(
-        wb,
-        "Course rates",
-        [
-            Col("Course", "text", 22),
-            Col("Title", "text", 30),
-            Col("Sessions", "int", 9),
-            Col("Required people", "int", 10),
-            Col("Excused", "int", 9),
-            Col("Completed", "int", 10),
-            Col("Not completed", "int", 10),
-            Col("Other participants", "int", 10),
-            *rate_cols,
-        ],
-        [
-            (
-                c.course,
-                c.title,
-                c.sessions,
-                c.people,
-                c.excused,
-                c.completed,
-                c.not_completed,
-                c.others,
-                c.rate.value,
-                c.rate.long,
-                summary.criteria_line(c.population),
-            )
-            for c in summary.courses
-        ],
-    )
-    if summary.departments:
-        _small_sheet(
-            wb,
-            "Departments",
-            [
-                Col("Course", "text", 22),
-                Col("Department", "text", 20),
-                Col("Required people", "int", 10),
-                Col("Excused", "int", 9),
-                Col("Completed", "int", 10),
-                *rate_cols,
-            ],
-            [
-                (
-                    d.course,
-                    d.department,
-                    d.people,
-                    d.excused,
-                    d.completed,
-                    d.rate.value,
-                    d.rate.long,
-                    summary.criteria_line(),
-                )
-                for d in summary.departments
-            ],
-        )
-    _small_sheet(
-        wb,
-        "Overrides",
-        [
-            Col("Person", "text", 26),
-            Col("Person key", "text", 26),
-            Col("Meeting id", "text", 22),
-            Col("Meeting", "text", 30),
-            Col("Meeting start", "datetime", 19),
-            Col("Decision", "text", 10),
-            Col("Reason", "text", 30),
-            Col("Reviewer", "text", 26),
-            Col("Decided on", "text", 11),
-            Col("Status now", "text", 10),
-        ],
-        [
-            (
-                o.person.label,
-                o.person.key,
-                o.meeting_id,
-                o.title,
-                _local(o.start, tz),
-                o.decision.decision,
-                o.decision.reason,
-                o.decision.reviewer,
-                o.decision.date,
-                o.status,
-            )
-            for o in summary.overrides
-        ],
-    )
-    if summary.callers:
-        _small_sheet(
-            wb,
-            "Unidentified callers",
-            [
-                Col("Caller", "text", 24),
-                Col("Meeting id", "text", 22),
-                Col("Meeting", "text", 30),
-                Col("Meeting start", "datetime", 19),
-                Col("Attended", "duration", 11),
-                Col("Status", "text", 10),
-                Col("Hints (never merged)", "text", 70),
-            ],
-            [
-                (
-                    c.person.label,
-                    c.meeting_id,
-                    c.title,
-                    _local(c.start, tz),
-                    c.attended_seconds / 86400,
-                    c.status,
-                    "\n".join(c.hints),
-                )
-                for c in summary.callers
-            ],
-        )
-    _small_sheet(
-        wb,
-        "Other participants",
-        [
-            Col("Person", "text", 30),
-            Col("Person key", "text", 26),
-            Col("Meeting id", "text", 22),
-            Col("Role", "text", 10),
-            Col("Why not counted", "text", 28),
-            Col("Attended", "duration", 11),
-            Col("Status", "text", 10),
-        ],
-        [
-            (
-                o.person.label,
-                o.person.key,
-                o.meeting_id,
-                o.role,
-                o.why,
-                o.attended_seconds / 86400,
-                o.status,
-            )
-            for o in summary.others
-        ],
-    )
 
 
 def _quality_sheet(wb: Workbook, inp: ReportInput) -> None:
@@ -600,9 +267,9 @@ def _quality_sheet(wb: Workbook, inp: ReportInput) -> None:
         Col("Rows", "int", 8),
         Col("Explanation", "text", 100),
     ]
-    writer = _SheetWriter(ws, cols)
+    writer = SheetWriter(ws, cols)
     writer.rows_written = len(rows)
-    _finish(writer)
+    finish(writer)
     writer.rows_written = 0
     writer.header()
     writer.rows(rows)
@@ -618,7 +285,7 @@ def render_xlsx(inp: ReportInput, path: Path) -> Path:
     wb = Workbook(write_only=True)
     try:
         _summary_sheet(wb, inp)
-        _audit_sheets(wb, inp)
+        audit_sheets(wb, inp)
         att = result.attendance
         sheets = [_table(wb, "Attendance", ATTENDANCE_SHEET, att, tz, _share(att))]
         if inp.show_devices:

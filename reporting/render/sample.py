@@ -40,6 +40,129 @@ class SampleResult:
 START = datetime(2026, 10, 5, 7, 0, tzinfo=UTC)
 
 
+def _instance(m: int) -> Instance:
+    start = START + timedelta(days=7 * m)
+    return Instance(
+        f"meet{m:03d}_I_{m:05d}",
+        0,
+        "series-1",
+        "security-2026",
+        f"Security awareness {m + 1}",
+        "series-1",
+        start,
+        start + timedelta(hours=1),
+        "ended",
+        "host@example.com",
+    )
+
+
+def _attendance_row(inst: Instance, i: int, name: str, status: str) -> dict[str, Any]:
+    assert inst.start is not None
+    start = inst.start
+    attended = ATTENDED[status]
+    key = f"p{i:05d}@example.com"
+    flags = "LATE_JOIN" if status == "partial" else ""
+    if i % 7 == 3:
+        flags = "DURATION_MISMATCH;LATE_JOIN"
+    return {
+        "meeting_id": inst.id,
+        "meeting_title": inst.title,
+        "meeting_start": start,
+        "meeting_end": inst.end,
+        "meeting_seconds": 3600,
+        "person_key": key,
+        "display_name": name,
+        "email": key,
+        "is_host": i == 0,
+        "is_cohost": False,
+        "attended_seconds": attended,
+        "main_session_seconds": attended - 600 * (i % 2),
+        "breakout_seconds": 600 * (i % 2),
+        "first_join": start + timedelta(seconds=30 + 600 * (status == "partial"))
+        if attended
+        else pd.NaT,
+        "last_leave": start + timedelta(seconds=30 + attended) if attended else pd.NaT,
+        "segments": 1 if attended else 0,
+        "devices": 1 if attended else 0,
+        "status": status,
+        "flags": flags,
+        "course": "security-2026",
+        "roster_name": name,
+        "department": "Dept " + str(i % 4),
+    }
+
+
+def _device_row(inst: Instance, m: int, i: int, attended: int, phone: str) -> dict[str, Any]:
+    assert inst.start is not None
+    dial_in = i % 5 == 0
+    return {
+        "meeting_id": inst.id,
+        "person_key": f"p{i:05d}@example.com",
+        "correlation_id": f"c-{m}-{i}",
+        "device_type": "tp_phone" if dial_in else "webex_meeting_app",
+        "audio_type": "pstn" if dial_in else "voip",
+        "call_type": "callIn" if dial_in else "",
+        "phone_number": phone if dial_in else "",
+        "joined": inst.start + timedelta(seconds=30, milliseconds=250 * (i % 2)),
+        "left": inst.start + timedelta(seconds=30 + attended),
+        "duration_seconds": attended,
+    }
+
+
+def _breakout_row(inst: Instance, m: int, i: int) -> dict[str, Any]:
+    assert inst.start is not None
+    return {
+        "meeting_id": inst.id,
+        "person_key": f"p{i:05d}@example.com",
+        "breakout_id": f"b{m}",
+        "breakout_name": "Group A",
+        "joined": inst.start + timedelta(minutes=20),
+        "left": inst.start + timedelta(minutes=30),
+        "duration_seconds": 600,
+    }
+
+
+def _courses(attendance: pd.DataFrame, meetings: int, email: str) -> pd.DataFrame:
+    """One course row per person; every row carries `email` (the last person's key, as
+    the samples always have)."""
+    course_rows = []
+    if len(attendance):
+        for group_key, part in attendance.groupby("person_key", sort=True):
+            done = int((part["status"] == "complete").sum())
+            course_rows.append(
+                {
+                    "course": "security-2026",
+                    "person_key": str(group_key),
+                    "display_name": part["display_name"].iloc[0],
+                    "email": email,
+                    "sessions_total": meetings,
+                    "sessions_complete": done,
+                    "completed": done == meetings,
+                    "department": part["department"].iloc[0],
+                    "required": True,
+                    "sessions_excused": 0,
+                    "status": "completed" if done == meetings else "not_completed",
+                    "missing": "",
+                }
+            )
+    return pd.DataFrame(course_rows, columns=list(COURSE_CSV_COLUMNS))
+
+
+RUN = RunInfo(
+    run_id="run0123456789",
+    config_path="configs/sample.yaml",
+    config_hash="ab" * 32,
+    period_label="2026-10",
+    period_start=datetime(2026, 9, 30, 22, tzinfo=UTC),
+    period_end=datetime(2026, 10, 31, 23, tzinfo=UTC),
+    as_of=datetime(2026, 11, 2, 8, 0, tzinfo=UTC),
+    timezone="Europe/Berlin",
+    tool_version="0.1.0",
+)
+STATUSES = ("complete", "partial", "absent")
+ATTENDED = {"complete": 3300, "partial": 1800, "absent": 0}
+
+
 def sample_input(
     *,
     meetings: int = 2,
@@ -52,129 +175,23 @@ def sample_input(
 ) -> ReportInput:
     """`meetings` instances of 1 h with `people` rows each (or one per name in `names`)."""
     instances, att, dev, brk = [], [], [], []
-    statuses = ("complete", "partial", "absent")
+    roster = names if names is not None else [f"Person {i:05d}" for i in range(people)]
     for m in range(meetings):
-        start = START + timedelta(days=7 * m)
-        end = start + timedelta(hours=1)
-        mid = f"meet{m:03d}_I_{m:05d}"
-        title = f"Security awareness {m + 1}"
-        instances.append(
-            Instance(
-                mid,
-                0,
-                "series-1",
-                "security-2026",
-                title,
-                "series-1",
-                start,
-                end,
-                "ended",
-                "host@example.com",
-            )
-        )
-        roster = names if names is not None else [f"Person {i:05d}" for i in range(people)]
+        inst = _instance(m)
+        instances.append(inst)
         for i, name in enumerate(roster):
-            status = statuses[i % 3] if names is None else "partial"
-            attended = {"complete": 3300, "partial": 1800, "absent": 0}[status]
-            key = f"p{i:05d}@example.com"
-            flags = "LATE_JOIN" if status == "partial" else ""
-            if i % 7 == 3:
-                flags = "DURATION_MISMATCH;LATE_JOIN"
-            att.append(
-                {
-                    "meeting_id": mid,
-                    "meeting_title": title,
-                    "meeting_start": start,
-                    "meeting_end": end,
-                    "meeting_seconds": 3600,
-                    "person_key": key,
-                    "display_name": name,
-                    "email": key,
-                    "is_host": i == 0,
-                    "is_cohost": False,
-                    "attended_seconds": attended,
-                    "main_session_seconds": attended - 600 * (i % 2),
-                    "breakout_seconds": 600 * (i % 2),
-                    "first_join": start + timedelta(seconds=30 + 600 * (status == "partial"))
-                    if attended
-                    else pd.NaT,
-                    "last_leave": start + timedelta(seconds=30 + attended) if attended else pd.NaT,
-                    "segments": 1 if attended else 0,
-                    "devices": 1 if attended else 0,
-                    "status": status,
-                    "flags": flags,
-                    "course": "security-2026",
-                    "roster_name": name,
-                    "department": "Dept " + str(i % 4),
-                }
-            )
-            if attended:
-                dev.append(
-                    {
-                        "meeting_id": mid,
-                        "person_key": key,
-                        "correlation_id": f"c-{m}-{i}",
-                        "device_type": "tp_phone" if i % 5 == 0 else "webex_meeting_app",
-                        "audio_type": "pstn" if i % 5 == 0 else "voip",
-                        "call_type": "callIn" if i % 5 == 0 else "",
-                        "phone_number": phone if i % 5 == 0 else "",
-                        "joined": start + timedelta(seconds=30, milliseconds=250 * (i % 2)),
-                        "left": start + timedelta(seconds=30 + attended),
-                        "duration_seconds": attended,
-                    }
-                )
+            status = STATUSES[i % 3] if names is None else "partial"
+            att.append(_attendance_row(inst, i, name, status))
+            if ATTENDED[status]:
+                dev.append(_device_row(inst, m, i, ATTENDED[status], phone))
             if i % 2:
-                brk.append(
-                    {
-                        "meeting_id": mid,
-                        "person_key": key,
-                        "breakout_id": f"b{m}",
-                        "breakout_name": "Group A",
-                        "joined": start + timedelta(minutes=20),
-                        "left": start + timedelta(minutes=30),
-                        "duration_seconds": 600,
-                    }
-                )
+                brk.append(_breakout_row(inst, m, i))
     attendance = pd.DataFrame(att)
     for col in ("meeting_start", "meeting_end", "first_join", "last_leave"):
         attendance[col] = pd.to_datetime(attendance[col], utc=True)
     devices = pd.DataFrame(dev, columns=list(DEVICE_CSV_COLUMNS))
     breakouts = pd.DataFrame(brk, columns=list(BREAKOUT_COLUMNS))
-    course_rows = []
-    if len(attendance):
-        for group_key, part in attendance.groupby("person_key", sort=True):
-            done = int((part["status"] == "complete").sum())
-            course_rows.append(
-                {
-                    "course": "security-2026",
-                    "person_key": str(group_key),
-                    "display_name": part["display_name"].iloc[0],
-                    "email": key,
-                    "sessions_total": meetings,
-                    "sessions_complete": done,
-                    "completed": done == meetings,
-                    "department": part["department"].iloc[0],
-                    "required": True,
-                    "sessions_excused": 0,
-                    "status": "completed" if done == meetings else "not_completed",
-                    "missing": "",
-                }
-            )
-    courses = pd.DataFrame(
-        course_rows,
-        columns=list(COURSE_CSV_COLUMNS),
-    )
-    run = RunInfo(
-        run_id="run0123456789",
-        config_path="configs/sample.yaml",
-        config_hash="ab" * 32,
-        period_label="2026-10",
-        period_start=datetime(2026, 9, 30, 22, tzinfo=UTC),
-        period_end=datetime(2026, 10, 31, 23, tzinfo=UTC),
-        as_of=datetime(2026, 11, 2, 8, 0, tzinfo=UTC),
-        timezone="Europe/Berlin",
-        tool_version="0.1.0",
-    )
+    courses = _courses(attendance, meetings, att[-1]["person_key"] if att else "")
     spec = SampleSpec(
         name=audience,
         audience=audience,
@@ -190,7 +207,7 @@ def sample_input(
     defaults.update(kwargs)
     return ReportInput(
         spec=spec,
-        run=run,
+        run=RUN,
         instances=instances,
         result=SampleResult(attendance, devices, breakouts, courses),
         **defaults,

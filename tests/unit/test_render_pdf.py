@@ -9,8 +9,9 @@ import pytest
 from pypdf import PdfReader
 
 from reporting.errors import RenderError
-from reporting.render import pdf as pdfmod
-from reporting.render import pdf_worker, render_pdf
+from reporting.render import render_pdf
+from reporting.render.pdf import cells, content, layout, pool, template
+from reporting.render.pdf import worker as pdf_worker
 from reporting.render.sample import sample_input
 
 HOSTILE = [
@@ -86,10 +87,10 @@ def test_a_one_megabyte_name_is_shortened_and_overprints_nothing(tmp_path: Path)
 
 
 def test_clip_lines_keeps_text_that_fits_and_marks_what_it_cuts() -> None:
-    assert pdfmod.clip_lines("Anna Schmidt", 100.0) == "Anna Schmidt"
+    assert layout.clip_lines("Anna Schmidt", 100.0) == "Anna Schmidt"
     many = "\n".join(["line"] * 50)  # short, but fifty lines
-    clipped = pdfmod.clip_lines(many, 100.0, max_lines=5)
-    assert pdfmod.text_lines(clipped, 100.0) <= 5
+    clipped = layout.clip_lines(many, 100.0, max_lines=5)
+    assert layout.text_lines(clipped, 100.0) <= 5
     assert clipped.startswith("line\nline") and "more characters" in clipped
 
 
@@ -105,7 +106,7 @@ def test_url_fetcher_refuses_files_outside_templates(tmp_path: Path) -> None:
     )
     # A user template may not pull files from elsewhere: the import is refused, the
     # override of a block still applies.
-    job_html = pdfmod.render_html(
+    job_html = template.render_html(
         sample_input(templates=user),
         [],
         {"report_name": "x", "title": "T", "facts": [], "confidential": "c", "compliance": True},
@@ -138,10 +139,10 @@ def test_network_and_data_urls_are_refused() -> None:
 def test_chunked_render_numbers_pages_across_parts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(pdfmod, "CHUNK_ROWS", 60)
+    monkeypatch.setattr(layout, "CHUNK_ROWS", 60)
     inp = sample_input(meetings=3, people=70)
-    pages, _ = pdfmod.build_pages(inp)
-    assert len(pdfmod._part_ranges(pages)) > 2
+    pages, _ = content.build_pages(inp)
+    assert len(layout.part_ranges(pages)) > 2
     path = render_pdf(inp, tmp_path / "big.pdf")
     texts = _text(path)
     assert len(texts) == len(pages)
@@ -167,9 +168,9 @@ def test_letter_size(tmp_path: Path) -> None:
 
 
 def test_estimate_is_generous() -> None:
-    assert pdfmod.text_lines("", 100) == 1
-    assert pdfmod.text_lines("a" * 100, 50) >= 100 * 0.62 * pdfmod.FONT_PT // 50
-    assert pdfmod.text_lines("x\ny", 1000) == 2
+    assert layout.text_lines("", 100) == 1
+    assert layout.text_lines("a" * 100, 50) >= 100 * 0.62 * layout.FONT_PT // 50
+    assert layout.text_lines("x\ny", 1000) == 2
 
 
 def test_cover_counts_fetched_instances_and_absentees_flow(tmp_path: Path) -> None:
@@ -197,13 +198,13 @@ def test_cover_counts_fetched_instances_and_absentees_flow(tmp_path: Path) -> No
 def test_failing_part_raises_in_the_parent_and_leaves_no_worker() -> None:
     import multiprocessing
 
-    roots = (str(pdfmod.templates_dir()),)
-    base = pdfmod.templates_dir().as_uri() + "/"
+    roots = (str(template.templates_dir()),)
+    base = template.templates_dir().as_uri() + "/"
     good = pdf_worker.PartJob("<p>part</p>", base, roots, 1, None)
     bad = pdf_worker.PartJob(None, base, roots, 1, None)  # type: ignore[arg-type]
-    assert [n for _, n, _ in pdfmod._run_jobs([good, good, good], 3)] == [1, 1, 1]
+    assert [n for _, n, _ in pool.run_jobs([good, good, good], 3)] == [1, 1, 1]
     with pytest.raises(TypeError, match="source") as info:
-        pdfmod._run_jobs([good, bad, good, good], 4)
+        pool.run_jobs([good, bad, good, good], 4)
     # Where it happened in the worker travels with it.
     assert any("in the PDF worker" in note for note in getattr(info.value, "__notes__", []))
     assert multiprocessing.active_children() == []
@@ -214,39 +215,39 @@ def test_a_part_that_takes_too_long_fails_naming_it_and_leaves_no_worker(
 ) -> None:
     import multiprocessing
 
-    roots = (str(pdfmod.templates_dir()),)
-    base = pdfmod.templates_dir().as_uri() + "/"
+    roots = (str(template.templates_dir()),)
+    base = template.templates_dir().as_uri() + "/"
     job = pdf_worker.PartJob("<p>part</p>", base, roots, 1, None)
-    monkeypatch.setattr(pdfmod, "PART_SECONDS", 0.0)  # every part is late
+    monkeypatch.setattr(pool, "PART_SECONDS", 0.0)  # every part is late
     with pytest.raises(RenderError, match=r"PDF part 1 of 2 took over 0 s"):
-        pdfmod._run_jobs([job, job], 2)
+        pool.run_jobs([job, job], 2)
     assert multiprocessing.active_children() == []
 
 
-def _nearly_full_page(plan: pdfmod.Planner, room_pt: float) -> None:
-    filler = pdfmod.Block("note", {"text": "x"}, plan.capacity - room_pt)
+def _nearly_full_page(plan: layout.Planner, room_pt: float) -> None:
+    filler = layout.Block("note", {"text": "x"}, plan.capacity - room_pt)
     plan.block(filler, "cover")
 
 
 def test_a_short_table_that_fits_a_page_moves_there_whole_with_its_heading() -> None:
-    plan = pdfmod.Planner("A4")
+    plan = layout.Planner("A4")
     _nearly_full_page(plan, room_pt=100)  # room for the heading, the header and ~2 rows
     plan.heading("Courses", "cover", level=2)
     rows = [[f"course-{i}", "1", "10", "0", "9", "90.0 %", "roster r.csv"] for i in range(6)]
-    plan.table("courses", pdfmod.COURSE_COLUMNS, rows, "cover")
+    plan.table("courses", cells.COURSE_COLUMNS, rows, "cover")
     first, second = plan.pages
     assert [b.kind for b in first.blocks] == ["note"]
     heading, table = second.blocks
-    assert heading.kind == "heading" and isinstance(table, pdfmod.TableBlock)
+    assert heading.kind == "heading" and isinstance(table, layout.TableBlock)
     assert table.rows == rows and table.caption == ""
 
 
 def test_a_long_table_is_cut_across_pages_and_names_what_it_continues() -> None:
-    plan = pdfmod.Planner("A4")
+    plan = layout.Planner("A4")
     _nearly_full_page(plan, room_pt=100)
     rows = [[f"person-{i}", "0:10:00 (50 %)", "09:00:00–09:10:00", "partial"] for i in range(80)]
-    plan.table("attendance", pdfmod.ATTENDANCE_COLUMNS, rows, "m1", continued="M1 (continued)")
-    tables = [b for page in plan.pages for b in page.blocks if isinstance(b, pdfmod.TableBlock)]
+    plan.table("attendance", cells.ATTENDANCE_COLUMNS, rows, "m1", continued="M1 (continued)")
+    tables = [b for page in plan.pages for b in page.blocks if isinstance(b, layout.TableBlock)]
     assert len(tables) >= 2 and tables[0].rows  # it starts on the nearly full page
     assert [r for t in tables for r in t.rows] == rows
     assert all(t.caption == "M1 (continued)" for t in tables[1:])

@@ -17,7 +17,7 @@ def test_text_rules() -> None:
 
 
 def test_page_header_text_is_escaped_for_css_once_not_for_html_too() -> None:
-    from reporting.render.pdf import environment
+    from reporting.render.pdf.template import environment
 
     env = environment(None)
     template = env.from_string("{% filter css_string %}{{ t }}{% endfilter %}|{{ t|css_string }}")

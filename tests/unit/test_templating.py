@@ -8,7 +8,7 @@ import pytest
 
 from reporting.delivery import deliver
 from reporting.errors import DeliveryError, RenderError
-from reporting.render import pdf as pdfmod
+from reporting.render.pdf import template as pdfmod
 from reporting.render.sample import sample_input
 from tests.deliver_support import EmailCfg, MemoryLedger, make_report
 

@@ -11,7 +11,7 @@ import pytest
 from test_attendance_rules import dev, flags, one, rec
 
 from reporting.render.context import fmt_local, fmt_local_many
-from reporting.render.excel import _column_values
+from reporting.render.xlsx_sheet import column_values as _column_values
 from reporting.timestamps import parse_instant, window_problem
 from reporting.webex.models import impossible_windows, outside_period
 from reporting.webex.ratelimit import parse_retry_after

@@ -1,6 +1,6 @@
 """What a PDF worker process runs: lay out one part of a report with WeasyPrint.
 
-`reporting.render.pdf` plans the report and hands each part to a process of its own;
+`reporting.render.pdf.document` plans the report and hands each part to a process of its own;
 this is that process's side: no planner, no templates, only the layout of one part.
 """
 
@@ -17,6 +17,9 @@ from reporting.collector import collector_paused
 from reporting.errors import RenderError
 from reporting.render.safety import SafeURLFetcher
 
+# The laid-out part's PDF, its real page count, and the URLs its fetcher refused.
+PartResult = tuple[bytes, int, list[str]]
+
 
 @dataclass(frozen=True)
 class PartJob:
@@ -29,15 +32,14 @@ class PartJob:
     pdf_variant: str | None
 
 
-def render_part(job: PartJob, keep: list[Any] | None = None) -> tuple[bytes, int, list[str]]:
+def render_part(job: PartJob, keep: list[Any] | None = None) -> PartResult:
     """Lay out and write one part. With `keep`, the laid-out document is appended to it
     instead of freed (see `part_worker`)."""
     from weasyprint import HTML
 
     # WeasyPrint allocates millions of objects (boxes, styles, glyph runs) and keeps almost
     # all of them alive until the PDF is written, so every automatic collection walks an
-    # ever larger heap for next to nothing: ~25 % of a part's CPU time (measured: a
-    # 1,000-row part 4.8 s -> 3.6 s, peak RSS 225 -> 229 MiB).
+    # ever larger heap for next to nothing (bench/README.md has the figures).
     with collector_paused():
         fetcher = SafeURLFetcher([Path(r) for r in job.roots])
         doc = HTML(string=job.html, base_url=job.base_url, url_fetcher=fetcher).render()
@@ -58,13 +60,13 @@ _SPENT: list[Any] = []
 def part_worker(conn: Connection) -> None:
     """A worker process for one part: receive its job, send back the result, exit.
 
-    A part's boxes form half a million reference cycles: collecting them took ~0.35 s
-    and freeing the rest more, per part, only to hand memory back to a process that ends
+    A part's boxes form half a million reference cycles: collecting them, and freeing the
+    rest, took a noticeable share of each part only to hand memory back to a process that ends
     anyway. So the document is kept until the process exits (multiprocessing ends it
     with `os._exit`: no teardown) and the operating system takes the memory back at once.
     """
     # No collection in this process at all: not even when `render_part` ends, where a
-    # re-enabled collector would walk the kept document (~0.3 s) before the reply is sent.
+    # re-enabled collector would walk the kept document before the reply is sent.
     gc.disable()
     try:
         job = conn.recv()

@@ -1,0 +1,155 @@
+"""The worker pool: the parts of a report laid out at most `MAX_WORKERS` at a time, each by
+a fresh process forked from a fork server that imported WeasyPrint once.
+
+Forking and starting a worker takes a while on a busy machine, so one spare worker is
+always started ahead and waits for its job: when a part is done the next one starts at
+once. (ProcessPoolExecutor with max_tasks_per_child=1 only replaces a worker after it
+exited, leaving a core idle in between, every part.) A worker that dies, or a part that
+takes over `PART_SECONDS`, fails the report with a `RenderError` naming the part.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+from multiprocessing.connection import Connection, wait
+from multiprocessing.context import BaseContext
+from multiprocessing.process import BaseProcess
+from typing import cast
+
+from reporting.errors import RenderError
+from reporting.render.pdf.layout import MAX_WORKERS
+from reporting.render.pdf.worker import PartJob, PartResult, part_worker, render_part
+
+# A part that takes this long is stuck, and the monthly run must end with an error
+# rather than wait for ever.
+PART_SECONDS = 600.0
+
+# The fork server imports the whole renderer, not only the worker and WeasyPrint: the
+# lighter preload starts sooner, yet measured slower and larger over the 10,000-row bench.
+_PRELOAD = ["weasyprint", "reporting.render.pdf"]
+
+
+def start_fork_server() -> None:
+    """Start the fork server now; it imports WeasyPrint once for all workers."""
+    from multiprocessing import forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload(_PRELOAD)
+    forkserver.ensure_running()
+
+
+def run_jobs(jobs: Iterable[PartJob], count: int) -> list[PartResult]:
+    """Render the parts in order, at most MAX_WORKERS at a time, one fresh process each."""
+    if count == 1:
+        return [render_part(job) for job in jobs]
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(_PRELOAD)
+    pool = _Pool(ctx, iter(enumerate(jobs)), count)
+    try:
+        return pool.run()
+    finally:
+        pool.close()
+
+
+class _Pool:
+    def __init__(self, ctx: BaseContext, todo: Iterator[tuple[int, PartJob]], count: int) -> None:
+        self.ctx = ctx
+        self.todo = todo
+        self.count = count
+        self.built: deque[tuple[int, PartJob]] = deque()  # parts whose HTML is ready
+        self.results: dict[int, PartResult] = {}
+        self.idle: list[tuple[Connection, BaseProcess]] = []
+        self.running: dict[Connection, tuple[int, BaseProcess]] = {}
+        self.began: dict[Connection, float] = {}
+        self.started = 0
+
+    def run(self) -> list[PartResult]:
+        # The first parts' HTML while the fork server still imports WeasyPrint.
+        self.prepare(MAX_WORKERS)
+        for _ in range(min(self.count, MAX_WORKERS)):
+            self.start_worker()
+        self.dispatch()
+        while self.running:
+            self.collect()
+        return [self.results[i] for i in range(self.count)]
+
+    def start_worker(self) -> None:
+        if self.started >= self.count:
+            return
+        ours, theirs = self.ctx.Pipe()
+        process = self.ctx.Process(target=part_worker, args=(theirs,), daemon=True)  # type: ignore[attr-defined]
+        try:
+            process.start()
+        except OSError as exc:
+            raise RenderError(f"could not start a PDF worker process: {exc}") from None
+        finally:
+            theirs.close()
+        self.idle.append((ours, process))
+        self.started += 1
+
+    def prepare(self, n: int = 1) -> None:
+        """Build the HTML of the next parts while the workers are busy, so a worker that
+        is done never waits for it."""
+        while len(self.built) < n and (item := next(self.todo, None)) is not None:
+            self.built.append(item)
+
+    def dispatch(self) -> None:
+        while len(self.running) < MAX_WORKERS and self.idle:
+            self.prepare()
+            if not self.built:
+                return
+            index, job = self.built.popleft()
+            conn, process = self.idle.pop(0)
+            try:
+                conn.send(job)
+            except OSError:  # the spare died before it got its part (out of memory, say)
+                process.join()
+                raise RenderError(
+                    f"the worker for PDF part {index + 1} of {self.count} ended before it got"
+                    f" its part (exit code {process.exitcode})"
+                ) from None
+            self.running[conn] = (index, process)
+            self.began[conn] = time.monotonic()
+            if not self.idle:
+                self.start_worker()  # the one spare, for the next part
+        self.prepare()
+
+    def collect(self) -> None:
+        """Wait for the next part to be done (or the oldest to run late) and take its result."""
+        deadline = min(self.began[c] for c in self.running) + PART_SECONDS
+        ready = wait(list(self.running), timeout=max(0.0, deadline - time.monotonic()))
+        if not ready:
+            stuck = min(self.running, key=lambda c: self.began[c])
+            raise RenderError(
+                f"PDF part {self.running[stuck][0] + 1} of {self.count} took over"
+                f" {PART_SECONDS:.0f} s; its worker was stopped"
+            )
+        for item in ready:
+            conn = cast(Connection, item)
+            index, process = self.running.pop(conn)
+            del self.began[conn]
+            try:
+                status, payload = conn.recv()
+            except EOFError:
+                process.join()
+                raise RenderError(
+                    f"the worker rendering PDF part {index + 1} of {self.count} ended"
+                    f" (exit code {process.exitcode})"
+                ) from None
+            if status != "ok":
+                conn.close()
+                process.join()  # it is ending: gone before the error leaves here
+                raise cast(BaseException, payload)
+            self.results[index] = payload
+            self.dispatch()
+            conn.close()
+            process.join()
+
+    def close(self) -> None:
+        for conn, process in [*self.idle, *((c, p) for c, (_, p) in self.running.items())]:
+            conn.close()
+            if process.is_alive():
+                process.terminate()
+            process.join()
