@@ -20,12 +20,7 @@ from typing import Any, overload
 import msgspec
 
 from reporting.model import RecordProblem
-from reporting.webex.schema import (
-    BOM,
-    Participant,
-    ParticipantPage,
-    decode_participant_page,
-)
+from reporting.webex.schema import BOM, Participant, decode_participant_page
 
 
 class _DeviceText(msgspec.Struct, rename="camel", gc=False):
@@ -50,7 +45,11 @@ class _EntriesPage(msgspec.Struct, gc=False):
     items: list[_Entries]
 
 
-_TYPED = msgspec.json.Decoder(ParticipantPage)
+class _Page(msgspec.Struct, gc=False):
+    items: list[Participant]
+
+
+_TYPED = msgspec.json.Decoder(_Page)
 _ENTRIES = msgspec.json.Decoder(_EntriesPage)
 
 
