@@ -32,11 +32,10 @@ from reporting.render.pdf.worker import PartJob, PartResult, part_worker, render
 # rather than wait for ever.
 PART_SECONDS = 600.0
 
-# The fork server imports the whole renderer, not only the worker and WeasyPrint: the
-# lighter preload starts sooner, yet measured slower and larger over the 10,000-row bench.
-# `__main__` too: each child would otherwise import the main script again (for
-# `attendance`, the whole command line and pipeline) before it could take its part.
-_PRELOAD = ["__main__", "weasyprint", "reporting.render.pdf"]
+# The fork server imports what a worker needs, nothing more: it starts when a run starts
+# and the run's first part waits until it is ready. `__main__` too: each child would
+# otherwise run the main script again (for a bench, all it imports) before its part.
+_PRELOAD = ["__main__", "weasyprint", "reporting.render.pdf.worker"]
 
 
 # Parts being laid out in this process's pools, all reports together.
