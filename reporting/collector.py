@@ -25,12 +25,27 @@ def collector_paused() -> Iterator[None]:
 
 
 @contextmanager
-def full_collections_paused() -> Iterator[None]:
+def full_collections_paused(*, keep: bool = False) -> Iterator[None]:
     """The young generations are collected as usual inside the block, the oldest one
-    (everything that lived a while: a full collection) only afterwards."""
+    (everything that lived a while: a full collection) only afterwards.
+
+    ``keep``: what the block built lives on (a run's records, until the run ends). It is
+    then set apart at the end (a young collection, then `gc.freeze`), so that no later
+    full collection walks it; otherwise the first one after the block, due at once, walks
+    all of it and finds nothing. Cyclic garbage set apart with it is freed only after
+    `release_kept`; a run is one process, and the tests release after each test.
+    """
     thresholds = gc.get_threshold()
     gc.set_threshold(thresholds[0], thresholds[1], 2**31 - 1)
     try:
         yield
     finally:
+        if keep:
+            gc.collect(1)
+            gc.freeze()
         gc.set_threshold(*thresholds)
+
+
+def release_kept() -> None:
+    """Hand what `full_collections_paused(keep=True)` set apart back to the collector."""
+    gc.unfreeze()

@@ -44,7 +44,7 @@ class OnlineCheck:
 
 async def _discover(config: Config, client: WebexClient) -> OnlineCheck:
     store = Store.open(":memory:")
-    db = StoreThread()
+    db = StoreThread(store)
     try:
         fetcher = Planner(config, store, "check", client, db)
         result = OnlineCheck([], [])

@@ -43,11 +43,12 @@ from reporting.fetch.entries import (
     selection,
 )
 from reporting.fetch.offline import load_offline
-from reporting.fetch.pages import StoreThread, records_from_store
+from reporting.fetch.pages import records_from_store
 from reporting.fetch.plan import Planner
 from reporting.fetch.progress import FetchProgress, TqdmProgress
 from reporting.fetch.run import Fetcher, fetch_all
 from reporting.fetch.stats import FetchOutcome, FetchStats
+from reporting.fetch.store_thread import StoreThread
 
 __all__ = [
     "MAX_LISTED_INSTANCES",

@@ -1,27 +1,24 @@
 """A list's pages as records: read back from the store, or as a walk received them; the
-text of an unusable page; the thread that makes the fetch's store calls."""
+text of an unusable page."""
 
 from __future__ import annotations
 
-import asyncio
-import functools
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 from reporting.fetch.entries import INVITEES, REGISTRANTS
 from reporting.model import RecordProblem
+from reporting.participants import ParticipantPages
 from reporting.store import FetchState, Store
-from reporting.webex.schema import BadRecord, decode_items, decode_participant_page
-
-_P = ParamSpec("_P")
-_T = TypeVar("_T")
+from reporting.webex.schema import BadRecord, decode_items
 
 
 @dataclass
 class Result:
-    records: tuple[dict[str, Any], ...]
+    # Participants: their usable pages (`ParticipantPages`, whose records and BAD_RECORD
+    # problems are read from the bodies); invitees and registrants: their items.
+    records: Sequence[dict[str, Any]]
     problems: tuple[str, ...]
     bad: tuple[RecordProblem, ...] = ()
 
@@ -62,8 +59,8 @@ def problem_text(
 
 def records_from_store(store: Store, fetch: FetchState, kind: str = "participants") -> Result:
     records: list[dict[str, Any]] = []
+    bodies: list[bytes] = []
     problems: list[str] = []
-    bad: list[RecordProblem] = []
     number = 0
     for page in store.fetch_pages(fetch.id):
         if page.superseded:
@@ -76,31 +73,9 @@ def records_from_store(store: Store, fetch: FetchState, kind: str = "participant
             )
             continue
         if kind == "participants":
-            decoded = decode_participant_page(page.body)
-            bad.extend(record_problems(len(records), decoded.bad))
-            records.extend(decoded.items)
+            bodies.append(page.body)  # decoded by the engine, straight into its columns
         else:
             records.extend(decode_items(page.body))
-    return Result(tuple(records), tuple(problems), tuple(bad))
-
-
-class StoreThread:
-    """Runs the fetch's store calls one at a time, in order, on a thread of their own.
-
-    A page's commit takes about 0.3 ms, and a WAL checkpoint now and then (an fsync) up to
-    20 ms. Made on the event loop, each held up every request in flight; on this thread
-    they overlap the network waits (sqlite3 releases the GIL while SQLite works). Every
-    call is still awaited before the walk goes on, so a page and its cursor are committed
-    together before the next page is asked for, exactly as before.
-    """
-
-    def __init__(self) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="attendance-store")
-
-    async def __call__(self, call: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, functools.partial(call, *args, **kwargs))
-
-    def close(self) -> None:
-        """Wait for the call in progress (its transaction ends either way); drop the rest."""
-        self._pool.shutdown(wait=True, cancel_futures=True)
+    if kind == "participants":
+        return Result(ParticipantPages(bodies), tuple(problems))
+    return Result(tuple(records), tuple(problems))

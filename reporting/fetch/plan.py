@@ -17,7 +17,7 @@ from typing import Any
 from reporting.discovery.match import selects
 from reporting.errors import WebexError
 from reporting.fetch.entries import MAX_LISTED_INSTANCES, OUTSIDE_PERIOD, entry_match, entry_ref
-from reporting.fetch.pages import StoreThread
+from reporting.fetch.store_thread import StoreThread
 from reporting.protocols import EntryLike as _Entry
 from reporting.protocols import FetchConfig, MatchLike
 from reporting.store import Store

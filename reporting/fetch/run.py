@@ -27,21 +27,20 @@ from reporting.fetch.entries import (
 )
 from reporting.fetch.pages import (
     Result,
-    StoreThread,
     problem_text,
-    record_problems,
     records_from_store,
 )
 from reporting.fetch.plan import Planner
 from reporting.fetch.progress import FetchProgress, as_progress
 from reporting.fetch.stats import FetchOutcome, FetchStats, Owners
+from reporting.fetch.store_thread import StoreThread
 from reporting.logs import redact
-from reporting.model import FetchFailure, Instance, InstanceRecords, RecordProblem
+from reporting.model import FetchFailure, Instance, InstanceRecords
+from reporting.participants import ParticipantPages
 from reporting.protocols import EntryLike as _Entry
 from reporting.protocols import FetchConfig
 from reporting.store import FetchState, Store
 from reporting.webex.client import WebexClient, WebexRequestError
-from reporting.webex.schema import check_participants
 
 # The package's one logger name, as before it was a package (log filters keep working).
 log = logging.getLogger("reporting.fetch")
@@ -168,35 +167,43 @@ class Fetcher(Planner):
         ``key`` names the fetch in the store (an instance id for participants, prefixed
         for invitees and registrants); how it went is "reused", "resumed" or "fetched".
         """
-        ended = state == "ended"
-        if ended and not self.refresh:
-            done = await self.db(self.store.complete_fetch, key)
-            if done is not None:
-                return await self.db(records_from_store, self.store, done, kind), "reused"
-        partial: FetchState | None = None
-        if ended and not self.refresh:
-            partial = await self.db(self.store.resumable_fetch, key)
-        if partial is not None and partial.pages > 0 and not self._own_cursor(partial):
-            await self.db(self.store.abandon_fetch, partial.id)
-            partial = None
-        if partial is not None and partial.pages > 0:
+        how, fetch, stored = await self.db(self._opened, key, state, kind)
+        if stored is not None:
+            return stored, how
+        if how == "resumed":
             try:
                 walked = await self._walk(
-                    partial, key, path, params, kind, what, partial.next_url, max_items
+                    fetch, key, path, params, kind, what, fetch.next_url, max_items
                 )
             except WebexRequestError as exc:
                 if exc.status != 400:
                     raise
                 log.info("%s: stored cursor refused; restarting it", what)
-                await self.db(self.store.abandon_fetch, partial.id)
+                await self.db(self.store.abandon_fetch, fetch.id)
                 fresh = await self.db(self.store.start_fetch, self.run_id, key, state)
                 walked = await self._walk(fresh, key, path, params, kind, what, None, max_items)
                 return walked, "fetched"
             return walked, "resumed"
-        if partial is None:
-            partial = await self.db(self.store.start_fetch, self.run_id, key, state)
-        walked = await self._walk(partial, key, path, params, kind, what, None, max_items)
-        return walked, "fetched"
+        return await self._walk(fetch, key, path, params, kind, what, None, max_items), how
+
+    def _opened(self, key: str, state: str, kind: str) -> tuple[str, FetchState, Result | None]:
+        """The fetch a list goes on with, looked up and opened in one store call (on the
+        store thread): "reused" with a complete fetch's records; "resumed", a partial
+        fetch with a cursor it may follow; or "fetched", one to walk from its first page
+        (a partial fetch without pages, else a new one). Only an ended instance's lists
+        are reused or resumed, and none with ``refresh``."""
+        if state == "ended" and not self.refresh:
+            done = self.store.complete_fetch(key)
+            if done is not None:
+                return "reused", done, records_from_store(self.store, done, kind)
+            partial = self.store.resumable_fetch(key)
+            if partial is not None and partial.pages == 0:
+                return "fetched", partial, None
+            if partial is not None and self._own_cursor(partial):
+                return "resumed", partial, None
+            if partial is not None:
+                self.store.abandon_fetch(partial.id)
+        return "fetched", self.store.start_fetch(self.run_id, key, state), None
 
     def _own_cursor(self, fetch: FetchState) -> bool:
         """Whether a stored cursor may be followed (it is on the client's own origin)."""
@@ -222,7 +229,7 @@ class Fetcher(Planner):
     ) -> Result:
         records: list[dict[str, Any]] = []
         problems: list[str] = []
-        bad: list[RecordProblem] = []
+        bodies: list[bytes] = []
         number = 0
         participants = kind == "participants"
         pages = self.client.pages(path, params, start_url=start_url, what=what, max_items=max_items)
@@ -252,17 +259,18 @@ class Fetcher(Planner):
                 problem = page.problem or "unusable"
                 tracking = page.headers.get("trackingid")
                 problems.append(problem_text(key, number, page.url, problem, tracking, kind))
+            elif participants:
+                # The engine decodes the body straight into its columns, with the typed
+                # check of the schema (BAD_RECORD).
+                bodies.append(page.body)
             else:
-                if participants:
-                    # The typed check of the schema, on the body the client already read.
-                    bad.extend(
-                        record_problems(len(records), check_participants(page.body, page.items))
-                    )
                 records.extend(page.items)
         if start_url is not None:
             # Resumed: the pages of earlier runs are in the store, read them all back.
             return await self.db(records_from_store, self.store, fetch, kind)
-        return Result(tuple(records), tuple(problems), tuple(bad))
+        if participants:
+            return Result(ParticipantPages(bodies), tuple(problems))
+        return Result(tuple(records), tuple(problems))
 
     # one entry, end to end
 
@@ -357,7 +365,7 @@ async def fetch_all(
 ) -> FetchOutcome:
     """Plan every config entry and fetch its instances' participants into the store."""
     hooks = as_progress(progress)
-    db = StoreThread()
+    db = StoreThread(store)
     fetcher = Fetcher(config, store, run_id, client, refresh, hooks, db)
     previous_listener = client.on_retry
     client.on_retry = hooks.retry
@@ -369,14 +377,12 @@ async def fetch_all(
         for index, entry in enumerate(config.meetings)
     ]
     try:
-        # The parsed records pile up (about ten objects per participant, half a million
-        # for 200 meetings), and each full collection walked all of them: 90-140 ms with
-        # no response read, a few times per fetch. JSON records hold no cycles, so those
-        # walks find nothing. Young generations are still collected (the cyclic garbage of
-        # finished requests goes there); what becomes garbage only after two young
-        # collections waits for the end (measured: ~40 objects after a 900-request fetch
-        # with 10 % faults and ~100 retries).
-        with full_collections_paused():
+        # The parsed records pile up (several objects per participant), and each full
+        # collection would walk all of them; JSON records hold no cycles, so those walks
+        # find nothing. Young generations are still collected (the cyclic garbage of
+        # finished requests goes there). The records live on for the run: they are kept
+        # apart from later full collections too (`full_collections_paused`).
+        with full_collections_paused(keep=True):
             results = await asyncio.gather(*entries)
     finally:
         # A failure that is not one meeting's (a full disk, a refused token) ends the fetch:

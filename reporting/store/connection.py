@@ -15,6 +15,9 @@ from reporting.errors import StoreError
 from reporting.store.schema import MIGRATE_1_TO_2, SCHEMA, SCHEMA_VERSION, TABLES
 from reporting.store_guard import admit_store, store_error_hint
 
+# The page size of a new store file (SQLite's default is 4096).
+PAGE_SIZE = 16384
+
 
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
@@ -30,6 +33,8 @@ class StoreConnection:
     def __init__(self, conn: sqlite3.Connection, path: Path, version: int = SCHEMA_VERSION) -> None:
         self._conn = conn
         self.path = path
+        # Inside `batch`: each `_tx` is a savepoint of the batch's one transaction.
+        self._batched = False
         # The schema version as read: a read-only store is never migrated.
         self.version = version
 
@@ -62,6 +67,11 @@ class StoreConnection:
                     f"tool's {SCHEMA_VERSION}",
                     hint="upgrade attendance, or point `store:` at another file",
                 )
+            if version == 0 and not conn.execute("SELECT 1 FROM sqlite_master").fetchone():
+                # A new file: pages that each hold a good part of a stored response body
+                # (tens of kilobytes) take fewer overflow pages to write and read. Only a
+                # file without tables can have it set; older stores keep theirs.
+                conn.execute(f"PRAGMA page_size={PAGE_SIZE}")
             conn.execute("PRAGMA journal_mode=WAL")
             # NORMAL in WAL mode: a committed page survives a killed process; only a power
             # cut can lose the last commits, and a rerun fetches those again.
@@ -118,13 +128,62 @@ class StoreConnection:
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
+        if self._batched:
+            with self._savepoint():
+                yield self._conn
+            return
         try:
             with self._conn:
                 yield self._conn
         except sqlite3.Error as exc:
-            raise StoreError(
-                f"writing to the store {self.path} failed: {exc}", hint=store_error_hint(exc)
-            ) from exc
+            raise self._write_error(exc) from exc
+
+    def _write_error(self, exc: sqlite3.Error) -> StoreError:
+        return StoreError(
+            f"writing to the store {self.path} failed: {exc}", hint=store_error_hint(exc)
+        )
+
+    @contextmanager
+    def _savepoint(self) -> Iterator[None]:
+        """One call of a batch: all of it or none of it, committed with the batch."""
+        try:
+            self._conn.execute("SAVEPOINT call")
+            try:
+                yield
+            except BaseException:
+                self._conn.execute("ROLLBACK TO call")
+                self._conn.execute("RELEASE call")
+                raise
+            self._conn.execute("RELEASE call")
+        except sqlite3.Error as exc:
+            raise self._write_error(exc) from exc
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """The store calls made inside share one transaction, committed at the end (one
+        commit for many; the fetch's store thread makes its calls so). Each call is still
+        all or nothing; none of them is on disk before the commit, and if the commit fails
+        none is."""
+        if self._batched:
+            yield
+            return
+        try:
+            self._conn.execute("BEGIN")
+        except sqlite3.Error as exc:
+            raise self._write_error(exc) from exc
+        self._batched = True
+        try:
+            yield
+        except BaseException:
+            self._batched = False
+            self._conn.rollback()
+            raise
+        self._batched = False
+        try:
+            self._conn.commit()
+        except sqlite3.Error as exc:
+            self._conn.rollback()
+            raise self._write_error(exc) from exc
 
     # -- inspection (tests, debugging) ------------------------------------------------------
 

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 from reporting.webex.sandbox.dataset import Dataset, Json
 from reporting.webex.sandbox.demo_discovery import add_discovery
-from reporting.webex.sandbox.generate import Builder, Person, stamp
+from reporting.webex.sandbox.generate import Builder, Instance, Person, stamp
 
 BERLIN = ZoneInfo("Europe/Berlin")
 SEED = 20261001
@@ -124,12 +124,44 @@ def _person(email: str, name: str, phone_seed: int) -> Person:
     return Person(email, name, f"+49 89 555{phone_seed:04d}")
 
 
-def build_demo() -> tuple[Dataset, list[dict[str, str]]]:  # noqa: C901
+def build_demo() -> tuple[Dataset, list[dict[str, str]]]:
     """The demo dataset and the series roster rows (email, name, department, aliases)."""
     rng = random.Random(SEED)
     b = Builder(rng)
     meetings: list[Json] = []
     participants: dict[str, list[Json]] = {}
+    roster_people = [_person(e, n, i) for i, (e, n, _) in enumerate(ROSTER)]
+    _security_series(b, roster_people, meetings, participants)
+    _one_offs(b, rng, roster_people, meetings, participants)
+    invitees, registrants = add_discovery(meetings, participants, roster_people, HOST)
+    dataset: Dataset = {
+        "now": NOW,
+        "org": {"orgId": "5b6f7b2e-0c1d-4d5e-9f3a-2b1c0d9e8f7a", "siteUrl": "example.webex.com"},
+        "tokens": dict(TOKENS),
+        "meetings": meetings,
+        "participants": participants,
+        "invitees": invitees,
+        "registrants": registrants,
+    }
+    roster = [
+        {
+            "email": email,
+            "name": name,
+            "department": dept,
+            "aliases": ALIAS[1] if email == ALIAS[0] else "",
+        }
+        for email, name, dept in ROSTER
+    ]
+    return dataset, roster
+
+
+def _security_series(
+    b: Builder,
+    roster_people: list[Person],
+    meetings: list[Json],
+    participants: dict[str, list[Json]],
+) -> None:
+    """The weekly series the demo's story is told in (SCRIPT: who does what which week)."""
     series_meetings, instances = b.series(
         "Security Awareness Training",
         HOST,
@@ -140,35 +172,47 @@ def build_demo() -> tuple[Dataset, list[dict[str, str]]]:  # noqa: C901
         breakouts=True,
     )
     meetings += series_meetings
-    roster_people = [_person(e, n, i) for i, (e, n, _) in enumerate(ROSTER)]
     for week, inst in enumerate(instances):
         script = SCRIPT[week]
         records = b.behave(inst, HOST, "full", host=True)
         records += b.behave(inst, COHOST, "dual" if week == 0 else "full", cohost=True)
         for person in roster_people:
-            assert person.email is not None
-            if person.email in NEVER_JOIN:
-                continue
-            local = person.email.split("@")[0]
-            behaviour = script.get(local, "full")
-            if behaviour == "absent":
-                continue
-            if behaviour == "alias":
-                person = Person(ALIAS[1], "J. Weber (extern)", person.phone)
-                behaviour = "full"
-            if person.email == MIXED_CASE[0]:
-                person = Person(MIXED_CASE[1], person.name, person.phone)
-            records += b.behave(inst, person, behaviour)
-        records += b.behave(
-            inst,
-            GUESTS[week % len(GUESTS)],
-            "dial_in" if GUESTS[week % len(GUESTS)].email is None else "late",
-        )
+            records += _roster_person_week(b, inst, person, script)
+        guest = GUESTS[week % len(GUESTS)]
+        records += b.behave(inst, guest, "dial_in" if guest.email is None else "late")
         if "lobby" in script:
             records += b.behave(inst, LOBBY_GUEST, "lobby")
         if "mismatch" in script:
             _skew_duration(records, f"{script['mismatch']}@example.com")
         participants[inst.meeting["id"]] = records
+
+
+def _roster_person_week(
+    b: Builder, inst: Instance, person: Person, script: dict[str, str]
+) -> list[Json]:
+    """One roster person's records in one week of the series, as the week's script says."""
+    assert person.email is not None
+    if person.email in NEVER_JOIN:
+        return []
+    behaviour = script.get(person.email.split("@")[0], "full")
+    if behaviour == "absent":
+        return []
+    if behaviour == "alias":
+        person = Person(ALIAS[1], "J. Weber (extern)", person.phone)
+        behaviour = "full"
+    if person.email == MIXED_CASE[0]:
+        person = Person(MIXED_CASE[1], person.name, person.phone)
+    return b.behave(inst, person, behaviour)
+
+
+def _one_offs(
+    b: Builder,
+    rng: random.Random,
+    roster_people: list[Person],
+    meetings: list[Json],
+    participants: dict[str, list[Json]],
+) -> None:
+    """Three single meetings (one a webinar with panelists), each with a random crowd."""
     one_offs: tuple[tuple[str, Person, datetime, int, str], ...] = (
         (
             "Data Protection Basics",
@@ -199,26 +243,6 @@ def build_demo() -> tuple[Dataset, list[dict[str, str]]]:  # noqa: C901
                     rec["_panelist" if position < 2 else "_unmuted"] = position < 2 or position == 5
             records += recs
         participants[inst.meeting["id"]] = records
-    invitees, registrants = add_discovery(meetings, participants, roster_people, HOST)
-    dataset: Dataset = {
-        "now": NOW,
-        "org": {"orgId": "5b6f7b2e-0c1d-4d5e-9f3a-2b1c0d9e8f7a", "siteUrl": "example.webex.com"},
-        "tokens": dict(TOKENS),
-        "meetings": meetings,
-        "participants": participants,
-        "invitees": invitees,
-        "registrants": registrants,
-    }
-    roster = [
-        {
-            "email": email,
-            "name": name,
-            "department": dept,
-            "aliases": ALIAS[1] if email == ALIAS[0] else "",
-        }
-        for email, name, dept in ROSTER
-    ]
-    return dataset, roster
 
 
 def _skew_duration(records: list[Json], email: str) -> None:
