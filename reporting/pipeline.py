@@ -7,6 +7,7 @@ decides what happens to the run as a whole (its id, its clock, its exit code).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import hashlib
 import logging
 import uuid
@@ -288,8 +289,17 @@ def _render_all(
     if len(pairs) < 2:
         rendered = [_render(spec, report_input, work_dir) for spec, report_input in pairs]
     else:
+        # Each report in a copy of this context: the output mode (a context variable)
+        # and the like hold in the render threads as they do here.
+        contexts = [contextvars.copy_context() for _ in pairs]
         with ThreadPoolExecutor(RENDER_THREADS, thread_name_prefix="render") as threads:
-            rendered = list(threads.map(lambda pair: _render(pair[0], pair[1], work_dir), pairs))
+            rendered = list(
+                threads.map(
+                    lambda pair, context: context.run(_render, pair[0], pair[1], work_dir),
+                    pairs,
+                    contexts,
+                )
+            )
     if signing_key is None:
         return rendered
     # PAdES on every PDF, before the manifest hashes it and the email attaches it.
