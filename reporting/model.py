@@ -6,6 +6,7 @@ share. Times are timezone-aware UTC datetimes; the configured zone is applied at
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -57,15 +58,25 @@ class InstanceRecords:
     """An instance with every participant record fetched for it, as received."""
 
     instance: Instance
-    records: tuple[dict[str, Any], ...]
+    # The records as received: a tuple of dicts, or the page bodies themselves
+    # (`reporting.participants.ParticipantPages`, what the fetch gives: the engine reads
+    # them straight into its columns).
+    records: Sequence[dict[str, Any]]
     # Human-readable descriptions of pages that could not be used (bad JSON, wrong shape);
     # they are shown in the reports, never dropped silently.
     page_problems: tuple[str, ...] = ()
     # The instance's invitees (rule 14), when they were fetched; None when they were not
     # asked for (an empty tuple means Webex listed none).
     invitees: tuple[Invitee, ...] | None = None
-    # Records whose fields had the wrong type (flagged BAD_RECORD), by position.
-    record_problems: tuple[RecordProblem, ...] = ()
+    # Records whose fields had the wrong type (flagged BAD_RECORD), by position, when the
+    # records are given as dicts; pages find their own as they are decoded.
+    problems: tuple[RecordProblem, ...] = ()
+
+    @property
+    def record_problems(self) -> tuple[RecordProblem, ...]:
+        """The records with fields of the wrong type (flagged BAD_RECORD), by position."""
+        found: tuple[RecordProblem, ...] | None = getattr(self.records, "record_problems", None)
+        return self.problems if found is None else found
 
 
 @dataclass(frozen=True)

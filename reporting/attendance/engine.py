@@ -100,7 +100,7 @@ from reporting.attendance.records import Flat, flatten
 from reporting.attendance.rows import Rows
 from reporting.attendance.sessions import Sessions
 from reporting.attendance.tables import overrides_frame
-from reporting.attendance.timeparse import FlatTimes, parse_flat_times
+from reporting.attendance.timeparse import FlatTimes
 from reporting.attendance.windows import meeting_windows, session_windows, to_ms
 from reporting.collector import collector_paused
 from reporting.columns import COURSE_CSV_COLUMNS, DEVICE_CSV_COLUMNS
@@ -227,7 +227,7 @@ def _compute(
     unions, per-person facts, rows with their rosters, the audit, then the tables."""
     as_of_ms = to_ms(as_of)
     flat = flatten(data)
-    times = parse_flat_times(flat)
+    times = flat.times
     instances = [d.instance for d in data]
     sessions = Sessions.of_instances(instances)
     inst_roster = [rosters.get(i.id) for i in instances]

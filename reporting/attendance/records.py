@@ -12,14 +12,19 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from itertools import chain
+from operator import attrgetter
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from reporting.attendance.timeparse import FlatTimes, ParsedTimes, parse_times
 from reporting.keys import normalise_name, phone_digits
 from reporting.model import InstanceRecords
+from reporting.participants import ParticipantPages
+from reporting.webex.schema import Participant
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -33,6 +38,8 @@ _dicts_to_array: Callable[[list[dict[str, Any]], list[str]], Obj] | None = getat
 )
 
 _EMPTY: dict[str, Any] = {}
+_PARSE_BATCH = 1 << 16  # timestamps parsed at once (see `_Columns.parse_times`)
+_T = TypeVar("_T")
 _NAN = float("nan")
 
 
@@ -48,40 +55,86 @@ class Flat:
     rec_host: Mask
     rec_cohost: Mask
     rec_lobby: Mask
-    rec_joined: Obj  # timestamps as received; None when missing
-    rec_left: Obj
     # records keyed `tel:` (no email): their index and the phone number as written
     tel_rec: list[int]
     tel_phone: list[str]
     # one entry per device
     dev_rec: I64
-    dev_joined: Obj
-    dev_left: Obj
     dev_duration: F64  # NaN when missing or not a number
     dev_phone: Obj  # `phoneNumber` as received; None when missing
-    dev_lists: list[list[object]]  # the records' device lists, for `device_fields`
     # one entry per attended breakout session
     bo_rec: I64
-    bo_joined: Obj
-    bo_left: Obj
-    bo_lists: list[list[object]]  # the records' breakout lists, for `breakout_fields`
+    # the timestamps of records, devices and breakout entries, parsed (rule 1)
+    times: FlatTimes
+    # Per instance, where the text of its device and breakout entries is read from when
+    # their tables are built (`device_fields`, `breakout_fields`).
+    entry_text: list[EntryText]
 
 
 DEVICE_FIELDS = ["correlationId", "deviceType", "audioType", "callType", "phoneNumber"]
 BREAKOUT_FIELDS = ["id", "name"]
 
 
+class EntryText(Protocol):
+    """The text fields of one instance's device and breakout entries, in entry order."""
+
+    def devices(self) -> list[Obj]: ...  # the DEVICE_FIELDS columns
+    def breakouts(self) -> list[Obj]: ...  # the BREAKOUT_FIELDS columns
+
+
+@dataclass(frozen=True)
+class _DictEntries:
+    """Entries read from the records' own lists (missing → NaN)."""
+
+    dev_lists: list[list[object]]
+    bo_lists: list[list[object]]
+
+    def devices(self) -> list[Obj]:
+        return _table(_entries(self.dev_lists), DEVICE_FIELDS)
+
+    def breakouts(self) -> list[Obj]:
+        return _table(_entries(self.bo_lists), BREAKOUT_FIELDS)
+
+
+@dataclass(frozen=True)
+class _PageEntries:
+    """Entries read again from the page bodies, their text fields alone (missing → None);
+    holding the decoded entries until then would keep every field of every device."""
+
+    pages: ParticipantPages
+
+    def devices(self) -> list[Obj]:
+        entries = self.pages.entries()
+        devices = list(chain.from_iterable(e.devices or () for e in entries))
+        return [_objects(list(map(attrgetter(f), devices))) for f in _DEVICE_ATTRS]
+
+    def breakouts(self) -> list[Obj]:
+        entries = self.pages.entries()
+        rooms = list(chain.from_iterable(e.breakout_sessions_attended or () for e in entries))
+        return [_objects(list(map(attrgetter(f), rooms))) for f in ("id", "name")]
+
+
+_DEVICE_ATTRS = ("correlation_id", "device_type", "audio_type", "call_type", "phone_number")
+
+
+def _joined(columns: list[list[Obj]], width: int) -> list[Obj]:
+    if not columns:
+        return [np.empty(0, dtype=object) for _ in range(width)]
+    return [np.concatenate([c[j] for c in columns]) for j in range(width)]
+
+
 def device_fields(flat: Flat) -> list[Obj]:
-    """The DEVICE_FIELDS columns of the device entries, as received (NaN when missing).
+    """The DEVICE_FIELDS columns of the device entries, as received (NaN or None when
+    missing).
 
     Only the devices table needs them, so they are read when it is built, not with the
     times every attendance row needs."""
-    return _table(_entries(flat.dev_lists), DEVICE_FIELDS)
+    return _joined([t.devices() for t in flat.entry_text], len(DEVICE_FIELDS))
 
 
 def breakout_fields(flat: Flat) -> list[Obj]:
-    """The BREAKOUT_FIELDS columns of the breakout entries (NaN when missing)."""
-    return _table(_entries(flat.bo_lists), BREAKOUT_FIELDS)
+    """The BREAKOUT_FIELDS columns of the breakout entries (NaN or None when missing)."""
+    return _joined([t.breakouts() for t in flat.entry_text], len(BREAKOUT_FIELDS))
 
 
 def _entries(lists: list[list[object]]) -> list[dict[str, Any]]:
@@ -160,7 +213,16 @@ def flatten(data: Sequence[InstanceRecords]) -> Flat:
     are the records' own (rule 2); rosters and overrides are applied per person later."""
     columns = _Columns()
     for item in data:
-        columns.read_instance(item.records)
+        records = item.records
+        typed = records.typed() if isinstance(records, ParticipantPages) else None
+        if typed is not None:
+            assert isinstance(records, ParticipantPages)
+            columns.read_typed(typed, records)
+        else:
+            # Records given as dicts, or pages with a record of the wrong types (read as
+            # the fetch reads them: the bad fields missing).
+            columns.read_instance(records)
+        columns.parse_times(whole=False)
     return columns.finish()
 
 
@@ -185,25 +247,28 @@ class _Columns:
         self.tel_rec: list[int] = []
         self.tel_phone: list[str] = []
         self.devices_per_record: list[int] = []
-        self.device_lists: list[list[object]] = []
+        self.entry_text: list[EntryText] = []
         self.dev_joined: list[object] = []
         self.dev_left: list[object] = []
         self.dev_duration: list[object] = []
         self.dev_phone: list[object] = []
         self.breakouts_per_record: list[int] = []
-        self.breakout_lists: list[list[object]] = []
         self.bo_joined: list[object] = []
         self.bo_left: list[object] = []
+        # per time column of `FlatTimes`, its parsed parts so far
+        self.parsed: list[list[ParsedTimes]] = [[] for _ in range(6)]
 
     def read_instance(self, records: Sequence[object]) -> None:  # noqa: PLR0915
         # Bound once per instance: the loop below runs once per record and device.
         add_email, add_name, add_key = self.email.append, self.name.append, self.key.append
         add_host, add_cohost = self.host.append, self.cohost.append
         add_lobby, add_joined, add_left = self.lobby.append, self.joined.append, self.left.append
-        add_dev_count, add_dev_list = self.devices_per_record.append, self.device_lists.append
+        device_lists: list[list[object]] = []
+        breakout_lists: list[list[object]] = []
+        add_dev_count, add_dev_list = self.devices_per_record.append, device_lists.append
         add_dj, add_dl = self.dev_joined.append, self.dev_left.append
         add_dd, add_dp = self.dev_duration.append, self.dev_phone.append
-        add_bo_count, add_bo_list = self.breakouts_per_record.append, self.breakout_lists.append
+        add_bo_count, add_bo_list = self.breakouts_per_record.append, breakout_lists.append
         add_bj, add_bl = self.bo_joined.append, self.bo_left.append
         nan = _NAN
         count = 0
@@ -266,6 +331,76 @@ class _Columns:
             else:
                 add_bo_count(0)
         self.records_per_instance.append(count)
+        self.entry_text.append(_DictEntries(device_lists, breakout_lists))
+
+    def read_typed(self, records: list[Participant], pages: ParticipantPages) -> None:
+        """The same columns from records decoded against the schema (every field of the
+        documented type or None), a column at a time: no dict, no loop per device."""
+        self.records_per_instance.append(len(records))
+        self.entry_text.append(_PageEntries(pages))
+        self._read_keys(records)
+        self.name.extend(_trimmed_or_none(list(map(_NAME, records))))
+        # True, False or None: `finish` reads None as false, as `is True` does.
+        self.host.extend(map(_HOST, records))
+        self.cohost.extend(map(_COHOST, records))
+        self.lobby.extend((_objects(list(map(_STATE, records))) == "lobby").tolist())
+        self.joined.extend(map(_JOINED, records))
+        self.left.extend(map(_LEFT, records))
+        lists = _lists(list(map(_DEVICES, records)))
+        self.devices_per_record.extend(map(len, lists))
+        devices = list(chain.from_iterable(lists))
+        self.dev_joined.extend(map(_JOINED, devices))
+        self.dev_left.extend(map(_LEFT, devices))
+        # None (missing) becomes NaN in `finish`, as a missing durationSecond does.
+        self.dev_duration.extend(map(_DURATION, devices))
+        self.dev_phone.extend(map(_PHONE, devices))
+        rooms = _lists(list(map(_BREAKOUTS, records)))
+        self.breakouts_per_record.extend(map(len, rooms))
+        entries = list(chain.from_iterable(rooms))
+        self.bo_joined.extend(map(_JOINED, entries))
+        self.bo_left.extend(map(_LEFT, entries))
+
+    def _read_keys(self, records: list[Participant]) -> None:
+        """Emails and the records' own keys (rule 2), as `read_instance` reads them."""
+        emails = list(map(_EMAIL, records))
+        with_at = [e is not None and "@" in e for e in emails]  # trimming keeps "@"
+        if all(with_at):
+            every: list[str] = list(map(str.strip, emails))  # type: ignore[arg-type]
+            self.email.extend(every)
+            self.key.extend(map(str.lower, every))
+            return
+        trimmed = [e.strip() if at else None for e, at in zip(emails, with_at, strict=True)]
+        keys: list[str | None] = [t.lower() if t is not None else None for t in trimmed]
+        start = len(self.key)
+        for i in [i for i, at in enumerate(with_at) if not at]:
+            key, phone = _typed_key(records[i])
+            keys[i] = key
+            if phone is not None:
+                self.tel_rec.append(start + i)
+                self.tel_phone.append(phone)
+        self.email.extend(trimmed)
+        self.key.extend(keys)  # type: ignore[arg-type]  # every None was replaced
+
+    def parse_times(self, *, whole: bool) -> None:
+        """Parse the timestamps read so far and let go of their texts. Done every few
+        instances, while the texts just decoded are still in the processor's caches (read
+        later, scattered over the heap, the same parse takes several times as long); with
+        ``whole`` False, only once enough of them are waiting."""
+        raw = [self.joined, self.left, self.dev_joined, self.dev_left, self.bo_joined]
+        raw.append(self.bo_left)
+        waiting = sum(map(len, raw))
+        if not waiting or (not whole and waiting < _PARSE_BATCH):
+            return
+        times = parse_times(list(chain.from_iterable(raw)))
+        cut = 0
+        for column, values in zip(self.parsed, raw, strict=True):
+            column.append(times.part(cut, cut + len(values)))
+            cut += len(values)
+            values.clear()
+
+    def _times(self) -> FlatTimes:
+        self.parse_times(whole=True)
+        return FlatTimes(*(ParsedTimes.joined(parts) for parts in self.parsed))
 
     def finish(self) -> Flat:
         n_inst = len(self.records_per_instance)
@@ -279,21 +414,55 @@ class _Columns:
             rec_host=np.array(self.host, dtype=np.bool_).reshape(n_rec),
             rec_cohost=np.array(self.cohost, dtype=np.bool_).reshape(n_rec),
             rec_lobby=np.array(self.lobby, dtype=np.bool_).reshape(n_rec),
-            rec_joined=_objects(self.joined),
-            rec_left=_objects(self.left),
             tel_rec=self.tel_rec,
             tel_phone=self.tel_phone,
             dev_rec=np.repeat(rec_index, self.devices_per_record),
-            dev_joined=_objects(self.dev_joined),
-            dev_left=_objects(self.dev_left),
             dev_duration=_durations(_objects(self.dev_duration)),
             dev_phone=_objects(self.dev_phone),
-            dev_lists=self.device_lists,
             bo_rec=np.repeat(rec_index, self.breakouts_per_record),
-            bo_joined=_objects(self.bo_joined),
-            bo_left=_objects(self.bo_left),
-            bo_lists=self.breakout_lists,
+            times=self._times(),
+            entry_text=self.entry_text,
         )
+
+
+_EMAIL, _NAME, _STATE = attrgetter("email"), attrgetter("display_name"), attrgetter("state")
+_HOST, _COHOST = attrgetter("host"), attrgetter("co_host")
+_JOINED, _LEFT = attrgetter("joined_time"), attrgetter("left_time")
+_DEVICES, _BREAKOUTS = attrgetter("devices"), attrgetter("breakout_sessions_attended")
+_DURATION, _PHONE = attrgetter("duration_second"), attrgetter("phone_number")
+
+
+def _trimmed_or_none(names: list[str | None]) -> list[str | None]:
+    """Each name with its ends trimmed; None for a missing or blank one."""
+    if None in names:
+        return [(n.strip() or None) if n is not None else None for n in names]
+    trimmed: list[str | None] = list(map(str.strip, names))  # type: ignore[arg-type]
+    if "" in trimmed:
+        return [t or None for t in trimmed]
+    return trimmed
+
+
+def _lists(values: list[list[_T] | None]) -> Sequence[Sequence[_T]]:
+    """Missing lists as empty ones."""
+    if None in values:
+        return [v or () for v in values]
+    return values  # type: ignore[return-value]  # no None left
+
+
+def _typed_key(record: Participant) -> tuple[str, str | None]:
+    """`person_key_and_phone` of a typed record without an email."""
+    for device in record.devices or ():
+        number = device.phone_number
+        digits = phone_digits(number)
+        if digits:
+            assert number is not None
+            return "tel:" + digits, number
+    name = record.display_name
+    if name is not None:
+        folded = normalise_name(name)
+        if folded:
+            return "name:" + folded, None
+    return "id:" + ("" if record.id is None else record.id), None
 
 
 def _objects(values: Sequence[object]) -> Obj:

@@ -11,16 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
 from reporting.timestamps import parse_instant
-
-if TYPE_CHECKING:
-    from reporting.attendance.records import Flat
 
 I64 = npt.NDArray[np.int64]
 Mask = npt.NDArray[np.bool_]
@@ -40,10 +37,22 @@ class ParsedTimes:
     def part(self, start: int, stop: int) -> ParsedTimes:
         return ParsedTimes(self.ms[start:stop], self.known[start:stop], self.bad[start:stop])
 
+    @staticmethod
+    def joined(parts: Sequence[ParsedTimes]) -> ParsedTimes:
+        if not parts:
+            return ParsedTimes(
+                np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.bool_), np.zeros(0, np.bool_)
+            )
+        return ParsedTimes(
+            np.concatenate([p.ms for p in parts]),
+            np.concatenate([p.known for p in parts]),
+            np.concatenate([p.bad for p in parts]),
+        )
+
 
 @dataclass(frozen=True)
 class FlatTimes:
-    """The six timestamp columns of a `Flat`, parsed: records, devices, breakout entries."""
+    """The six timestamp columns of the records, devices and breakout entries, parsed."""
 
     rec_joined: ParsedTimes
     rec_left: ParsedTimes
@@ -51,15 +60,6 @@ class FlatTimes:
     dev_left: ParsedTimes
     bo_joined: ParsedTimes
     bo_left: ParsedTimes
-
-
-def parse_flat_times(flat: Flat) -> FlatTimes:
-    """Every timestamp of ``flat`` in one `parse_times` call."""
-    raw = [flat.rec_joined, flat.rec_left, flat.dev_joined, flat.dev_left, flat.bo_joined]
-    raw.append(flat.bo_left)
-    times = parse_times(np.concatenate(raw))
-    cuts = np.cumsum([0, *(len(r) for r in raw)]).tolist()
-    return FlatTimes(*(times.part(cuts[k], cuts[k + 1]) for k in range(6)))
 
 
 def parse_times(values: Sequence[object] | npt.NDArray[np.object_]) -> ParsedTimes:

@@ -85,5 +85,5 @@ def _assemble(
         result.records,
         tuple(problems),
         invitees=people,
-        record_problems=result.bad,
+        problems=result.bad,
     )

@@ -5,20 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 from reporting.fetch.entries import INVITEES, REGISTRANTS
 from reporting.model import RecordProblem
+from reporting.participants import ParticipantPages
 from reporting.store import FetchState, Store
-from reporting.webex.schema import BadRecord, decode_items, decode_participant_page
-
-_P = ParamSpec("_P")
-_T = TypeVar("_T")
+from reporting.webex.schema import BadRecord, decode_items
 
 
 @dataclass
 class Result:
-    records: tuple[dict[str, Any], ...]
+    # Participants: their usable pages (`ParticipantPages`, whose records and BAD_RECORD
+    # problems are read from the bodies); invitees and registrants: their items.
+    records: Sequence[dict[str, Any]]
     problems: tuple[str, ...]
     bad: tuple[RecordProblem, ...] = ()
 
@@ -59,8 +59,8 @@ def problem_text(
 
 def records_from_store(store: Store, fetch: FetchState, kind: str = "participants") -> Result:
     records: list[dict[str, Any]] = []
+    bodies: list[bytes] = []
     problems: list[str] = []
-    bad: list[RecordProblem] = []
     number = 0
     for page in store.fetch_pages(fetch.id):
         if page.superseded:
@@ -73,9 +73,9 @@ def records_from_store(store: Store, fetch: FetchState, kind: str = "participant
             )
             continue
         if kind == "participants":
-            decoded = decode_participant_page(page.body)
-            bad.extend(record_problems(len(records), decoded.bad))
-            records.extend(decoded.items)
+            bodies.append(page.body)  # decoded by the engine, straight into its columns
         else:
             records.extend(decode_items(page.body))
-    return Result(tuple(records), tuple(problems), tuple(bad))
+    if kind == "participants":
+        return Result(ParticipantPages(bodies), tuple(problems))
+    return Result(tuple(records), tuple(problems))

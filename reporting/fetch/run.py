@@ -28,7 +28,6 @@ from reporting.fetch.entries import (
 from reporting.fetch.pages import (
     Result,
     problem_text,
-    record_problems,
     records_from_store,
 )
 from reporting.fetch.plan import Planner
@@ -36,12 +35,12 @@ from reporting.fetch.progress import FetchProgress, as_progress
 from reporting.fetch.stats import FetchOutcome, FetchStats, Owners
 from reporting.fetch.store_thread import StoreThread
 from reporting.logs import redact
-from reporting.model import FetchFailure, Instance, InstanceRecords, RecordProblem
+from reporting.model import FetchFailure, Instance, InstanceRecords
+from reporting.participants import ParticipantPages
 from reporting.protocols import EntryLike as _Entry
 from reporting.protocols import FetchConfig
 from reporting.store import FetchState, Store
 from reporting.webex.client import WebexClient, WebexRequestError
-from reporting.webex.schema import check_participants
 
 # The package's one logger name, as before it was a package (log filters keep working).
 log = logging.getLogger("reporting.fetch")
@@ -230,7 +229,7 @@ class Fetcher(Planner):
     ) -> Result:
         records: list[dict[str, Any]] = []
         problems: list[str] = []
-        bad: list[RecordProblem] = []
+        bodies: list[bytes] = []
         number = 0
         participants = kind == "participants"
         pages = self.client.pages(path, params, start_url=start_url, what=what, max_items=max_items)
@@ -260,15 +259,18 @@ class Fetcher(Planner):
                 problem = page.problem or "unusable"
                 tracking = page.headers.get("trackingid")
                 problems.append(problem_text(key, number, page.url, problem, tracking, kind))
+            elif participants:
+                # The engine decodes the body straight into its columns, with the typed
+                # check of the schema (BAD_RECORD).
+                bodies.append(page.body)
             else:
-                if participants:
-                    # The typed check of the schema, on the body the client already read.
-                    bad.extend(record_problems(len(records), check_participants(page.items)))
                 records.extend(page.items)
         if start_url is not None:
             # Resumed: the pages of earlier runs are in the store, read them all back.
             return await self.db(records_from_store, self.store, fetch, kind)
-        return Result(tuple(records), tuple(problems), tuple(bad))
+        if participants:
+            return Result(ParticipantPages(bodies), tuple(problems))
+        return Result(tuple(records), tuple(problems))
 
     # one entry, end to end
 
