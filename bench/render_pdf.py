@@ -1,6 +1,11 @@
 """PDF benchmark: 10,000 attendance rows. Prints wall time and peak memory of the process tree.
 
-Run: .venv/bin/python bench/render_pdf.py [rows] [--sign] [--compare N]
+Run: .venv/bin/python bench/render_pdf.py [rows] [--sign] [--compare N] [--no-plain]
+
+After our render, the same report's HTML as one document (the template rendered over all
+pages at once, the same stylesheet and URL fetcher) goes through one plain WeasyPrint pass
+(`HTML(...).write_pdf()`, collector on, one process), in a child process measured the same
+way; the bench prints both and the ratio, from the same run. `--no-plain` skips it.
 
 `--sign` signs the PDF as a run with `signing:` does (PAdES B-B, a throwaway EC P-256 key
 made here) and prints the signing time apart. `--compare N` renders N times unsigned and N
@@ -222,8 +227,52 @@ def compare(inp: ReportInput, rounds: int) -> None:
     )
 
 
+def plain_pass(html_file: str, base_url: str, roots: list[str]) -> None:
+    """One plain WeasyPrint pass over `html_file` (run in a child process): prints its time."""
+    from weasyprint import HTML
+
+    from reporting.render.pdf.fetcher import SafeURLFetcher
+
+    html = Path(html_file).read_text(encoding="utf-8")
+    start = time.perf_counter()
+    fetcher = SafeURLFetcher([Path(r) for r in roots])
+    pdf = HTML(string=html, base_url=base_url, url_fetcher=fetcher).write_pdf()
+    print(f"{time.perf_counter() - start:.3f} {len(pdf)}")
+
+
+def _plain(inp: ReportInput) -> tuple[float, float, float]:
+    """Wall of the plain pass (WeasyPrint alone, its import not counted), its child's CPU
+    and peak PSS."""
+    import subprocess
+
+    from reporting.render.pdf import content, template
+
+    pages, meta = content.build_pages(inp)
+    html = template.render_html(inp, pages, meta, first_page=1, total_pages=len(pages))
+    roots = [str(r) for r in template.template_roots(inp.templates)]
+    base_url = template.templates_dir().as_uri() + "/"
+    before = TreeMemory()
+    before.sample(force=True)
+    with tempfile.TemporaryDirectory() as tmp, TreeMemory() as mem:
+        path = Path(tmp) / "plain.html"
+        path.write_text(html, encoding="utf-8")
+        done = subprocess.run(
+            [sys.executable, __file__, "--plain-pass", str(path), base_url, *roots],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    wall = float(done.stdout.split()[0])
+    return wall, mem.cpu_seconds - before.cpu_seconds, mem.peak_pss - before.peak_pss
+
+
 def main() -> None:
     args = sys.argv[1:]
+    if args[:1] == ["--plain-pass"]:
+        plain_pass(args[1], args[2], args[3:])
+        return
+    plain = "--no-plain" not in args
+    args = [a for a in args if a != "--no-plain"]
     rounds = 0
     if "--compare" in args:
         at = args.index("--compare")
@@ -268,6 +317,13 @@ def main() -> None:
     )
     # CPU per process of the tree (this process, the fork server, the workers).
     print("cpu per process: " + " ".join(f"{c:.1f}s" for c in mem.cpu_per_process()))
+    if plain:
+        plain_wall, plain_cpu, plain_pss = _plain(inp)
+        print(
+            f"plain WeasyPrint pass: wall={plain_wall:.1f}s cpu={plain_cpu:.1f}s "
+            f"peak_pss={mib(plain_pss)}; ours is {plain_wall / wall:.2f}x faster "
+            f"load={os.getloadavg()[0]:.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -7,10 +7,12 @@ decides what happens to the run as a whole (its id, its clock, its exit code).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import hashlib
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -138,6 +140,10 @@ def _run_stages(
     out_dir: Path,
     signing_key: SigningKey | None = None,
 ) -> RunOutcome:
+    # Renderers start what they need in the background (the PDF's fork server imports
+    # WeasyPrint) while the run fetches and computes.
+    for fmt in selected({name for spec in config.reports for name in spec.formats}):
+        fmt.prepare()
     fetched = _fetched(config, options, env, store, run_info)
     computed = _computed(config, fetched, run_info)
     preflight.ensure_folder(out_dir, "output folder (output.dir)")
@@ -147,10 +153,7 @@ def _run_stages(
     work_dir = folder.start()
     files = write_csvs(mask_result(computed.result, _csv_audience(config)), work_dir, config.tz)
     inputs = _report_inputs(config, run_info, fetched, computed)
-    rendered = [
-        _render(spec, report_input, work_dir, signing_key)
-        for spec, report_input in zip(config.reports, inputs, strict=True)
-    ]
+    rendered = _render_all(config.reports, inputs, work_dir, signing_key)
     files += [path for report in rendered for path in report.files]
     files += _manifest(config, run_info, fetched, computed, files, work_dir, signing_key)
 
@@ -270,19 +273,54 @@ def _report_inputs(
     ]
 
 
-def _render(
-    spec: ReportSpec, report_input: ReportInput, work_dir: Path, signing_key: SigningKey | None
-) -> RenderedReport:
-    """Every format of one report, its PDFs signed."""
+RENDER_THREADS = 2  # reports rendered at once
+
+
+def _render_all(
+    specs: Sequence[ReportSpec],
+    inputs: Sequence[ReportInput],
+    work_dir: Path,
+    signing_key: SigningKey | None,
+) -> list[RenderedReport]:
+    """Every report's files, its PDFs signed. Two reports at a time: a PDF is laid out in
+    worker processes, so while one report's PDF lays out this process plans the next
+    report's or writes a workbook, and two PDFs lay out side by side."""
+    pairs = list(zip(specs, inputs, strict=True))
+    if len(pairs) < 2:
+        rendered = [_render(spec, report_input, work_dir) for spec, report_input in pairs]
+    else:
+        # Each report in a copy of this context: the output mode (a context variable)
+        # and the like hold in the render threads as they do here.
+        contexts = [contextvars.copy_context() for _ in pairs]
+        with ThreadPoolExecutor(RENDER_THREADS, thread_name_prefix="render") as threads:
+            rendered = list(
+                threads.map(
+                    lambda pair, context: context.run(_render, pair[0], pair[1], work_dir),
+                    pairs,
+                    contexts,
+                )
+            )
+    if signing_key is None:
+        return rendered
+    # PAdES on every PDF, before the manifest hashes it and the email attaches it.
+    return [
+        RenderedReport(
+            input=report.input,
+            files=[
+                signing_key.sign_pdf_file(path) if path.suffix == ".pdf" else path
+                for path in report.files
+            ],
+        )
+        for report in rendered
+    ]
+
+
+def _render(spec: ReportSpec, report_input: ReportInput, work_dir: Path) -> RenderedReport:
+    """Every format of one report."""
     files = [
         fmt.renderer()(report_input, work_dir / fmt.file_name(spec.name))
         for fmt in selected(spec.formats)
     ]
-    if signing_key is not None:
-        # PAdES on every PDF, before the manifest hashes it and the email attaches it.
-        files = [
-            signing_key.sign_pdf_file(path) if path.suffix == ".pdf" else path for path in files
-        ]
     return RenderedReport(input=report_input, files=files)
 
 

@@ -31,6 +31,9 @@ class ReportFormat:
     suffix: str  # file name suffix, dot included
     attached: bool = False  # attached to the report's email
     mime_type: str = "application/octet-stream"
+    # The module has a `prepare()` that starts, in the background, what its renderer
+    # will need (the PDF's fork server imports WeasyPrint while the run fetches).
+    prepares: bool = False
 
     def file_name(self, stem: str) -> str:
         return f"{stem}{self.suffix}"
@@ -38,11 +41,21 @@ class ReportFormat:
     def renderer(self) -> Renderer:
         return cast(Renderer, importlib.import_module(self.module).render)
 
+    def prepare(self) -> None:
+        """Start what the renderer needs in the background, if it has anything to start."""
+        if self.prepares:
+            importlib.import_module(self.module).prepare()
+
 
 # Table order is the order a report's files are written and attached in.
 FORMATS: dict[str, ReportFormat] = {
     "pdf": ReportFormat(
-        "pdf", "reporting.render.pdf", ".pdf", attached=True, mime_type="application/pdf"
+        "pdf",
+        "reporting.render.pdf",
+        ".pdf",
+        attached=True,
+        mime_type="application/pdf",
+        prepares=True,
     ),
     "xlsx": ReportFormat(
         "xlsx",

@@ -1,7 +1,7 @@
 """Keeping untrusted data (names, titles, e-mails from the Webex API) inert in every format.
 
 - PDF: WeasyPrint gets a URL fetcher that only reads files inside the template folders;
-  no network, no `file://` elsewhere, no `data:` (nothing in a report needs it).
+  no network, no `file://` elsewhere, no `data:` (`reporting.render.pdf.fetcher`).
 - XLSX: C0 control characters are stripped (openpyxl rejects them with
   IllegalCharacterError) and formula-like strings are stored as text cells.
 - CSV: formula-like strings get a leading `'`, the OWASP CSV-injection advice
@@ -14,12 +14,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
-from pathlib import Path
-from typing import Any
-from urllib.parse import unquote, urlsplit
-
-from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 # C0 controls except tab and newline, plus DEL; XML 1.0 (and so XLSX) forbids most of them.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -61,47 +55,3 @@ def safe_filename(title: str, *, default: str = "report", max_length: int = 80) 
 _WINDOWS_DEVICES = frozenset(
     {"CON", "PRN", "AUX", "NUL"} | {f"{p}{n}" for p in ("COM", "LPT") for n in range(1, 10)}
 )
-
-
-class BlockedURLError(ValueError):
-    """WeasyPrint was asked for a resource outside the allowed template folders."""
-
-
-class SafeURLFetcher(URLFetcher):  # type: ignore[misc]
-    """Serves `file:` URLs inside `roots` and refuses everything else.
-
-    WeasyPrint catches the exception, logs a warning and renders without the resource, so
-    a hostile `<img src="file:///etc/passwd">` smuggled into a user template or any URL a
-    stylesheet names is simply missing from the PDF. Refused URLs are kept in `blocked`
-    so tests (and logs) can see what was asked for.
-    """
-
-    def __init__(self, roots: Iterable[Path]) -> None:
-        super().__init__(allowed_protocols=("file",), allow_redirects=False, timeout=1)
-        self._roots = tuple(Path(r).resolve() for r in roots)
-        self.blocked: list[str] = []
-
-    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
-        parts = urlsplit(url)
-        if parts.scheme.lower() == "file" and parts.netloc in ("", "localhost"):
-            path = Path(unquote(parts.path)).resolve()
-            if path.is_file() and any(path.is_relative_to(root) for root in self._roots):
-                return URLFetcherResponse(
-                    path.as_uri(), path.read_bytes(), {"Content-Type": _mime(path)}
-                )
-        self.blocked.append(url)
-        raise BlockedURLError(f"resource not allowed in reports: {url[:200]}")
-
-
-def _mime(path: Path) -> str:
-    return {
-        ".css": "text/css",
-        ".svg": "image/svg+xml",
-        ".png": "image/png",
-        ".jpg": "image/jpeg",
-        ".jpeg": "image/jpeg",
-        ".woff": "font/woff",
-        ".woff2": "font/woff2",
-        ".ttf": "font/ttf",
-        ".otf": "font/otf",
-    }.get(path.suffix.lower(), "application/octet-stream")

@@ -112,3 +112,60 @@ def test_rendering_a_pdf_does_not_load_openpyxl(tmp_path: Path) -> None:
     )
     assert done.stdout.splitlines() == ["[]", "True"]
     assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
+
+
+def _loaded_after(tmp_path: Path, code: str) -> list[str]:
+    """The heavy packages (WeasyPrint, openpyxl, pandas) loaded after running `code`."""
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        f"out = Path({str(tmp_path)!r})\n"
+        f"{code}\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules}"
+        " & {'weasyprint', 'openpyxl', 'pandas'}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return done.stdout.splitlines()
+
+
+def test_the_command_line_loads_no_renderer_nor_pandas(tmp_path: Path) -> None:
+    """`attendance --help`, `check` and the rest start without WeasyPrint, openpyxl or
+    pandas: each is imported where it is first needed."""
+    assert _loaded_after(tmp_path, "import reporting.cli") == ["[]"]
+
+
+def test_writing_the_csvs_loads_no_renderer(tmp_path: Path) -> None:
+    code = (
+        "from zoneinfo import ZoneInfo\n"
+        "from reporting.render.csv import write_csvs\n"
+        "from reporting.render.sample import sample_input\n"
+        "write_csvs(sample_input().result, out, ZoneInfo('Europe/Berlin'))"
+    )
+    assert _loaded_after(tmp_path, code) == ["['pandas']"]
+
+
+def test_a_prepared_run_lays_pdfs_out_in_workers(tmp_path: Path) -> None:
+    """Once the pipeline has prepared the PDF format, even a one-part PDF is laid out in a
+    worker, two reports side by side, and the run's own process never imports WeasyPrint."""
+    code = (
+        "from concurrent.futures import ThreadPoolExecutor\n"
+        "from pypdf import PdfReader\n"
+        "from reporting.render.formats import FORMATS\n"
+        "from reporting.render.sample import sample_input\n"
+        "FORMATS['pdf'].prepare()\n"
+        "render = FORMATS['pdf'].renderer()\n"
+        "inputs = [sample_input(meetings=1, people=3), sample_input(audience='summary')]\n"
+        "with ThreadPoolExecutor(2) as pool:\n"
+        "    paths = list(pool.map(render, inputs, [out / 'a.pdf', out / 'b.pdf']))\n"
+        "for path in paths:\n"
+        "    pages = [p.extract_text() for p in PdfReader(path).pages]\n"
+        "    assert all(f'Page {n} of {len(pages)}' in p for n, p in enumerate(pages, 1))"
+    )
+    assert _loaded_after(tmp_path, code) == ["['pandas']"]

@@ -121,7 +121,7 @@ def test_url_fetcher_refuses_files_outside_templates(tmp_path: Path) -> None:
 
 
 def test_network_and_data_urls_are_refused() -> None:
-    from reporting.render.safety import BlockedURLError, SafeURLFetcher
+    from reporting.render.pdf.fetcher import BlockedURLError, SafeURLFetcher
 
     fetcher = SafeURLFetcher([Path(__file__).parent])
     for url in (

@@ -18,7 +18,16 @@ which never run it (see `worker`).
 from __future__ import annotations
 
 from reporting.render.pdf.document import render_pdf
+from reporting.render.pdf.pool import use_workers
 
 render = render_pdf  # the renderer interface of `reporting.render.formats`
 
-__all__ = ["render", "render_pdf"]
+
+def prepare() -> None:
+    """A run will render PDFs: start the fork server now (it imports WeasyPrint while the
+    run fetches and computes), and lay out even one-part PDFs in its workers, so the
+    reports of a run are laid out side by side and this process never imports WeasyPrint."""
+    use_workers()
+
+
+__all__ = ["prepare", "render", "render_pdf"]

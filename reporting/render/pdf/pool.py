@@ -6,11 +6,16 @@ always started ahead and waits for its job: when a part is done the next one sta
 once. (ProcessPoolExecutor with max_tasks_per_child=1 only replaces a worker after it
 exited, leaving a core idle in between, every part.) A worker that dies, or a part that
 takes over `PART_SECONDS`, fails the report with a `RenderError` naming the part.
+
+Reports may be rendered side by side (threads of the pipeline): the pools of one process
+share `MAX_WORKERS` slots, so no more parts are laid out at once than there are cores
+meant for it, and memory stays bounded by the slots, not by the number of reports.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -27,9 +32,15 @@ from reporting.render.pdf.worker import PartJob, PartResult, part_worker, render
 # rather than wait for ever.
 PART_SECONDS = 600.0
 
-# The fork server imports the whole renderer, not only the worker and WeasyPrint: the
-# lighter preload starts sooner, yet measured slower and larger over the 10,000-row bench.
-_PRELOAD = ["weasyprint", "reporting.render.pdf"]
+# The fork server imports what a worker needs, nothing more: it starts when a run starts
+# and the run's first part waits until it is ready. `__main__` too: each child would
+# otherwise run the main script again (for a bench, all it imports) before its part.
+_PRELOAD = ["__main__", "weasyprint", "reporting.render.pdf.worker"]
+
+
+# Parts being laid out in this process's pools, all reports together.
+_SLOTS = threading.BoundedSemaphore(MAX_WORKERS)
+_always_workers = False
 
 
 def start_fork_server() -> None:
@@ -40,9 +51,18 @@ def start_fork_server() -> None:
     forkserver.ensure_running()
 
 
+def use_workers() -> None:
+    """Start the fork server and lay out even a one-part PDF in a worker from now on:
+    several reports then lay out side by side, and this process never needs WeasyPrint."""
+    global _always_workers
+    start_fork_server()
+    _always_workers = True
+
+
 def run_jobs(jobs: Iterable[PartJob], count: int) -> list[PartResult]:
-    """Render the parts in order, at most MAX_WORKERS at a time, one fresh process each."""
-    if count == 1:
+    """Render the parts in order, at most MAX_WORKERS at a time, one fresh process each
+    (a single part in this process, unless `use_workers` was called)."""
+    if count == 1 and not _always_workers:
         return [render_part(job) for job in jobs]
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(_PRELOAD)
@@ -70,9 +90,12 @@ class _Pool:
         self.prepare(MAX_WORKERS)
         for _ in range(min(self.count, MAX_WORKERS)):
             self.start_worker()
-        self.dispatch()
-        while self.running:
-            self.collect()
+        while len(self.results) < self.count:
+            # With no part of its own running, a pool may wait for a slot: the pools
+            # holding them are collecting their parts, never waiting for one.
+            self.dispatch(wait=not self.running)
+            if self.running:
+                self.collect()
         return [self.results[i] for i in range(self.count)]
 
     def start_worker(self) -> None:
@@ -95,16 +118,18 @@ class _Pool:
         while len(self.built) < n and (item := next(self.todo, None)) is not None:
             self.built.append(item)
 
-    def dispatch(self) -> None:
+    def dispatch(self, *, wait: bool = False) -> None:
         while len(self.running) < MAX_WORKERS and self.idle:
             self.prepare()
-            if not self.built:
+            if not self.built or not _SLOTS.acquire(blocking=wait):
                 return
+            wait = False
             index, job = self.built.popleft()
             conn, process = self.idle.pop(0)
             try:
                 conn.send(job)
             except OSError:  # the spare died before it got its part (out of memory, say)
+                _SLOTS.release()
                 process.join()
                 raise RenderError(
                     f"the worker for PDF part {index + 1} of {self.count} ended before it got"
@@ -130,6 +155,7 @@ class _Pool:
             conn = cast(Connection, item)
             index, process = self.running.pop(conn)
             del self.began[conn]
+            _SLOTS.release()
             try:
                 status, payload = conn.recv()
             except EOFError:
@@ -148,6 +174,8 @@ class _Pool:
             process.join()
 
     def close(self) -> None:
+        for _ in self.running:
+            _SLOTS.release()
         for conn, process in [*self.idle, *((c, p) for c, (_, p) in self.running.items())]:
             conn.close()
             if process.is_alive():

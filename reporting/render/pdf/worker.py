@@ -15,7 +15,6 @@ from typing import Any
 
 from reporting.collector import collector_paused
 from reporting.errors import RenderError
-from reporting.render.safety import SafeURLFetcher
 
 # The laid-out part's PDF, its real page count, and the URLs its fetcher refused.
 PartResult = tuple[bytes, int, list[str]]
@@ -36,6 +35,8 @@ def render_part(job: PartJob, keep: list[Any] | None = None) -> PartResult:
     """Lay out and write one part. With `keep`, the laid-out document is appended to it
     instead of freed (see `part_worker`)."""
     from weasyprint import HTML
+
+    from reporting.render.pdf.fetcher import SafeURLFetcher
 
     # WeasyPrint allocates millions of objects (boxes, styles, glyph runs) and keeps almost
     # all of them alive until the PDF is written, so every automatic collection walks an
