@@ -205,7 +205,7 @@ def _concurrency_one(
     sandbox: Sandbox, data: Dataset, subset: int, invitees: bool, results: list[Result]
 ) -> None:
     eight = next((r for r in results if r.name == "ours" and r.concurrency == 8), None)
-    if eight is None:
+    if eight is None or subset <= 0:  # --subset 0: no concurrency-1 run
         return
     config = instance_config(data, subset, invitees=invitees)
     one, one_seconds = run_fetch(

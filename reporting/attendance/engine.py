@@ -207,9 +207,8 @@ def compute(
     ``roster_phone_region``, in which callers' numbers without ``+`` are also read.
     """
     # The engine makes no reference cycles, but its many short-lived objects trigger
-    # collections, and a full one walks every container in the process: right after the
-    # records are loaded that is millions of record and device dicts, for nothing (0.2-0.5 s
-    # on the 1M-device benchmark).
+    # collections, and a full one walks every container in the process (the decoded
+    # records of every page among them), for nothing.
     with collector_paused():
         return _compute(data, rules, rosters, as_of, planned, overrides, phone_region)
 

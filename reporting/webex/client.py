@@ -116,6 +116,8 @@ class Page:
     problem: str | None  # why the body is unusable
     superseded: bool = False  # a bad page the client fetched again
     link_problem: str | None = None  # why the Link header could not be read
+    # The object a body that is not a list page decoded to (read once, when received).
+    parsed: Any = field(default=None, repr=False, compare=False)
 
     @property
     def cursor_after(self) -> str | None:
@@ -123,7 +125,7 @@ class Page:
         return self.url if self.superseded else self.next_url
 
     def json(self) -> Any:
-        return decode_json(self.body)
+        return self.parsed if self.parsed is not None else decode_json(self.body)
 
 
 @dataclass
@@ -495,11 +497,12 @@ class WebexClient:
         if reply.undecodable:
             encoding = reply.headers.get("content-encoding", "")
             items: list[dict[str, Any]] | None = None
+            parsed: Any = None
             problem: str | None = (
                 f"body could not be decoded as its Content-Encoding ({shown_header(encoding)}) says"
             )
         else:
-            items, problem = _read_body(body, expect_items)
+            items, parsed, problem = _read_body(body, expect_items)
         headers = reply.headers
         next_url, link_problem = next_link(headers, reply.url, self.wire.join)
         return Page(
@@ -513,6 +516,7 @@ class WebexClient:
             items=items,
             problem=problem,
             link_problem=link_problem,
+            parsed=parsed,
         )
 
     def _wait_as_told(self, attempt: _Attempt, reply: Reply) -> tuple[str, float]:
@@ -573,13 +577,17 @@ def _origin_reader(transport: object | None) -> Callable[[str], tuple[str, str, 
     return wire.httpx_origin if transport is not None else wire.yarl_origin
 
 
-def _read_body(body: bytes, expect_items: bool) -> tuple[list[dict[str, Any]] | None, str | None]:
-    """(items, problem) of a 200 body: parsed once, here; the raw bytes are what is stored."""
+def _read_body(
+    body: bytes, expect_items: bool
+) -> tuple[list[dict[str, Any]] | None, Any, str | None]:
+    """(items, object, problem) of a 200 body: parsed once, here; the raw bytes are what
+    is stored. ``object``: what a body that is not a list page decoded to."""
     try:
         if expect_items:
-            return decode_items(body), None
-        if not isinstance(decode_json(body), dict):
-            return None, "body is not a JSON object"
+            return decode_items(body), None, None
+        parsed = decode_json(body)
     except BadPage as exc:
-        return None, exc.problem
-    return None, None
+        return None, None, exc.problem
+    if not isinstance(parsed, dict):
+        return None, None, "body is not a JSON object"
+    return None, parsed, None

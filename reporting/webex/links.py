@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -83,6 +84,8 @@ def smaller_max(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(pairs), parts.fragment))
 
 
+# A walk asks this of each next link twice (is it a loop? then, followed, noted as seen).
+@functools.lru_cache(maxsize=1024)
 def same_page(url: str, origin: Origin) -> tuple[object, ...]:
     """What makes two URLs ask for the same page: origin, path and the query's pairs in
     any order (a server's link may order them differently from the client)."""
