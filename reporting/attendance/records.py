@@ -258,24 +258,22 @@ class _Columns:
         # per time column of `FlatTimes`, its parsed parts so far
         self.parsed: list[list[ParsedTimes]] = [[] for _ in range(6)]
 
-    def read_instance(self, records: Sequence[object]) -> None:  # noqa: PLR0915
-        # Bound once per instance: the loop below runs once per record and device.
+    def read_instance(self, records: Sequence[object]) -> None:
+        """The columns from records given as dicts (anything else is not a record at all:
+        no row, no entries)."""
+        objects: list[dict[str, Any]] = [r for r in records if type(r) is dict]
+        self.records_per_instance.append(len(objects))
+        self._read_dict_fields(objects)
+        device_lists = self._read_dict_devices(objects)
+        breakout_lists = self._read_dict_breakouts(objects)
+        self.entry_text.append(_DictEntries(device_lists, breakout_lists))
+
+    def _read_dict_fields(self, records: list[dict[str, Any]]) -> None:
+        # Bound once per instance: the loop below runs once per record.
         add_email, add_name, add_key = self.email.append, self.name.append, self.key.append
         add_host, add_cohost = self.host.append, self.cohost.append
         add_lobby, add_joined, add_left = self.lobby.append, self.joined.append, self.left.append
-        device_lists: list[list[object]] = []
-        breakout_lists: list[list[object]] = []
-        add_dev_count, add_dev_list = self.devices_per_record.append, device_lists.append
-        add_dj, add_dl = self.dev_joined.append, self.dev_left.append
-        add_dd, add_dp = self.dev_duration.append, self.dev_phone.append
-        add_bo_count, add_bo_list = self.breakouts_per_record.append, breakout_lists.append
-        add_bj, add_bl = self.bo_joined.append, self.bo_left.append
-        nan = _NAN
-        count = 0
         for record in records:
-            if type(record) is not dict:
-                continue  # not a record at all: no row, no entries
-            count += 1
             get = record.get
             email = get("email")
             if type(email) is str and "@" in email:  # trimming and lower-casing keep "@"
@@ -297,41 +295,55 @@ class _Columns:
             add_joined(get("joinedTime"))
             add_left(get("leftTime"))
 
-            devices = get("devices")
-            if type(devices) is list:
-                add_dev_count(len(devices))
-                add_dev_list(devices)
-                for device in devices:
-                    if type(device) is dict:
-                        field = device.get
-                        add_dj(field("joinedTime"))
-                        add_dl(field("leftTime"))
-                        add_dd(field("durationSecond", nan))
-                        add_dp(field("phoneNumber"))
-                    else:
-                        add_dj(None)
-                        add_dl(None)
-                        add_dd(nan)
-                        add_dp(None)
-            else:
-                add_dev_count(0)
+    def _read_dict_devices(self, records: list[dict[str, Any]]) -> list[list[object]]:
+        """Each record's device entries (an entry that is not an object carries no data);
+        returns the records' device lists, for the devices table."""
+        lists: list[list[object]] = []
+        add_count = self.devices_per_record.append
+        add_dj, add_dl = self.dev_joined.append, self.dev_left.append
+        add_dd, add_dp = self.dev_duration.append, self.dev_phone.append
+        nan = _NAN
+        for record in records:
+            devices = record.get("devices")
+            if type(devices) is not list:
+                add_count(0)
+                continue
+            add_count(len(devices))
+            lists.append(devices)
+            for device in devices:
+                if type(device) is dict:
+                    field = device.get
+                    add_dj(field("joinedTime"))
+                    add_dl(field("leftTime"))
+                    add_dd(field("durationSecond", nan))
+                    add_dp(field("phoneNumber"))
+                else:
+                    add_dj(None)
+                    add_dl(None)
+                    add_dd(nan)
+                    add_dp(None)
+        return lists
 
-            breakouts = get("breakoutSessionsAttended")
-            if type(breakouts) is list:
-                add_bo_count(len(breakouts))
-                add_bo_list(breakouts)
-                for breakout in breakouts:
-                    if type(breakout) is dict:
-                        field = breakout.get
-                        add_bj(field("joinedTime"))
-                        add_bl(field("leftTime"))
-                    else:
-                        add_bj(None)
-                        add_bl(None)
-            else:
-                add_bo_count(0)
-        self.records_per_instance.append(count)
-        self.entry_text.append(_DictEntries(device_lists, breakout_lists))
+    def _read_dict_breakouts(self, records: list[dict[str, Any]]) -> list[list[object]]:
+        """Each record's breakout entries; returns their lists, for the breakouts table."""
+        lists: list[list[object]] = []
+        add_count = self.breakouts_per_record.append
+        add_bj, add_bl = self.bo_joined.append, self.bo_left.append
+        for record in records:
+            breakouts = record.get("breakoutSessionsAttended")
+            if type(breakouts) is not list:
+                add_count(0)
+                continue
+            add_count(len(breakouts))
+            lists.append(breakouts)
+            for breakout in breakouts:
+                if type(breakout) is dict:
+                    add_bj(breakout.get("joinedTime"))
+                    add_bl(breakout.get("leftTime"))
+                else:
+                    add_bj(None)
+                    add_bl(None)
+        return lists
 
     def read_typed(self, records: list[Participant], pages: ParticipantPages) -> None:
         """The same columns from records decoded against the schema (every field of the
