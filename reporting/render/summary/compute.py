@@ -333,12 +333,16 @@ class _Summarizer:
     def noncompliance(self, courses: pd.DataFrame, status: pd.Series) -> list[NonCompliance]:
         open_rows = courses[status == COURSE_NOT_COMPLETED]
         titles = {c.course: c.title for c in self.course_figures()}
-        rows = self.rows_of()
+        # Each person's attendance rows of each course, in row order: looked up per open
+        # course row instead of scanning every row for each (quadratic in the people).
+        by_person: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for (_, k), r in self.rows_of().items():
+            by_person.setdefault((k, text(r.get("course"))), []).append(r)
         out = []
         for row in records(open_rows):
             key = text(row.get("person_key"))
             course = text(row.get("course"))
-            mine = [r for (m, k), r in rows.items() if k == key and text(r.get("course")) == course]
+            mine = by_person.get((key, course), [])
             seen = list(
                 dict.fromkeys(s for r in mine for s in text(r.get("seen_as")).split(";") if s)
             )
