@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
 from reporting.store import Store
+from reporting.store.connection import BatchLost
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -95,10 +96,13 @@ class StoreThread:
                 for call, future, loop in batch:
                     try:
                         done.append((future, loop, call(), None))
+                    except BatchLost:
+                        raise
                     except BaseException as exc:
                         done.append((future, loop, None, exc))
         except BaseException as exc:
-            # The batch could not begin or commit: none of its calls is on disk.
+            # The batch could not begin or commit, or SQLite rolled it back: none of its
+            # calls is on disk.
             return [(future, loop, None, exc) for _, future, loop in batch]
         return done
 

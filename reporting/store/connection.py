@@ -27,6 +27,11 @@ def iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat() if value is not None else None
 
 
+class BatchLost(StoreError):
+    """A call of a batch failed so that SQLite rolled the whole batch back: every call of
+    the batch failed with it, including those that had returned."""
+
+
 class StoreConnection:
     """The connection every part of the store works through (`reporting.store.Store`)."""
 
@@ -150,13 +155,23 @@ class StoreConnection:
             self._conn.execute("SAVEPOINT call")
             try:
                 yield
-            except BaseException:
+            except BaseException as exc:
+                if not self._conn.in_transaction:
+                    # SQLite ended the whole transaction itself (a full disk, an I/O
+                    # error): the calls made before this one in the batch are gone too.
+                    raise self._batch_lost(exc) from exc
                 self._conn.execute("ROLLBACK TO call")
                 self._conn.execute("RELEASE call")
                 raise
             self._conn.execute("RELEASE call")
         except sqlite3.Error as exc:
             raise self._write_error(exc) from exc
+
+    def _batch_lost(self, exc: BaseException) -> BatchLost:
+        error = self._write_error(exc) if isinstance(exc, sqlite3.Error) else None
+        if error is None:
+            return BatchLost(f"writing to the store {self.path} failed: {exc}")
+        return BatchLost(error.message, hint=error.hint)
 
     @contextmanager
     def batch(self) -> Iterator[None]:

@@ -145,3 +145,39 @@ def test_close_drops_calls_not_yet_made(tmp_path: Path) -> None:
     asyncio.run(go())
     store.close()
     assert _failures(path) == []
+
+
+def test_a_full_disk_inside_a_batch_answers_no_call_ok_that_is_not_on_disk(
+    tmp_path: Path,
+) -> None:
+    # SQLite may roll the whole transaction back on a full disk, taking the calls made
+    # before the failing one with it: none of them may then be answered as stored.
+    path = tmp_path / "s.sqlite"
+    store = Store.open(path, new_store=True)
+    pages = store._conn.execute("PRAGMA page_count").fetchone()[0]
+    store._conn.execute(f"PRAGMA max_page_count = {pages + 2}")
+    gate = threading.Event()
+    messages = ("small", "x" * 400_000, "after")
+
+    async def go() -> list[object]:
+        db = StoreThread(store)
+        try:
+            first = asyncio.ensure_future(db(gate.wait, 5))
+            await asyncio.sleep(0.05)
+            calls = [
+                asyncio.ensure_future(db(store.record_failure, "r", "e", None, m)) for m in messages
+            ]
+            await asyncio.sleep(0.05)
+            gate.set()
+            await first
+            return list(await asyncio.gather(*calls, return_exceptions=True))
+        finally:
+            db.close()
+
+    results = asyncio.run(go())
+    store.close()
+    on_disk = _failures(path)
+    assert isinstance(results[1], StoreError)
+    assert "full" in str(results[1])
+    for message, result in zip(messages, results, strict=True):
+        assert (result is None) == (message in on_disk), (message[:10], result)
