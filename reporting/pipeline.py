@@ -19,7 +19,7 @@ from pathlib import Path
 
 from reporting import __version__, preflight
 from reporting.attendance import AttendanceResult, compute, mask_result
-from reporting.attendance.masking import mask_instances
+from reporting.attendance.masking import mask_instances, mask_lines
 from reporting.attendance.sessions import session_instances
 from reporting.config import COMPLIANCE, Config, ReportSpec, resolve_smtp_credentials
 from reporting.connection import webex_endpoint
@@ -261,9 +261,12 @@ def _report_inputs(
             instances=mask_instances(sessions, spec.audience),
             result=mask_result(computed.result, spec.audience),
             failures=fetched.failures,
-            page_problems=page_problems,
+            page_problems={
+                meeting: mask_lines(lines, spec.audience)
+                for meeting, lines in page_problems.items()
+            },
             # Rules 16-17 (a left-out instance, an empty match) beside the quality notes.
-            notes=(*fetched.notes, *computed.quality_notes),
+            notes=mask_lines((*fetched.notes, *computed.quality_notes), spec.audience),
             criteria=criteria,
             page_size=config.pdf.page_size,
             pdfa=config.pdf.pdfa,

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
 import pandas as pd
@@ -215,6 +215,14 @@ def mask_result(result: AttendanceResult, audience: str) -> AttendanceResult:
         caller_hints=frame(hints) if hints is not None else None,
         overrides=frame(overrides) if overrides is not None else None,
     )
+
+
+def mask_lines(lines: Iterable[str], audience: str) -> tuple[str, ...]:
+    """Free text a report shows (data-quality notes, page problems) as ``audience`` may
+    see it: a note names a bad record by its display name, which may be a phone number."""
+    if audience == COMPLIANCE:
+        return tuple(lines)
+    return tuple(mask_text(line) for line in lines)
 
 
 def mask_instances(instances: Sequence[Instance], audience: str) -> list[Instance]:

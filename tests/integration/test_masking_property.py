@@ -118,6 +118,10 @@ def _hostile_dataset(shapes: list[tuple[str, str]]) -> dict[str, Any]:
             device["callType"] = "callIn"
             device["audioType"] = "pstn"
             device["phoneNumber"] = text.split("@")[0]
+        if index == 0:
+            # A field of the wrong type: the record's data-quality note names it by its
+            # display name, in every report's data-quality section.
+            record["joinedTime"] = 12345
     return data
 
 
