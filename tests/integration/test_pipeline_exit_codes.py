@@ -11,6 +11,8 @@ import csv
 import io
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +20,16 @@ import openpyxl
 import pytest
 
 from tests.pipeline_support import (
+    ROOT,
     TOKEN_ENV,
     UNKNOWN_MEETING,
     ReportedRun,
     config_meetings,
+    dataset_file,
     pdf_text,
     reported_runs,
     run_subprocess,
+    subprocess_env,
     unused_port,
     write_config,
 )
@@ -151,3 +156,31 @@ def test_unfetched_meetings_appear_as_text_not_a_traceback(runs: dict[str, Repor
         for line in io.StringIO(run.stderr):
             if line.startswith("{"):
                 assert "exc" not in json.loads(line), line
+
+
+def test_pdf_workers_that_cannot_start_ahead_do_not_end_the_run(tmp_path: Path) -> None:
+    # The fork server listens on a Unix socket under TMPDIR; past ~108 bytes of path it
+    # cannot. The run starts it only as a head start, so it goes on and lays the PDFs out
+    # itself instead of dying with a traceback before it fetches.
+    deep = tmp_path / ("t" * 60) / ("m" * 60)
+    deep.mkdir(parents=True)
+    config = write_config(
+        tmp_path,
+        base_url="sandbox",
+        meetings=config_meetings(2, 5),
+        sandbox_dataset=dataset_file(tmp_path, meetings=2, participants=5),
+        reports=({"name": "managers", "audience": "summary", "formats": ["pdf"]},),
+    )
+    env = subprocess_env(None) | {"TMPDIR": str(deep)}
+    done = subprocess.run(
+        [sys.executable, "-m", "reporting", "run", str(config), "--no-email"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "PDF workers could not start" in done.stderr
+    assert "Training attendance" in pdf_text(tmp_path / "out" / "managers.pdf")

@@ -14,6 +14,7 @@ meant for it, and memory stays bounded by the slots, not by the number of report
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import threading
 import time
@@ -37,6 +38,7 @@ PART_SECONDS = 600.0
 # otherwise run the main script again (for a bench, all it imports) before its part.
 _PRELOAD = ["__main__", "weasyprint", "reporting.render.pdf.worker"]
 
+log = logging.getLogger(__name__)
 
 # Parts being laid out in this process's pools, all reports together.
 _SLOTS = threading.BoundedSemaphore(MAX_WORKERS)
@@ -55,7 +57,13 @@ def use_workers() -> None:
     """Start the fork server and lay out even a one-part PDF in a worker from now on:
     several reports then lay out side by side, and this process never needs WeasyPrint."""
     global _always_workers
-    start_fork_server()
+    try:
+        start_fork_server()
+    except OSError as exc:
+        # Only a head start: the parts are then laid out here (or in workers started
+        # when they are needed, which report their own failure as a RenderError).
+        log.warning("PDF workers could not start ahead of the run (%s); going on without", exc)
+        return
     _always_workers = True
 
 
