@@ -1,51 +1,51 @@
 """Pausing Python's cycle collector around work that makes many objects and no cycles.
 
 A collection walks every container object it tracks. Code that piles up millions of
-acyclic objects (parsed JSON records, a laid-out PDF) pays for walks that find nothing;
-each caller says why its pause is safe and what it measured.
+acyclic objects (decoded JSON, a laid-out PDF) pays for walks that find nothing; each
+caller says why its pause is safe.
+
+The collector's switches are the process's, and reports render in threads side by side:
+so the pauses are counted, and the collector comes back when the last one ends.
 """
 
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+_lock = threading.Lock()
+_paused = 0  # collector_paused blocks running now, all threads together
+_was_enabled = False  # whether the collector ran before the first of them
 
 
 @contextmanager
 def collector_paused() -> Iterator[None]:
-    """No automatic collection at all inside the block; as before afterwards."""
-    was_enabled = gc.isenabled()
-    gc.disable()
+    """No automatic collection at all inside the block; as before once no block of any
+    thread is still inside one."""
+    global _paused, _was_enabled
+    with _lock:
+        if _paused == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _paused += 1
     try:
         yield
     finally:
-        if was_enabled:
-            gc.enable()
+        with _lock:
+            _paused -= 1
+            if _paused == 0 and _was_enabled:
+                gc.enable()
 
 
 @contextmanager
-def full_collections_paused(*, keep: bool = False) -> Iterator[None]:
+def full_collections_paused() -> Iterator[None]:
     """The young generations are collected as usual inside the block, the oldest one
-    (everything that lived a while: a full collection) only afterwards.
-
-    ``keep``: what the block built lives on (a run's records, until the run ends). It is
-    then set apart at the end (a young collection, then `gc.freeze`), so that no later
-    full collection walks it; otherwise the first one after the block, due at once, walks
-    all of it and finds nothing. Cyclic garbage set apart with it is freed only after
-    `release_kept`; a run is one process, and the tests release after each test.
-    """
+    (everything that lived a while: a full collection) only afterwards."""
     thresholds = gc.get_threshold()
     gc.set_threshold(thresholds[0], thresholds[1], 2**31 - 1)
     try:
         yield
     finally:
-        if keep:
-            gc.collect(1)
-            gc.freeze()
         gc.set_threshold(*thresholds)
-
-
-def release_kept() -> None:
-    """Hand what `full_collections_paused(keep=True)` set apart back to the collector."""
-    gc.unfreeze()

@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from reporting.collector import release_kept
 from tests.signing_support import Pki, make_pki
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(autouse=True)
-def _release_kept_objects() -> Iterator[None]:
-    """A fetch sets its records apart from the collector for the rest of its run; in
-    the tests' one process the run ends with the test."""
-    yield
-    release_kept()
 
 
 @pytest.fixture

@@ -43,7 +43,7 @@ def load_offline(config: FetchConfig, store: Store) -> FetchOutcome:
     Raises `StoreError` when the store holds no plan at all for the period. Parsed
     records hold no cycles, so full collections wait (as in `fetch_all`).
     """
-    with full_collections_paused(keep=True):
+    with full_collections_paused():
         return _load_offline(config, store)
 
 

@@ -377,12 +377,10 @@ async def fetch_all(
         for index, entry in enumerate(config.meetings)
     ]
     try:
-        # The parsed records pile up (several objects per participant), and each full
-        # collection would walk all of them; JSON records hold no cycles, so those walks
-        # find nothing. Young generations are still collected (the cyclic garbage of
-        # finished requests goes there). The records live on for the run: they are kept
-        # apart from later full collections too (`full_collections_paused`).
-        with full_collections_paused(keep=True):
+        # What the fetch keeps (pages, invitee records, meetings) piles up, and each full
+        # collection would walk all of it to find nothing. Young generations are still
+        # collected (the cyclic garbage of finished requests goes there).
+        with full_collections_paused():
             results = await asyncio.gather(*entries)
     finally:
         # A failure that is not one meeting's (a full disk, a refused token) ends the fetch:
