@@ -105,6 +105,7 @@ def run(config: Config, options: RunOptions, env: Mapping[str, str]) -> RunOutco
         offline=options.offline,
         send_email=options.send_email,
         new_store=options.new_store,
+        store_contents=False,  # looked at by Store.open, under the run lock
     )
     if found:
         raise found[0]

@@ -33,8 +33,13 @@ def problems(
     offline: bool = False,
     send_email: bool = True,
     new_store: bool = False,
+    store_contents: bool = True,
 ) -> list[AttendanceError]:
-    """Every problem `run` would meet before (or instead of) asking Webex."""
+    """Every problem `run` would meet before (or instead of) asking Webex.
+
+    ``store_contents=False`` leaves out the look inside the store file: `run` makes it
+    when it opens the store under the run lock, where another run that is creating the
+    store right now cannot be mistaken for an empty store."""
     from reporting.store_guard import admit_store
 
     found: list[AttendanceError] = []
@@ -46,7 +51,7 @@ def problems(
         lambda: resolve_smtp_credentials(config, env) if send_email else None,
         lambda: load_signing_key(config, env),
         # An empty, unreadable or read-only store (`run` refuses it: its send ledger).
-        lambda: admit_store(config.store) if not new_store else None,
+        lambda: admit_store(config.store) if store_contents and not new_store else None,
     ):
         try:
             check()

@@ -101,6 +101,19 @@ def test_dry_run_and_check_do_not_need_the_lock(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()  # the refused run wrote nothing
 
 
+def test_a_store_being_created_by_the_holder_is_not_called_empty(tmp_path: Path) -> None:
+    # The first run of a config creates its store under the lock: for a moment the file
+    # is there with 0 bytes. A second run must name the first, not refuse an "empty" store.
+    dataset = dataset_file(tmp_path, meetings=2, participants=5)
+    config = write_config(tmp_path, base_url="sandbox", meetings=config_meetings(2, 5),
+                          sandbox_dataset=dataset)  # fmt: skip
+    with run_lock(tmp_path / "store.sqlite"):
+        (tmp_path / "store.sqlite").write_bytes(b"")
+        held = run_cli("run", str(config), "--no-email")
+    assert held.exit_code == 1
+    assert "another run of this store is in progress" in held.output, held.output
+
+
 class SlowRecorder:
     """aiosmtpd handler taking `delay` seconds per message (a slow relay), keeping each."""
 
