@@ -20,7 +20,7 @@ from typing import Any, overload
 import msgspec
 
 from reporting.model import RecordProblem
-from reporting.webex.schema import BOM, Participant, decode_participant_page
+from reporting.webex.schema import Participant, decode_participant_page, without_bom
 
 
 class _DeviceText(msgspec.Struct, rename="camel", gc=False):
@@ -53,10 +53,6 @@ _TYPED = msgspec.json.Decoder(_Page)
 _ENTRIES = msgspec.json.Decoder(_EntriesPage)
 
 
-def _without_bom(body: bytes) -> bytes:
-    return body[3:] if body.startswith(BOM) else body
-
-
 class ParticipantPages(Sequence[dict[str, Any]]):
     """The usable participant pages of one instance, in list order."""
 
@@ -73,7 +69,7 @@ class ParticipantPages(Sequence[dict[str, Any]]):
         out: list[Participant] = []
         try:
             for body in self.bodies:
-                out.extend(_TYPED.decode(_without_bom(body)).items)
+                out.extend(_TYPED.decode(without_bom(body)).items)
         except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
             return None
         self._problems = ()
@@ -84,7 +80,7 @@ class ParticipantPages(Sequence[dict[str, Any]]):
         the devices and breakouts tables show); only for pages that passed `typed`."""
         out: list[_Entries] = []
         for body in self.bodies:
-            out.extend(_ENTRIES.decode(_without_bom(body)).items)
+            out.extend(_ENTRIES.decode(without_bom(body)).items)
         return out
 
     def records(self) -> list[dict[str, Any]]:

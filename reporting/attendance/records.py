@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from reporting.attendance.tables import object_array
 from reporting.attendance.timeparse import FlatTimes, ParsedTimes, parse_times
 from reporting.keys import normalise_name, phone_digits
 from reporting.model import InstanceRecords
@@ -106,12 +107,12 @@ class _PageEntries:
     def devices(self) -> list[Obj]:
         entries = self.pages.entries()
         devices = list(chain.from_iterable(e.devices or () for e in entries))
-        return [_objects(list(map(attrgetter(f), devices))) for f in _DEVICE_ATTRS]
+        return [object_array(list(map(attrgetter(f), devices))) for f in _DEVICE_ATTRS]
 
     def breakouts(self) -> list[Obj]:
         entries = self.pages.entries()
         rooms = list(chain.from_iterable(e.breakout_sessions_attended or () for e in entries))
-        return [_objects(list(map(attrgetter(f), rooms))) for f in ("id", "name")]
+        return [object_array(list(map(attrgetter(f), rooms))) for f in ("id", "name")]
 
 
 _DEVICE_ATTRS = ("correlation_id", "device_type", "audio_type", "call_type", "phone_number")
@@ -355,7 +356,7 @@ class _Columns:
         # True, False or None: `finish` reads None as false, as `is True` does.
         self.host.extend(map(_HOST, records))
         self.cohost.extend(map(_COHOST, records))
-        self.lobby.extend((_objects(list(map(_STATE, records))) == "lobby").tolist())
+        self.lobby.extend((object_array(list(map(_STATE, records))) == "lobby").tolist())
         self.joined.extend(map(_JOINED, records))
         self.left.extend(map(_LEFT, records))
         lists = _lists(list(map(_DEVICES, records)))
@@ -420,8 +421,8 @@ class _Columns:
         rec_index = np.arange(n_rec, dtype=np.int64)
         return Flat(
             rec_inst=np.repeat(np.arange(n_inst, dtype=np.int64), self.records_per_instance),
-            rec_email=_objects(self.email),
-            rec_name=_objects(self.name),
+            rec_email=object_array(self.email),
+            rec_name=object_array(self.name),
             rec_key=self.key,
             rec_host=np.array(self.host, dtype=np.bool_).reshape(n_rec),
             rec_cohost=np.array(self.cohost, dtype=np.bool_).reshape(n_rec),
@@ -429,8 +430,8 @@ class _Columns:
             tel_rec=self.tel_rec,
             tel_phone=self.tel_phone,
             dev_rec=np.repeat(rec_index, self.devices_per_record),
-            dev_duration=_durations(_objects(self.dev_duration)),
-            dev_phone=_objects(self.dev_phone),
+            dev_duration=_durations(object_array(self.dev_duration)),
+            dev_phone=object_array(self.dev_phone),
             bo_rec=np.repeat(rec_index, self.breakouts_per_record),
             times=self._times(),
             entry_text=self.entry_text,
@@ -475,12 +476,6 @@ def _typed_key(record: Participant) -> tuple[str, str | None]:
         if folded:
             return "name:" + folded, None
     return "id:" + ("" if record.id is None else record.id), None
-
-
-def _objects(values: Sequence[object]) -> Obj:
-    """A 1-D object array of `values` (np.array would make a text or 2-D array)."""
-    # fromiter stores each value as it is, even a list (slice assignment would unpack it).
-    return np.fromiter(values, dtype=object, count=len(values))
 
 
 def bad_record_positions(data: Sequence[InstanceRecords], flat: Flat) -> I64:

@@ -15,6 +15,7 @@ from reporting.attendance.connections import Unions
 from reporting.attendance.facts import PersonFacts
 from reporting.attendance.intervals import NO_TIME
 from reporting.attendance.persons import Persons
+from reporting.attendance.tables import object_array
 from reporting.roster import Roster, RosterEntry
 
 I64 = npt.NDArray[np.int64]
@@ -148,19 +149,13 @@ class _EntryColumns:
     department: Obj
 
 
-def _objects(values: list[str | None]) -> Obj:
-    array = np.empty(len(values), dtype=object)
-    array[:] = values
-    return array
-
-
 def _entry_columns(entries: Sequence[RosterEntry]) -> _EntryColumns:
     return _EntryColumns(
-        key=_objects([e.key for e in entries]),
-        email=_objects([e.email for e in entries]),
-        name=_objects([e.name for e in entries]),
-        shown=_objects([e.name or e.email for e in entries]),
-        department=_objects([e.department for e in entries]),
+        key=object_array([e.key for e in entries]),
+        email=object_array([e.email for e in entries]),
+        name=object_array([e.name for e in entries]),
+        shown=object_array([e.name or e.email for e in entries]),
+        department=object_array([e.department for e in entries]),
     )
 
 
@@ -184,7 +179,7 @@ def _absent_entries(
 ) -> tuple[I64, I64]:
     """(instance, entry position) of each roster entry with no row in the instance, in
     instance order, then roster order."""
-    entry_codes, entry_keys = pd.factorize(_objects([e.key for e in roster.entries]))
+    entry_codes, entry_keys = pd.factorize(object_array([e.key for e in roster.entries]))
     local = np.full(int(max(instances)) + 1, -1, dtype=np.int64)
     local[instances] = np.arange(len(instances))
     present = np.zeros((len(instances), len(entry_keys) + 1), dtype=np.bool_)

@@ -26,6 +26,12 @@ OVERRIDE_COLUMNS: tuple[str, ...] = (
 )
 
 
+def object_array(values: Sequence[object]) -> Obj:
+    """A 1-D object array of `values` (np.array would make a text or 2-D array)."""
+    # fromiter stores each value as it is, even a list (slice assignment would unpack it).
+    return np.fromiter(values, dtype=object, count=len(values))
+
+
 def strings(values: Obj | Sequence[object]) -> pd.Series:
     return pd.Series(values, dtype="str")
 

@@ -29,8 +29,8 @@ entries are still being planned. A failure of one entry or instance becomes a
 
 The package: `entries` (what an entry says, its plan expanded), `plan` (planning
 requests), `run` (`fetch_all`), `offline` (`load_offline`), `build` (the one path from
-fetched lists to instance records, online and offline), `pages` (records from pages, the
-store thread), `progress` and `stats`.
+fetched lists to instance records, online and offline), `pages` (records from pages),
+`store_thread` (the thread that makes the fetch's store calls), `progress` and `stats`.
 """
 
 from reporting.fetch.entries import (

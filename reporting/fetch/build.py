@@ -85,5 +85,4 @@ def _assemble(
         result.records,
         tuple(problems),
         invitees=people,
-        problems=result.bad,
     )

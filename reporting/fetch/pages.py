@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from reporting.fetch.entries import INVITEES, REGISTRANTS
-from reporting.model import RecordProblem
 from reporting.participants import ParticipantPages
 from reporting.store import FetchState, Store
-from reporting.webex.schema import BadRecord, decode_items
+from reporting.webex.schema import decode_items
 
 
 @dataclass
@@ -20,11 +19,6 @@ class Result:
     # problems are read from the bodies); invitees and registrants: their items.
     records: Sequence[dict[str, Any]]
     problems: tuple[str, ...]
-    bad: tuple[RecordProblem, ...] = ()
-
-
-def record_problems(offset: int, bad: Sequence[BadRecord]) -> list[RecordProblem]:
-    return [RecordProblem(offset + b.index, b.fields, b.detail) for b in bad]
 
 
 _PAGE_WORDS = {

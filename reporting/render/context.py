@@ -22,6 +22,7 @@ import pandas as pd
 from reporting.model import FetchFailure, Instance, RunInfo
 from reporting.protocols import ReportSpecLike, ResultLike
 from reporting.render.summary import Criteria, ReportSummary, summarize
+from reporting.render.summary.values import fmt_seconds
 
 COMPLIANCE = "compliance"
 
@@ -79,14 +80,9 @@ _FALLBACK_EXPLANATIONS = {
 }
 
 
-def fmt_duration(seconds: Any) -> str:
-    """Whole seconds as `h:mm:ss` (hours not wrapped at 24); empty for missing values."""
-    if seconds is None or pd.isna(seconds):
-        return ""
-    total = int(seconds)
-    sign = "-" if total < 0 else ""
-    hours, rest = divmod(abs(total), 3600)
-    return f"{sign}{hours}:{rest // 60:02d}:{rest % 60:02d}"
+# Whole seconds as `h:mm:ss` (hours not wrapped at 24): the summary's own, so a duration
+# reads the same in the summary's sentences and in the tables.
+fmt_duration = fmt_seconds
 
 
 def to_local(value: Any, tz: ZoneInfo) -> datetime | None:

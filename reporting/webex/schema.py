@@ -127,14 +127,14 @@ class DecodedPage:
 BOM = b"\xef\xbb\xbf"
 
 
-def _without_bom(body: bytes) -> bytes:
+def without_bom(body: bytes) -> bytes:
     # RFC 8259 lets a reader ignore a UTF-8 byte-order mark; nothing is lost by doing so.
     return body[3:] if body.startswith(BOM) else body
 
 
 def decode_json(body: bytes) -> Any:
     """Any JSON body, or `BadPage` (malformed, not UTF-8, nested too deeply)."""
-    body = _without_bom(body)
+    body = without_bom(body)
     try:
         return _ANY.decode(body)
     except msgspec.DecodeError as exc:
@@ -145,7 +145,7 @@ def decode_json(body: bytes) -> Any:
 
 def decode_items(body: bytes) -> list[dict[str, Any]]:
     """The ``items`` of a list page, each an object, or `BadPage` naming what is wrong."""
-    body = _without_bom(body)
+    body = without_bom(body)
     try:
         return _OBJECTS.decode(body).items
     except msgspec.ValidationError as exc:

@@ -49,7 +49,7 @@ def split_flags(flags: Any) -> list[str]:
 
 
 def fmt_seconds(seconds: Any) -> str:
-    """Whole seconds as `h:mm:ss`; empty for missing values."""
+    """Whole seconds as `h:mm:ss` (hours not wrapped at 24); empty for missing values."""
     if seconds is None or pd.isna(seconds):
         return ""
     total = int(seconds)
