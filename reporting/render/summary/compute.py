@@ -49,6 +49,24 @@ def summarize(inp: SummaryInput) -> ReportSummary:
     return _Summarizer(inp).summary()
 
 
+# The attendance columns the non-compliance section and its "why" read, row by row.
+_PEOPLE_COLUMNS = (
+    "meeting_id",
+    "person_key",
+    "course",
+    "status",
+    "attended_seconds",
+    "meeting_seconds",
+    "seen_as",
+    "roster_name",
+    "department",
+    "override",
+    "override_reason",
+    "override_reviewer",
+    "override_date",
+)
+
+
 class _Summarizer:
     def __init__(self, inp: SummaryInput) -> None:
         self.inp = inp
@@ -277,8 +295,12 @@ class _Summarizer:
 
     @cached_property
     def _rows(self) -> dict[tuple[str, str], dict[str, Any]]:
+        # Only the columns the people's sections read: a dict per row of every column
+        # (times above all) cost most of a big workbook's time.
+        columns = [c for c in _PEOPLE_COLUMNS if c in self.att.columns]
         return {
-            (text(r.get("meeting_id")), text(r.get("person_key"))): r for r in records(self.att)
+            (text(r.get("meeting_id")), text(r.get("person_key"))): r
+            for r in records(self.att[columns])
         }
 
     def rows_of(self) -> dict[tuple[str, str], dict[str, Any]]:
