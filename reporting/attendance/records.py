@@ -97,22 +97,32 @@ class _DictEntries:
         return _table(_entries(self.bo_lists), BREAKOUT_FIELDS)
 
 
-@dataclass(frozen=True)
 class _PageEntries:
     """Entries read again from the page bodies, their text fields alone (missing → None);
-    holding the decoded entries until then would keep every field of every device."""
+    holding the decoded entries until then would keep every field of every device. One
+    decode gives both tables' columns (a run writes devices.csv, and the compliance
+    workbook shows breakouts): only those columns are kept, not the entries."""
 
-    pages: ParticipantPages
+    def __init__(self, pages: ParticipantPages) -> None:
+        self.pages = pages
+        self._tables: tuple[list[Obj], list[Obj]] | None = None
 
     def devices(self) -> list[Obj]:
-        entries = self.pages.entries()
-        devices = list(chain.from_iterable(e.devices or () for e in entries))
-        return [object_array(list(map(attrgetter(f), devices))) for f in _DEVICE_ATTRS]
+        return self._read()[0]
 
     def breakouts(self) -> list[Obj]:
-        entries = self.pages.entries()
-        rooms = list(chain.from_iterable(e.breakout_sessions_attended or () for e in entries))
-        return [object_array(list(map(attrgetter(f), rooms))) for f in ("id", "name")]
+        return self._read()[1]
+
+    def _read(self) -> tuple[list[Obj], list[Obj]]:
+        if self._tables is None:
+            entries = self.pages.entries()
+            devices = list(chain.from_iterable(e.devices or () for e in entries))
+            rooms = list(chain.from_iterable(e.breakout_sessions_attended or () for e in entries))
+            self._tables = (
+                [object_array(list(map(attrgetter(f), devices))) for f in _DEVICE_ATTRS],
+                [object_array(list(map(attrgetter(f), rooms))) for f in ("id", "name")],
+            )
+        return self._tables
 
 
 _DEVICE_ATTRS = ("correlation_id", "device_type", "audio_type", "call_type", "phone_number")
