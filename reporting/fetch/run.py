@@ -232,7 +232,14 @@ class Fetcher(Planner):
         bodies: list[bytes] = []
         number = 0
         participants = kind == "participants"
-        pages = self.client.pages(path, params, start_url=start_url, what=what, max_items=max_items)
+        pages = self.client.pages(
+            path,
+            params,
+            start_url=start_url,
+            what=what,
+            max_items=max_items,
+            expect="participants" if participants else "items",
+        )
         async for page in pages:
             last = page.next_url is None and not page.superseded
             await self.db(
@@ -255,15 +262,15 @@ class Fetcher(Planner):
             if page.superseded:
                 continue
             number += 1
-            if page.items is None:
-                problem = page.problem or "unusable"
+            if page.problem is not None:
                 tracking = page.headers.get("trackingid")
-                problems.append(problem_text(key, number, page.url, problem, tracking, kind))
+                problems.append(problem_text(key, number, page.url, page.problem, tracking, kind))
             elif participants:
                 # The engine decodes the body straight into its columns, with the typed
                 # check of the schema (BAD_RECORD).
                 bodies.append(page.body)
             else:
+                assert page.items is not None  # a usable list page's items are decoded
                 records.extend(page.items)
         if start_url is not None:
             # Resumed: the pages of earlier runs are in the store, read them all back.
