@@ -137,6 +137,7 @@ _ANY = msgspec.json.Decoder()
 # page of 100 records holds a few hundred) is measured.
 MAX_DEPTH = 512
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_NOT_OPENING = bytes(b for b in range(256) if b not in b"[{")
 
 
 class BadPage(Exception):
@@ -232,7 +233,8 @@ def participant_page_problem(body: bytes) -> str | None:
 
 
 def _brackets(body: bytes) -> int:
-    return body.count(b"[") + body.count(b"{")
+    """How many lists and objects the body opens (strings included): one pass over it."""
+    return len(body.translate(None, _NOT_OPENING))
 
 
 def _depth(body: bytes) -> int:
