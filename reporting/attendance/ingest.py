@@ -170,26 +170,28 @@ class _TwoCores:
         self.conn.send((self.back, table))
 
     def _finished(self, message: Any) -> None:
-        self.done = True
-        if not (isinstance(message, tuple) and message[0] == "done"):
-            self._lost(f"it failed: {message!r}")
-            return
-        _, parts, unread, peak_kib = message
-        log.debug(
-            "second reader: %d of %d blocks (%.0f MiB of pages through its memory file), "
-            "its peak RSS %.0f MiB",
-            len(parts),
-            len(self.blocks),
-            self.written / 2**20,
-            peak_kib / 1024,
-        )
-        for block, packed in parts:
-            self.parts[block] = _unpack(packed)
-            for i in self.blocks[block]:
-                self.pages[i].passed_typed_check()
-                self.entry_text[i] = PageEntries(self.pages[i])
-        if unread:
-            log.debug("second reader: %d block(s) with a bad record read here", len(unread))
+        """A block's columns (None: a bad record, read here), or the worker's end."""
+        match message:
+            case ("part", int(block), packed):
+                if packed is None:
+                    log.debug("second reader: block %d has a bad record, read here", block)
+                    return
+                self.parts[block] = _unpack(packed)
+                for i in self.blocks[block]:
+                    self.pages[i].passed_typed_check()
+                    self.entry_text[i] = PageEntries(self.pages[i])
+            case ("done", int(peak_kib)):
+                self.done = True
+                log.debug(
+                    "second reader: %d of %d blocks (%.0f MiB of pages through its memory "
+                    "file), its peak RSS %.0f MiB",
+                    len(self.blocks) - self.back,
+                    len(self.blocks),
+                    self.written / 2**20,
+                    peak_kib / 1024,
+                )
+            case _:
+                self._lost(f"it failed: {message!r}")
 
     def _collect(self) -> None:
         """Wait for the worker's blocks, if it took any."""
@@ -285,11 +287,9 @@ class _Worker:
 
 
 def work(conn: Connection, memfd: int) -> None:
-    """The worker: read each block granted, until told there are none left; then send
-    their columns back, and which blocks it left (a record of the wrong types)."""
+    """The worker: read each block granted and send its columns back (None for a block
+    with a record of the wrong types), until told there are none left."""
     gc.disable()  # no reference cycles here; see `reporting.attendance.engine.compute`
-    parts: list[tuple[int, dict[str, Any]]] = []
-    unread: list[int] = []
     try:
         # One claim ahead: the next grant waits on the pipe while a block is read.
         conn.send("want")
@@ -298,12 +298,10 @@ def work(conn: Connection, memfd: int) -> None:
             conn.send("want")
             block, table = grant
             part = _read_block(memfd, table)
-            if part is None:
-                unread.append(block)
-            else:
-                parts.append((block, _pack(part)))
-        peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        conn.send(("done", parts, unread, peak_kib))
+            # Sent at once, not kept to the end: the reader takes it in between its own
+            # instances, and the last block is all that is left to send when it is done.
+            conn.send(("part", block, None if part is None else _pack(part)))
+        conn.send(("done", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
     except (EOFError, BrokenPipeError):
         pass  # the reader finished without this worker's blocks
     finally:
