@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import importlib.util
+import logging
 import multiprocessing
 import resource
 import sys
@@ -48,7 +49,7 @@ import msgspec
 import numpy as np
 import pandas as pd
 
-from reporting.attendance import compute
+from reporting.attendance import compute, ingest
 from reporting.model import Instance, InstanceRecords
 from reporting.overrides import Override
 from reporting.participants import ParticipantPages
@@ -377,7 +378,19 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=1000, help="people per meeting")
     parser.add_argument("--overrides", type=int, default=10_000)
     parser.add_argument("--no-reference", action="store_true")
+    parser.add_argument(
+        "--one-core",
+        action="store_true",
+        help="read the pages in this process alone (the product does below a size)",
+    )
     args = parser.parse_args()
+    if args.one_core:
+        ingest.PARALLEL_MIN_BYTES = sys.maxsize
+    # The second reader's share, its memory file and its own peak (a process of its own:
+    # not in the peak RSS below).
+    shares = logging.getLogger(ingest.__name__)
+    shares.setLevel(logging.DEBUG)
+    shares.addHandler(logging.StreamHandler(sys.stdout))
 
     t = time.perf_counter()
     # Built in a child process: the records' memory, once freed, would stay in this

@@ -87,7 +87,11 @@ def _client(base_url: str, data: Dataset, concurrency: int, invitees: bool) -> i
                 await client.get_meeting(meeting_id)
                 lists = ["meetingParticipants"] + (["meetingInvitees"] * invitees)
                 for path in lists:
-                    async for _ in client.pages(path, {"meetingId": meeting_id}, what="m"):
+                    # As the fetch walks them: participant pages judged, kept as bodies.
+                    expect = "participants" if path == "meetingParticipants" else "items"
+                    async for _ in client.pages(
+                        path, {"meetingId": meeting_id}, what="m", expect=expect
+                    ):
                         pass
 
             await asyncio.gather(*(one(m) for m in data.instance_ids))

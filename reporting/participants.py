@@ -75,6 +75,12 @@ class ParticipantPages(Sequence[dict[str, Any]]):
         self._problems = ()
         return out
 
+    def passed_typed_check(self) -> None:
+        """The pages passed `typed` in another process (the engine's second reader): no
+        record has a problem."""
+        if self._problems is None:
+            self._problems = ()
+
     def entries(self) -> list[_Entries]:
         """Every record's device and breakout entries with their text fields alone (what
         the devices and breakouts tables show); only for pages that passed `typed`."""

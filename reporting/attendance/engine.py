@@ -94,9 +94,10 @@ from reporting.attendance.frames import (
     meets_threshold,
 )
 from reporting.attendance.hints import caller_hints, empty_hints
+from reporting.attendance.ingest import read_columns
 from reporting.attendance.intervals import NO_TIME
 from reporting.attendance.persons import Persons, group_persons
-from reporting.attendance.records import Flat, flatten
+from reporting.attendance.records import Flat
 from reporting.attendance.rows import Rows
 from reporting.attendance.sessions import Sessions
 from reporting.attendance.tables import overrides_frame
@@ -225,7 +226,7 @@ def _compute(
     """The phases, in order: columns, times, persons, windows, intervals and their
     unions, per-person facts, rows with their rosters, the audit, then the tables."""
     as_of_ms = to_ms(as_of)
-    flat = flatten(data)
+    flat = read_columns(data)
     times = flat.times
     instances = [d.instance for d in data]
     sessions = Sessions.of_instances(instances)

@@ -39,7 +39,7 @@ _dicts_to_array: Callable[[list[dict[str, Any]], list[str]], Obj] | None = getat
 )
 
 _EMPTY: dict[str, Any] = {}
-_PARSE_BATCH = 1 << 16  # timestamps parsed at once (see `_Columns.parse_times`)
+_PARSE_BATCH = 1 << 16  # timestamps parsed at once (see `Columns.parse_times`)
 _T = TypeVar("_T")
 _NAN = float("nan")
 
@@ -52,7 +52,7 @@ class Flat:
     rec_inst: I64
     rec_email: Obj  # trimmed, as written; None unless it contains `@`
     rec_name: Obj  # display name, ends trimmed; None when empty
-    rec_key: list[str]  # person key (rule 2) as the record gives it, before any roster
+    rec_key: Obj  # person key (rule 2) as the record gives it, before any roster
     rec_host: Mask
     rec_cohost: Mask
     rec_lobby: Mask
@@ -97,7 +97,7 @@ class _DictEntries:
         return _table(_entries(self.bo_lists), BREAKOUT_FIELDS)
 
 
-class _PageEntries:
+class PageEntries:
     """Entries read again from the page bodies, their text fields alone (missing → None);
     holding the decoded entries until then would keep every field of every device. One
     decode gives both tables' columns (a run writes devices.csv, and the compliance
@@ -222,22 +222,64 @@ def _durations(values: Obj) -> F64:
 def flatten(data: Sequence[InstanceRecords]) -> Flat:
     """Every record, device and breakout entry of `data` as aligned columns. Person keys
     are the records' own (rule 2); rosters and overrides are applied per person later."""
-    columns = _Columns()
+    columns = Columns()
     for item in data:
-        records = item.records
-        typed = records.typed() if isinstance(records, ParticipantPages) else None
-        if typed is not None:
-            assert isinstance(records, ParticipantPages)
-            columns.read_typed(typed, records)
-        else:
-            # Records given as dicts, or pages with a record of the wrong types (read as
-            # the fetch reads them: the bad fields missing).
-            columns.read_instance(records)
-        columns.parse_times(whole=False)
-    return columns.finish()
+        columns.read(item.records)
+    return join_parts([columns.part()], columns.entry_text)
 
 
-class _Columns:
+@dataclass(frozen=True)
+class Part:
+    """The columns of consecutive instances (`Columns.part`), joined into `Flat` by
+    `join_parts`. Arrays and a list of text alone: a worker process hands one back."""
+
+    records_per_instance: I64
+    email: Obj
+    name: Obj
+    key: Obj
+    host: Mask
+    cohost: Mask
+    lobby: Mask
+    tel_rec: I64  # positions among the part's records
+    tel_phone: list[str]
+    devices_per_record: I64
+    dev_duration: F64
+    dev_phone: Obj
+    breakouts_per_record: I64
+    times: tuple[ParsedTimes, ...]  # the six columns of `FlatTimes`, in its order
+
+
+def _cat(arrays: list[npt.NDArray[Any]]) -> npt.NDArray[Any]:
+    return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
+
+
+def join_parts(parts: Sequence[Part], entry_text: list[EntryText]) -> Flat:
+    """The parts of consecutive instances, in instance order, as one `Flat`."""
+    per_inst = _cat([p.records_per_instance for p in parts])
+    devices_per_record = _cat([p.devices_per_record for p in parts])
+    n_rec = len(devices_per_record)
+    rec_index = np.arange(n_rec, dtype=np.int64)
+    starts = np.cumsum([0] + [len(p.key) for p in parts[:-1]])
+    return Flat(
+        rec_inst=np.repeat(np.arange(len(per_inst), dtype=np.int64), per_inst),
+        rec_email=_cat([p.email for p in parts]),
+        rec_name=_cat([p.name for p in parts]),
+        rec_key=_cat([p.key for p in parts]),
+        rec_host=_cat([p.host for p in parts]),
+        rec_cohost=_cat([p.cohost for p in parts]),
+        rec_lobby=_cat([p.lobby for p in parts]),
+        tel_rec=_cat([p.tel_rec + s for p, s in zip(parts, starts, strict=True)]).tolist(),
+        tel_phone=list(chain.from_iterable(p.tel_phone for p in parts)),
+        dev_rec=np.repeat(rec_index, devices_per_record),
+        dev_duration=_cat([p.dev_duration for p in parts]),
+        dev_phone=_cat([p.dev_phone for p in parts]),
+        bo_rec=np.repeat(rec_index, _cat([p.breakouts_per_record for p in parts])),
+        times=FlatTimes(*(ParsedTimes.joined([p.times[j] for p in parts]) for j in range(6))),
+        entry_text=entry_text,
+    )
+
+
+class Columns:
     """The columns of `Flat` as plain lists, filled by one pass over the records.
 
     The pass appends through local names (no dict row per record, no second pass per
@@ -268,6 +310,18 @@ class _Columns:
         self.bo_left: list[object] = []
         # per time column of `FlatTimes`, its parsed parts so far
         self.parsed: list[list[ParsedTimes]] = [[] for _ in range(6)]
+
+    def read(self, records: Sequence[object]) -> None:
+        """One instance's records: its pages decoded against the schema, or read as dicts
+        (records given as dicts, or pages with a record of the wrong types, read as the
+        fetch reads them: the bad fields missing)."""
+        typed = records.typed() if isinstance(records, ParticipantPages) else None
+        if typed is not None:
+            assert isinstance(records, ParticipantPages)
+            self.read_typed(typed, records)
+        else:
+            self.read_instance(records)
+        self.parse_times(whole=False)
 
     def read_instance(self, records: Sequence[object]) -> None:
         """The columns from records given as dicts (anything else is not a record at all:
@@ -360,7 +414,7 @@ class _Columns:
         """The same columns from records decoded against the schema (every field of the
         documented type or None), a column at a time: no dict, no loop per device."""
         self.records_per_instance.append(len(records))
-        self.entry_text.append(_PageEntries(pages))
+        self.entry_text.append(PageEntries(pages))
         self._read_keys(records)
         self.name.extend(_trimmed_or_none(list(map(_NAME, records))))
         # True, False or None: `finish` reads None as false, as `is True` does.
@@ -421,30 +475,24 @@ class _Columns:
             cut += len(values)
             values.clear()
 
-    def _times(self) -> FlatTimes:
+    def part(self) -> Part:
         self.parse_times(whole=True)
-        return FlatTimes(*(ParsedTimes.joined(parts) for parts in self.parsed))
-
-    def finish(self) -> Flat:
-        n_inst = len(self.records_per_instance)
         n_rec = len(self.key)
-        rec_index = np.arange(n_rec, dtype=np.int64)
-        return Flat(
-            rec_inst=np.repeat(np.arange(n_inst, dtype=np.int64), self.records_per_instance),
-            rec_email=object_array(self.email),
-            rec_name=object_array(self.name),
-            rec_key=self.key,
-            rec_host=np.array(self.host, dtype=np.bool_).reshape(n_rec),
-            rec_cohost=np.array(self.cohost, dtype=np.bool_).reshape(n_rec),
-            rec_lobby=np.array(self.lobby, dtype=np.bool_).reshape(n_rec),
-            tel_rec=self.tel_rec,
+        return Part(
+            records_per_instance=np.array(self.records_per_instance, dtype=np.int64),
+            email=object_array(self.email),
+            name=object_array(self.name),
+            key=object_array(self.key),
+            host=np.array(self.host, dtype=np.bool_).reshape(n_rec),
+            cohost=np.array(self.cohost, dtype=np.bool_).reshape(n_rec),
+            lobby=np.array(self.lobby, dtype=np.bool_).reshape(n_rec),
+            tel_rec=np.array(self.tel_rec, dtype=np.int64),
             tel_phone=self.tel_phone,
-            dev_rec=np.repeat(rec_index, self.devices_per_record),
+            devices_per_record=np.array(self.devices_per_record, dtype=np.int64),
             dev_duration=_durations(object_array(self.dev_duration)),
             dev_phone=object_array(self.dev_phone),
-            bo_rec=np.repeat(rec_index, self.breakouts_per_record),
-            times=self._times(),
-            entry_text=self.entry_text,
+            breakouts_per_record=np.array(self.breakouts_per_record, dtype=np.int64),
+            times=tuple(ParsedTimes.joined(parts) for parts in self.parsed),
         )
 
 

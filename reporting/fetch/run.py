@@ -7,6 +7,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -46,6 +47,19 @@ from reporting.webex.client import WebexClient, WebexRequestError
 log = logging.getLogger("reporting.fetch")
 
 _EntryResult = tuple[list[Instance], list[InstanceRecords], list[FetchFailure], list[str]]
+
+
+@dataclass(frozen=True)
+class _List:
+    """One list a run walks: an instance's participants or invitees, a series' registrants."""
+
+    key: str  # the fetch's name in the store (an instance id, prefixed for the other kinds)
+    path: str
+    params: dict[str, str]
+    state: str  # the meeting's state: only an ended meeting's lists are reused or resumed
+    kind: str  # participants, invitees or registrants
+    what: str  # how messages name it
+    max_items: int  # the longest walk it can be (a walk longer than this never ends)
 
 
 class Fetcher(Planner):
@@ -89,14 +103,16 @@ class Fetcher(Planner):
         return self._task(
             invitees_key(instance.id),
             lambda: self._fetch_list(
-                invitees_key(instance.id),
-                "meetingInvitees",
-                {"meetingId": instance.id},
-                instance.state,
-                INVITEES,
-                f"invitees of meeting {instance.id}",
-                # Invitees are at most the people a session of its kind can hold.
-                participant_ceiling(instance),
+                _List(
+                    invitees_key(instance.id),
+                    "meetingInvitees",
+                    {"meetingId": instance.id},
+                    instance.state,
+                    INVITEES,
+                    f"invitees of meeting {instance.id}",
+                    # Invitees are at most the people a session of its kind can hold.
+                    participant_ceiling(instance),
+                )
             ),
         )
 
@@ -105,26 +121,30 @@ class Fetcher(Planner):
         return self._task(
             registrants_key(series_id, self.label),
             lambda: self._fetch_list(
-                registrants_key(series_id, self.label),
-                f"meetings/{quote(series_id, safe='')}/registrants",
-                {},
-                "ended",
-                REGISTRANTS,
-                f"registrants of series {series_id}",
-                WEBINAR_RECORDS_CEILING,
+                _List(
+                    registrants_key(series_id, self.label),
+                    f"meetings/{quote(series_id, safe='')}/registrants",
+                    {},
+                    "ended",
+                    REGISTRANTS,
+                    f"registrants of series {series_id}",
+                    WEBINAR_RECORDS_CEILING,
+                )
             ),
         )
 
     async def _fetch(self, instance: Instance) -> Result:
         try:
             result, how = await self._stored_or_walk(
-                instance.id,
-                "meetingParticipants",
-                {"meetingId": instance.id},
-                instance.state,
-                "participants",
-                _what(instance),
-                participant_ceiling(instance),
+                _List(
+                    instance.id,
+                    "meetingParticipants",
+                    {"meetingId": instance.id},
+                    instance.state,
+                    "participants",
+                    _what(instance),
+                    participant_ceiling(instance),
+                )
             )
         except WebexError:
             self.stats.instances_failed += 1
@@ -139,52 +159,28 @@ class Fetcher(Planner):
         self.progress.instance_done(instance.id, ok=True, reused=how == "reused")
         return result
 
-    async def _fetch_list(
-        self,
-        key: str,
-        path: str,
-        params: dict[str, str],
-        state: str,
-        kind: str,
-        what: str,
-        max_items: int,
-    ) -> Result:
-        result, _how = await self._stored_or_walk(key, path, params, state, kind, what, max_items)
+    async def _fetch_list(self, listed: _List) -> Result:
+        result, _how = await self._stored_or_walk(listed)
         return result
 
-    async def _stored_or_walk(
-        self,
-        key: str,
-        path: str,
-        params: dict[str, str],
-        state: str,
-        kind: str,
-        what: str,
-        max_items: int,
-    ) -> tuple[Result, str]:
-        """A list's items from a complete stored fetch, a resumed one, or a fresh walk.
-
-        ``key`` names the fetch in the store (an instance id for participants, prefixed
-        for invitees and registrants); how it went is "reused", "resumed" or "fetched".
-        """
-        how, fetch, stored = await self.db(self._opened, key, state, kind)
+    async def _stored_or_walk(self, listed: _List) -> tuple[Result, str]:
+        """A list's items from a complete stored fetch, a resumed one, or a fresh walk;
+        how it went is "reused", "resumed" or "fetched"."""
+        how, fetch, stored = await self.db(self._opened, listed.key, listed.state, listed.kind)
         if stored is not None:
             return stored, how
         if how == "resumed":
             try:
-                walked = await self._walk(
-                    fetch, key, path, params, kind, what, fetch.next_url, max_items
-                )
+                walked = await self._walk(fetch, listed, fetch.next_url)
             except WebexRequestError as exc:
                 if exc.status != 400:
                     raise
-                log.info("%s: stored cursor refused; restarting it", what)
+                log.info("%s: stored cursor refused; restarting it", listed.what)
                 await self.db(self.store.abandon_fetch, fetch.id)
-                fresh = await self.db(self.store.start_fetch, self.run_id, key, state)
-                walked = await self._walk(fresh, key, path, params, kind, what, None, max_items)
-                return walked, "fetched"
+                fresh = await self.db(self.store.start_fetch, self.run_id, listed.key, listed.state)
+                return await self._walk(fresh, listed, None), "fetched"
             return walked, "resumed"
-        return await self._walk(fetch, key, path, params, kind, what, None, max_items), how
+        return await self._walk(fetch, listed, None), how
 
     def _opened(self, key: str, state: str, kind: str) -> tuple[str, FetchState, Result | None]:
         """The fetch a list goes on with, looked up and opened in one store call (on the
@@ -216,23 +212,21 @@ class Fetcher(Planner):
         )
         return False
 
-    async def _walk(
-        self,
-        fetch: FetchState,
-        key: str,
-        path: str,
-        params: dict[str, str],
-        kind: str,
-        what: str,
-        start_url: str | None,
-        max_items: int,
-    ) -> Result:
+    async def _walk(self, fetch: FetchState, listed: _List, start_url: str | None) -> Result:
+        key, kind = listed.key, listed.kind
         records: list[dict[str, Any]] = []
         problems: list[str] = []
         bodies: list[bytes] = []
         number = 0
         participants = kind == "participants"
-        pages = self.client.pages(path, params, start_url=start_url, what=what, max_items=max_items)
+        pages = self.client.pages(
+            listed.path,
+            listed.params,
+            start_url=start_url,
+            what=listed.what,
+            max_items=listed.max_items,
+            expect="participants" if participants else "items",
+        )
         async for page in pages:
             last = page.next_url is None and not page.superseded
             await self.db(
@@ -255,15 +249,15 @@ class Fetcher(Planner):
             if page.superseded:
                 continue
             number += 1
-            if page.items is None:
-                problem = page.problem or "unusable"
+            if page.problem is not None:
                 tracking = page.headers.get("trackingid")
-                problems.append(problem_text(key, number, page.url, problem, tracking, kind))
+                problems.append(problem_text(key, number, page.url, page.problem, tracking, kind))
             elif participants:
                 # The engine decodes the body straight into its columns, with the typed
                 # check of the schema (BAD_RECORD).
                 bodies.append(page.body)
             else:
+                assert page.items is not None  # a usable list page's items are decoded
                 records.extend(page.items)
         if start_url is not None:
             # Resumed: the pages of earlier runs are in the store, read them all back.

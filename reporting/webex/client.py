@@ -39,7 +39,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 from urllib.parse import quote, urlencode
 
 from reporting.logs import redact, redact_bytes
@@ -56,7 +56,7 @@ from reporting.webex.links import (
     smaller_max,
 )
 from reporting.webex.ratelimit import RateLimiter, parse_retry_after
-from reporting.webex.schema import BadPage, decode_items, decode_json
+from reporting.webex.schema import BadPage, decode_items, decode_json, participant_page_problem
 from reporting.webex.wire import AiohttpWire, HttpxWire, Reply, Wire, WireFailure
 
 if TYPE_CHECKING:
@@ -99,6 +99,9 @@ CAUSES = {
 }
 
 Sleep = Callable[[float], Awaitable[None]]
+# What a 200 body is read as: any JSON object (Get Meeting), a list page whose items are
+# decoded, or a participant page only judged usable (the engine decodes it later).
+Expect = Literal["object", "items", "participants"]
 
 
 @dataclass(frozen=True)
@@ -112,8 +115,8 @@ class Page:
     body: bytes
     fetched_at: datetime
     next_url: str | None
-    items: list[dict[str, Any]] | None  # None when the body is unusable
-    problem: str | None  # why the body is unusable
+    items: list[dict[str, Any]] | None  # None when unusable, or a participant page judged only
+    problem: str | None  # why the body is unusable; None when it is usable
     superseded: bool = False  # a bad page the client fetched again
     link_problem: str | None = None  # why the Link header could not be read
     # The object a body that is not a list page decoded to (read once, when received).
@@ -329,7 +332,7 @@ class WebexClient:
 
     async def get_meeting(self, meeting_id: str, *, what: str | None = None) -> Page:
         url = self.url(f"meetings/{quote(meeting_id, safe='')}")
-        return await self.get(url, what=what or f"meeting {meeting_id}", expect_items=False)
+        return await self.get(url, what=what or f"meeting {meeting_id}", expect="object")
 
     async def pages(
         self,
@@ -339,13 +342,16 @@ class WebexClient:
         start_url: str | None = None,
         what: str,
         max_items: int = DEFAULT_MAX_ITEMS,
+        expect: Expect = "items",
     ) -> AsyncIterator[Page]:
         """Every page of a list, following ``Link: rel="next"`` until there is none.
 
         An empty page that still has a next link is followed too. A page whose body is
         unusable is asked for once more; if it is still unusable it is yielded with its
         ``problem`` (the caller records it) and the walk continues along its Link header.
-        ``start_url`` resumes a walk from a stored next link.
+        ``start_url`` resumes a walk from a stored next link. ``expect="participants"``:
+        the pages are participant pages whose records the caller reads from the bodies
+        later; each is only judged (`participant_page_problem`) and its ``items`` is None.
 
         A next link (or ``start_url``) whose scheme, host or port differs from ``base_url``
         raises `WebexRequestError` before any request: the token is only sent to the API.
@@ -361,12 +367,12 @@ class WebexClient:
         while url is not None:
             followed[self._same_page(url)] = len(followed) + 1
             walk.check(url, len(followed), what)
-            page = await self.get(url, what=what, expect_items=True)
+            page = await self.get(url, what=what, expect=expect)
             if page.problem is not None:
                 self.stats.bad_pages += 1
                 log.warning("%s: unusable page from %s (%s); asking again", what, url, page.problem)
                 yield replace(page, superseded=True)
-                page = await self.get(url, what=what, expect_items=True)
+                page = await self.get(url, what=what, expect=expect)
                 if page.problem is not None:
                     self.stats.bad_pages += 1
             yield page
@@ -400,7 +406,7 @@ class WebexClient:
             )
         return target
 
-    async def get(self, url: str, *, what: str, expect_items: bool) -> Page:
+    async def get(self, url: str, *, what: str, expect: Expect) -> Page:
         """GET ``url`` with every retry rule; returns a 200 page or raises WebexRequestError.
 
         ``url`` must be on the client's origin (the token goes with it).
@@ -408,7 +414,7 @@ class WebexClient:
         self._refuse_foreign(url, what, "the URL")
         attempt = _Attempt(url, what)
         while True:
-            outcome = await self._once(attempt, expect_items)
+            outcome = await self._once(attempt, expect)
             if isinstance(outcome, Page):
                 return outcome
             reason, wait = outcome
@@ -434,7 +440,7 @@ class WebexClient:
         return float(ceiling * (0.5 + self._rng.random() / 2))
 
     async def _once(
-        self, attempt: _Attempt, expect_items: bool = False
+        self, attempt: _Attempt, expect: Expect = "object"
     ) -> Page | tuple[str, float | None]:
         """One request. A Page on 200; (reason, wait) to retry; raises to give up."""
         wire = self.wire
@@ -450,7 +456,7 @@ class WebexClient:
         if log.isEnabledFor(logging.DEBUG):
             log.debug("GET %s -> %s", clean_url(attempt.url), reply.status)
         if reply.status == 200:
-            return self._page(attempt, reply, started, expect_items)
+            return self._page(attempt, reply, started, expect)
         attempt.history.append(str(reply.status))
         if reply.status in WAIT_STATUSES:
             return self._wait_as_told(attempt, reply)
@@ -490,7 +496,7 @@ class WebexClient:
             return f"{problem} ({self.timeout:g}s)", 0.0
         return problem, self._backoff(attempt.retries)
 
-    def _page(self, attempt: _Attempt, reply: Reply, started: datetime, expect_items: bool) -> Page:
+    def _page(self, attempt: _Attempt, reply: Reply, started: datetime, expect: Expect) -> Page:
         # Webex may echo the token (an error text, a display name, a next link): nothing
         # read from it is kept or parsed before the secrets are taken out.
         body = redact_bytes(reply.body)
@@ -502,7 +508,7 @@ class WebexClient:
                 f"body could not be decoded as its Content-Encoding ({shown_header(encoding)}) says"
             )
         else:
-            items, parsed, problem = _read_body(body, expect_items)
+            items, parsed, problem = _read_body(body, expect)
         headers = reply.headers
         next_url, link_problem = next_link(headers, reply.url, self.wire.join)
         return Page(
@@ -577,13 +583,13 @@ def _origin_reader(transport: object | None) -> Callable[[str], tuple[str, str, 
     return wire.httpx_origin if transport is not None else wire.yarl_origin
 
 
-def _read_body(
-    body: bytes, expect_items: bool
-) -> tuple[list[dict[str, Any]] | None, Any, str | None]:
+def _read_body(body: bytes, expect: Expect) -> tuple[list[dict[str, Any]] | None, Any, str | None]:
     """(items, object, problem) of a 200 body: parsed once, here; the raw bytes are what
     is stored. ``object``: what a body that is not a list page decoded to."""
+    if expect == "participants":
+        return None, None, participant_page_problem(body)
     try:
-        if expect_items:
+        if expect == "items":
             return decode_items(body), None, None
         parsed = decode_json(body)
     except BadPage as exc:

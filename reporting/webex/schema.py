@@ -14,15 +14,25 @@ unusable page with the reason (`BadPage`). A record holding a field of the wrong
 with that field read as missing, and listed in ``bad`` with the field's path, so the
 engine flags its row ``BAD_RECORD`` and the reports name the field.
 
-Speed: a page's body is decoded once by msgspec, to plain objects (what the engine
-reads); the check converts those objects to the structs (they hold no cycles, so the
-collector does not track them, ``gc=False``), which reads no JSON again and costs a
-fraction of a second decode; only a page that fails the check is looked at record by
-record.
+A number too large for a float (``1e400``) in a participant record is read as the
+text it was sent as (`OutOfRange`): in a field the schema types, the record is flagged
+with that field read as missing ("a number out of range"), like any other wrong type;
+elsewhere it is kept as text. One such number used to make the whole page unusable (its
+100 records not counted), and a full decode was then needed only to say so.
+
+Speed: the fetch judges a participant page without building its records
+(`participant_page_problem`: a decode that skips the records' fields, plus the UTF-8
+and nesting checks that decode leaves out), since the engine decodes the kept body
+straight into its columns; its verdict is the full decode's by construction. The full
+decode to plain objects is for the pages the engine reads as dicts; the check converts
+those objects to the structs (they hold no cycles, so the collector does not track them,
+``gc=False``), which reads no JSON again; only a page that fails it is looked at record
+by record.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -97,8 +107,37 @@ class _Objects(msgspec.Struct):
     items: list[dict[str, Any]]
 
 
+class OutOfRange(str):
+    """A JSON number of a participant record too large for a float, kept as its text."""
+
+    __slots__ = ()
+
+
+def _number(text: str) -> float | OutOfRange:
+    value = float(text)
+    return value if math.isfinite(value) else OutOfRange(text)
+
+
+class _Skipped(msgspec.Struct, gc=False):
+    """A record whose fields are skipped: only its being an object is checked."""
+
+
+class _Shape(msgspec.Struct, gc=False):
+    items: list[_Skipped]
+
+
 _OBJECTS = msgspec.json.Decoder(_Objects)
+_PARTICIPANT_OBJECTS = msgspec.json.Decoder(_Objects, float_hook=_number)
+_SHAPE = msgspec.json.Decoder(_Shape)
 _ANY = msgspec.json.Decoder()
+# How deep a list page may nest. msgspec's own limit is Python's recursion limit less the
+# caller's stack, so near it the same body could be read by the fetch and refused by the
+# engine; a fixed limit below it (and far above any real page, about 5 deep) gives one
+# verdict. A body with no more brackets than this cannot be deeper: only a larger one (a
+# page of 100 records holds a few hundred) is measured.
+MAX_DEPTH = 512
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_NOT_OPENING = bytes(b for b in range(256) if b not in b"[{")
 
 
 class BadPage(Exception):
@@ -145,9 +184,15 @@ def decode_json(body: bytes) -> Any:
 
 def decode_items(body: bytes) -> list[dict[str, Any]]:
     """The ``items`` of a list page, each an object, or `BadPage` naming what is wrong."""
+    return _items(body, _OBJECTS)
+
+
+def _items(body: bytes, decoder: msgspec.json.Decoder[_Objects]) -> list[dict[str, Any]]:
     body = without_bom(body)
+    if _brackets(body) > MAX_DEPTH and _depth(body) > MAX_DEPTH:
+        raise BadPage("body is not valid JSON (nested too deeply to read)")
     try:
-        return _OBJECTS.decode(body).items
+        return decoder.decode(body).items
     except msgspec.ValidationError as exc:
         raise BadPage(_shape_problem(str(exc))) from None
     except msgspec.DecodeError as exc:
@@ -158,8 +203,59 @@ def decode_items(body: bytes) -> list[dict[str, Any]]:
 
 def decode_participant_page(body: bytes) -> DecodedPage:
     """A participant page: its records, and those whose fields have the wrong types."""
-    items = decode_items(body)
+    items = _items(body, _PARTICIPANT_OBJECTS)
     return DecodedPage(items, check_participants(items))
+
+
+def participant_page_problem(body: bytes) -> str | None:
+    """Why `decode_participant_page` would refuse ``body`` (its `BadPage` problem), or
+    None, without building the records.
+
+    The skipping decode checks the JSON's syntax and the page's shape (an ``items`` list
+    of objects) but neither the UTF-8 of the text it skips nor, near the recursion limit,
+    the depth as the full decode does; a body that passes it, is valid UTF-8 and has no
+    more brackets than `MAX_DEPTH` decodes fully. Any other body is decoded fully, so
+    the verdict and its words are always the full decode's."""
+    text = without_bom(body)
+    if _brackets(text) <= MAX_DEPTH:
+        try:
+            _SHAPE.decode(text)
+        except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
+            pass  # refused: the full decode says why, in its words
+        else:
+            if text.isascii() or _utf8(text):
+                return None
+    try:
+        _items(body, _PARTICIPANT_OBJECTS)
+    except BadPage as exc:
+        return exc.problem
+    return None
+
+
+def _brackets(body: bytes) -> int:
+    """How many lists and objects the body opens (strings included): one pass over it."""
+    return len(body.translate(None, _NOT_OPENING))
+
+
+def _depth(body: bytes) -> int:
+    """How deep the body's lists and objects nest (brackets inside strings not counted)."""
+    # Escapes first: an escaped backslash, then an escaped quote (left to right, as a JSON
+    # reader pairs them); the quotes left delimit the strings.
+    plain = body.replace(b"\\\\", b"").replace(b'\\"', b"")
+    outside = b"".join(plain.split(b'"')[::2])
+    depth = deepest = 0
+    for byte in outside.translate(None, _NOT_BRACKETS):
+        depth += 1 if byte in b"[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def meeting_problem(meeting: dict[str, Any]) -> str | None:
@@ -208,6 +304,8 @@ def _repair(item: dict[str, Any]) -> tuple[dict[str, Any], list[str], list[str]]
             path, detail = _field_problem(str(exc))
             if not path or _path_text(path) in fields:
                 break
+            if isinstance(_value_at(current, path), OutOfRange):
+                detail = f"{_path_text(path)}: a number out of range"
             fields.append(_path_text(path))
             details.append(detail)
             current = _without(current, path)
@@ -263,6 +361,17 @@ def _path_text(path: list[str | int]) -> str:
     for step in path:
         text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else step)
     return text or "(record)"
+
+
+def _value_at(value: Any, path: list[str | int]) -> Any:
+    for step in path:
+        if isinstance(value, dict) and isinstance(step, str):
+            value = value.get(step)
+        elif isinstance(value, list) and isinstance(step, int) and 0 <= step < len(value):
+            value = value[step]
+        else:
+            return None
+    return value
 
 
 def _without(value: Any, path: list[str | int]) -> Any:

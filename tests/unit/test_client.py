@@ -373,10 +373,7 @@ def test_concurrency_is_bounded_by_the_semaphore() -> None:
     async def go() -> None:
         async with client:
             await asyncio.gather(
-                *(
-                    client.get(client.url("meetings/x"), what="m", expect_items=True)
-                    for _ in range(40)
-                )
+                *(client.get(client.url("meetings/x"), what="m", expect="items") for _ in range(40))
             )
 
     run(go())

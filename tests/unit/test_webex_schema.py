@@ -9,13 +9,17 @@ from typing import Any, get_args, get_type_hints
 
 import msgspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reporting.webex.schema import (
+    MAX_DEPTH,
     BadPage,
     BreakoutSessionAttended,
     Device,
     Participant,
     decode_participant_page,
+    participant_page_problem,
 )
 
 SPEC = Path(__file__).parents[1] / "webex_api" / "meetings-openapi-subset.json"
@@ -103,3 +107,125 @@ def test_unusable_bodies_say_why(body: bytes, problem: str) -> None:
     with pytest.raises(BadPage) as caught:
         decode_participant_page(body)
     assert problem in caught.value.problem
+
+
+# The fetch judges participant pages with `participant_page_problem`, without building the
+# records; the engine later decodes the same bodies fully. The two must never disagree.
+
+_CLEAN = json.dumps(
+    {
+        "items": [
+            {
+                "id": f"p{n}",
+                "email": f"ä{n}@example.com",
+                "displayName": "Zoë [guest] {n}",
+                "devices": [{"joinedTime": "2026-01-01T08:00:00.000Z", "durationSecond": 3300}],
+                "extra": {"nested": [1, 2.5, None, True]},
+            }
+            for n in range(3)
+        ],
+        "note": "x",
+    },
+    ensure_ascii=False,
+).encode()
+
+# Fragments a hostile server could put anywhere: bad UTF-8, surrogates (raw and escaped),
+# numbers no float holds, deep nesting, control bytes, a BOM, broken syntax.
+_FRAGMENTS = [
+    b"\xff",
+    b"\xc0\xaf",
+    b"\xed\xa0\x80",
+    b"\xf4\x90\x80\x80",
+    b"\xef\xbf\xbf",
+    b'"\\ud800"',
+    b'"\\udc00x"',
+    b"1e999",
+    b"-1e999",
+    b"1" * 320 + b".5",
+    b"9" * 40,
+    b"[" * 995 + b"]" * 995,
+    b"[" * 400 + b"]" * 400,
+    b"\x00",
+    b"\n",
+    b"\xef\xbb\xbf",
+    b"NaN",
+    b",",
+    b"}",
+    b'{"a":',
+]
+
+
+def _full_verdict(body: bytes) -> str | None:
+    try:
+        decode_participant_page(body)
+    except BadPage as exc:
+        return exc.problem
+    return None
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    edits=st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=len(_CLEAN)),
+            st.integers(min_value=0, max_value=3),
+            st.one_of(st.sampled_from(_FRAGMENTS), st.binary(max_size=4)),
+        ),
+        max_size=3,
+    )
+)
+def test_judging_a_page_gives_the_full_decodes_verdict(
+    edits: list[tuple[int, int, bytes]],
+) -> None:
+    body = _CLEAN
+    for at, cut, fragment in edits:
+        body = body[:at] + fragment + body[at + cut :]
+    assert participant_page_problem(body) == _full_verdict(body)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [b'"\xff"', b'"\\ud800"', b"1e999", b"[" * 995 + b"]" * 995, b'"ok \xc3\xa4"'],
+)
+def test_judging_a_page_with_a_hostile_value_in_a_record(value: bytes) -> None:
+    body = b'{"items": [{"email": "a@x.io", "extra": ' + value + b"}]}"
+    assert participant_page_problem(body) == _full_verdict(body)
+
+
+def test_a_number_no_float_holds_flags_its_field_and_keeps_the_record() -> None:
+    body = b'{"items": [{"email": "a@x.io", "devices": [{"durationSecond": 1e999}], "x": 2e999}]}'
+    page = decode_participant_page(body)
+    assert participant_page_problem(body) is None
+    assert page.items[0]["email"] == "a@x.io"
+    assert page.items[0]["devices"] == [{}]
+    assert page.items[0]["x"] == "2e999"  # a field the schema leaves untyped keeps the text
+    (bad,) = page.bad
+    assert bad.fields == ("devices[0].durationSecond",)
+    assert bad.detail == "devices[0].durationSecond: a number out of range"
+
+
+def _nested(depth: int, text: bytes = b"") -> bytes:
+    """A page whose record nests ``depth`` levels in all (the page's own three included)."""
+    inner = depth - 3
+    return b'{"items": [{"note": "' + text + b'", "extra": ' + b"[" * inner + b"]" * inner + b"}]}"
+
+
+def test_a_page_nested_deeper_than_the_limit_is_refused_whatever_the_stack() -> None:
+    # msgspec's own limit is the recursion limit less the caller's stack (the skipping
+    # and the full decode stop a level apart): the page's limit is a fixed depth instead.
+    for depth in [MAX_DEPTH - 1, MAX_DEPTH, *range(MAX_DEPTH + 1, 1000, 7)]:
+        body = _nested(depth)
+        want = None if depth <= MAX_DEPTH else "body is not valid JSON (nested too deeply to read)"
+        assert _full_verdict(body) == want, depth
+        assert participant_page_problem(body) == want, depth
+
+
+@pytest.mark.parametrize(
+    "text",
+    [b"[[[[" * 200, b'\\" ' + b"{" * 600, b"a\\\\", b'\\\\\\" [[[[[[' * 100],
+)
+def test_brackets_in_strings_do_not_count_as_nesting(text: bytes) -> None:
+    body = _nested(MAX_DEPTH, text)
+    assert _full_verdict(body) is None
+    assert participant_page_problem(body) is None
+    assert participant_page_problem(_nested(MAX_DEPTH + 1, text)) is not None
