@@ -37,7 +37,6 @@ import multiprocessing
 import os
 import resource
 import threading
-import time
 from collections.abc import Sequence
 from dataclasses import fields
 from multiprocessing import reduction
@@ -197,11 +196,9 @@ class _TwoCores:
         """Wait for the worker's blocks, if it took any."""
         if self.back == len(self.blocks) or self.done:
             return
-        deadline = time.monotonic() + WORKER_SECONDS
         try:
             while not self.done:
-                left = deadline - time.monotonic()
-                if left <= 0 or not self.conn.poll(left):
+                if not self.conn.poll(WORKER_SECONDS):
                     self._lost(f"it sent nothing for {WORKER_SECONDS:.0f} s")
                     return
                 self._answer(self.conn.recv())
@@ -215,7 +212,6 @@ class _TwoCores:
     def _close(self) -> None:
         self.conn.close()  # a worker still waiting for a claim sees the end and exits
         self.worker.finish()
-        os.close(self.memfd)
 
 
 def _offsets(bodies: Sequence[bytes]) -> list[tuple[int, bytes]]:
@@ -254,15 +250,20 @@ def _descriptor(duplicate: Any) -> int:
 
 
 class _Worker:
-    """The worker process, started from a thread (the fork server may be starting)."""
+    """The worker process, started from a thread (the fork server may be starting). It
+    owns the memory file: closed once the worker is done with it."""
 
     def __init__(self, child: Connection, memfd: int) -> None:
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(_PRELOAD)  # no effect once the server runs
+        self.memfd = memfd
         self.process = ctx.Process(
             target=work, args=(child, _Fd(memfd)), name="attendance-ingest", daemon=True
         )
         self.started = False
+        self._lock = threading.Lock()
+        self._starting = True
+        self._abandoned = False
         self._thread = threading.Thread(target=self._start, args=(child,), daemon=True)
         self._thread.start()
 
@@ -274,16 +275,31 @@ class _Worker:
             log.warning("the engine's second reader could not start (%s)", exc)
         finally:
             child.close()  # the worker holds its own end now
+            with self._lock:
+                self._starting = False
+                abandoned = self._abandoned
+            if abandoned:
+                self._reap()
 
     def finish(self) -> None:
-        # Waited for even when the worker took nothing: the descriptors it is given are
-        # duplicated while it starts, and must not be closed under it.
-        self._thread.join()
+        """The reader is done. A worker still starting is not waited for (when the read
+        ended before the fork server was up, that would only add its start): the thread
+        starting it cleans up after it. Its descriptors are duplicated while it starts,
+        so nothing is closed under it before then."""
+        with self._lock:
+            if self._starting:
+                self._abandoned = True
+                return
+        self._reap()
+
+    def _reap(self) -> None:
         if self.started:
+            # Its end of the pipe is closed: a worker waiting for a claim exits.
             self.process.join(5.0)
             if self.process.exitcode is None:
                 self.process.kill()
                 self.process.join()
+        os.close(self.memfd)
 
 
 def work(conn: Connection, memfd: int) -> None:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing.context
 import re
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -150,6 +152,38 @@ def test_a_reader_that_never_starts_costs_nothing_but_time(
     _, one_csv = _run(_data(4), tmp_path / "one")
     monkeypatch.setattr(ingest, "PARALLEL_MIN_BYTES", 0)
     monkeypatch.setattr(ingest, "BLOCK_BYTES", 1)
-    monkeypatch.setattr(ingest._Worker, "_start", lambda self, child: child.close())
+
+    def no_start(self: object) -> None:
+        raise OSError("no fork server here")
+
+    monkeypatch.setattr(multiprocessing.context.ForkServerProcess, "start", no_start)
     _, two_csv = _run(_data(4), tmp_path / "two")
     assert two_csv == one_csv
+
+
+def test_a_reader_still_starting_is_not_waited_for(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _, one_csv = _run(_data(4), tmp_path / "one")
+    monkeypatch.setattr(ingest, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(ingest, "BLOCK_BYTES", 1)
+    release = threading.Event()
+    starting: list[Any] = []
+    original = multiprocessing.context.ForkServerProcess.start
+
+    def slow_start(self: Any) -> None:
+        starting.append(self)
+        assert release.wait(60)
+        original(self)
+
+    monkeypatch.setattr(multiprocessing.context.ForkServerProcess, "start", slow_start)
+    _, two_csv = _run(_data(4), tmp_path / "two")  # returns while the worker is starting
+    assert starting and not release.is_set()
+    assert two_csv == one_csv
+    release.set()
+    # Started late, it finds the read over and exits; the starting thread reaps it.
+    deadline = time.monotonic() + 60
+    while starting[0].exitcode is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert starting[0].exitcode == 0
