@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import gc
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from reporting.collector import collector_paused
 from reporting.errors import RenderError
+
+T = TypeVar("T")
 
 # The laid-out part's PDF, its real page count, and the URLs its fetcher refused.
 PartResult = tuple[bytes, int, list[str]]
@@ -31,9 +35,33 @@ class PartJob:
     pdf_variant: str | None
 
 
+def _on_one_chunk(call: Callable[[], T]) -> T:
+    """`call()`, with every frame beneath it on one chunk of CPython's frame stack.
+
+    CPython (3.11 on) keeps a thread's frames on a stack of 16 KiB chunks: a call that
+    does not fit in the current chunk maps a new one, and returning from it unmaps it.
+    WeasyPrint's layout recurses deeply, and its innermost calls come and go over a
+    chunk's end many times a row: one mmap and munmap, and a page fault, each time.
+    Where the ends fall depends on how deep the caller's stack is, so a change in a
+    caller's frames can turn it on or off. This frame is made larger than a chunk (its
+    value stack, never used, takes no memory until touched): it gets a chunk of its own,
+    sized to the next power of two, and the layout runs in the rest of it.
+    """
+    return call()
+
+
+_on_one_chunk.__code__ = _on_one_chunk.__code__.replace(
+    co_stacksize=_on_one_chunk.__code__.co_stacksize + 70_000  # a 1 MiB chunk, ~480 KiB free
+)
+
+
 def render_part(job: PartJob, keep: list[Any] | None = None) -> PartResult:
     """Lay out and write one part. With `keep`, the laid-out document is appended to it
     instead of freed (see `part_worker`)."""
+    return _on_one_chunk(partial(_render_part, job, keep))
+
+
+def _render_part(job: PartJob, keep: list[Any] | None) -> PartResult:
     from weasyprint import HTML
 
     from reporting.render.pdf.fetcher import SafeURLFetcher
