@@ -14,11 +14,12 @@ unusable page with the reason (`BadPage`). A record holding a field of the wrong
 with that field read as missing, and listed in ``bad`` with the field's path, so the
 engine flags its row ``BAD_RECORD`` and the reports name the field.
 
-A number too large for a float (``1e400``) in a participant record is read as the
-text it was sent as (`OutOfRange`): in a field the schema types, the record is flagged
-with that field read as missing ("a number out of range"), like any other wrong type;
-elsewhere it is kept as text. One such number used to make the whole page unusable (its
-100 records not counted), and a full decode was then needed only to say so.
+A number too large for a float (``1e400``) in a participant record is read as an
+`OutOfRange` holding the text it was sent as: in a field the schema types (text fields
+included), the record is flagged with that field read as missing ("a number out of
+range"), like any other wrong type; elsewhere it is kept so. One such number used to
+make the whole page unusable (its 100 records not counted), and a full decode was then
+needed only to say so.
 
 Speed: the fetch judges a participant page without building its records
 (`participant_page_problem`: a decode that skips the records' fields, plus the UTF-8
@@ -107,10 +108,25 @@ class _Objects(msgspec.Struct):
     items: list[dict[str, Any]]
 
 
-class OutOfRange(str):
-    """A JSON number of a participant record too large for a float, kept as its text."""
+class OutOfRange:
+    """A JSON number of a participant record too large for a float, kept as its text.
 
-    __slots__ = ()
+    Not a `str`: a text field (``email``, ``displayName``, a device's ``phoneNumber``)
+    holding one is a wrong type like any other number, not the text "1e999"."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, OutOfRange) and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+    def __repr__(self) -> str:
+        return f"OutOfRange({self.text!r})"
 
 
 def _number(text: str) -> float | OutOfRange:

@@ -17,6 +17,7 @@ from reporting.webex.schema import (
     BadPage,
     BreakoutSessionAttended,
     Device,
+    OutOfRange,
     Participant,
     decode_participant_page,
     participant_page_problem,
@@ -198,7 +199,7 @@ def test_a_number_no_float_holds_flags_its_field_and_keeps_the_record() -> None:
     assert participant_page_problem(body) is None
     assert page.items[0]["email"] == "a@x.io"
     assert page.items[0]["devices"] == [{}]
-    assert page.items[0]["x"] == "2e999"  # a field the schema leaves untyped keeps the text
+    assert page.items[0]["x"] == OutOfRange("2e999")  # a field the schema leaves untyped keeps it
     (bad,) = page.bad
     assert bad.fields == ("devices[0].durationSecond",)
     assert bad.detail == "devices[0].durationSecond: a number out of range"
@@ -229,3 +230,20 @@ def test_brackets_in_strings_do_not_count_as_nesting(text: bytes) -> None:
     assert _full_verdict(body) is None
     assert participant_page_problem(body) is None
     assert participant_page_problem(_nested(MAX_DEPTH + 1, text)) is not None
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        b'{"email": 1e999}',
+        b'{"email": "a@x.io", "displayName": -1e999}',
+        b'{"email": "a@x.io", "joinedTime": 1e999}',
+        b'{"displayName": "A", "devices": [{"callType": "callIn", "phoneNumber": 1e999}]}',
+    ],
+)
+def test_a_number_no_float_holds_in_a_text_field_is_a_bad_record(record: bytes) -> None:
+    # Read as its text it would pass for one (an email, a name, a phone number "1e999").
+    page = decode_participant_page(b'{"items": [' + record + b"]}")
+    (bad,) = page.bad
+    assert bad.detail.endswith(": a number out of range")
+    assert all(not isinstance(v, str) or "999" not in v for v in page.items[0].values())
