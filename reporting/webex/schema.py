@@ -152,6 +152,11 @@ _ANY = msgspec.json.Decoder()
 # verdict. A body with no more brackets than this cannot be deeper: only a larger one (a
 # page of 100 records holds a few hundred) is measured.
 MAX_DEPTH = 512
+# msgspec refuses an integer of more characters than 4300 (its sign included), even in a
+# field the skipping decode skips: a body with a run of half as many digits (a longer
+# run holds such a stretch where the body is cut in stretches of this length) is decoded
+# fully.
+_DIGIT_RUN = 2150
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _NOT_OPENING = bytes(b for b in range(256) if b not in b"[{")
 
@@ -229,9 +234,10 @@ def participant_page_problem(body: bytes) -> str | None:
 
     The skipping decode checks the JSON's syntax and the page's shape (an ``items`` list
     of objects) but neither the UTF-8 of the text it skips nor, near the recursion limit,
-    the depth as the full decode does; a body that passes it, is valid UTF-8 and has no
-    more brackets than `MAX_DEPTH` decodes fully. Any other body is decoded fully, so
-    the verdict and its words are always the full decode's."""
+    the depth as the full decode does, nor the length of the integers it skips; a body
+    that passes it, is valid UTF-8, has no more brackets than `MAX_DEPTH` and no long run
+    of digits decodes fully. Any other body is decoded fully, so the verdict and its
+    words are always the full decode's."""
     text = without_bom(body)
     if _brackets(text) <= MAX_DEPTH:
         try:
@@ -239,7 +245,7 @@ def participant_page_problem(body: bytes) -> str | None:
         except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
             pass  # refused: the full decode says why, in its words
         else:
-            if text.isascii() or _utf8(text):
+            if (text.isascii() or _utf8(text)) and not _long_digit_run(text):
                 return None
     try:
         _items(body, _PARTICIPANT_OBJECTS)
@@ -264,6 +270,15 @@ def _depth(body: bytes) -> int:
         depth += 1 if byte in b"[{" else -1
         deepest = max(deepest, depth)
     return deepest
+
+
+def _long_digit_run(body: bytes) -> bool:
+    """Whether one of the body's stretches of `_DIGIT_RUN` bytes (from its start) is all
+    digits: true of any body with a run of twice as many."""
+    for start in range(0, len(body) - _DIGIT_RUN + 1, _DIGIT_RUN):
+        if 48 <= body[start] <= 57 and body[start : start + _DIGIT_RUN].isdigit():
+            return True
+    return False
 
 
 def _utf8(body: bytes) -> bool:
