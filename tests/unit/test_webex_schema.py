@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reporting.webex import schema
 from reporting.webex.schema import (
     MAX_DEPTH,
     BadPage,
@@ -259,3 +260,21 @@ def test_judging_a_page_with_an_integer_of_thousands_of_digits(
     # msgspec refuses an integer of more than 4300 characters, in a field it skips or not.
     body = b'{"items": [{"email": "a@x.io", ' + where % (sign + b"7" * digits) + b"}]}"
     assert participant_page_problem(body) == _full_verdict(body)
+
+
+def test_a_page_opening_more_lists_than_the_limit_is_judged_without_the_full_decode(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 100 records with two devices and a breakout each open some 600 lists and objects,
+    # 5 deep: the skipping decode judges them (the full decode costs several times more).
+    device = {"joinedTime": "2026-01-01T08:00:00Z", "durationSecond": 60}
+    record = {"email": "a@x.io", "devices": [device, device], "breakoutSessionsAttended": [{}]}
+    body = json.dumps({"items": [record] * 100}).encode()
+
+    def full(*_: object) -> None:
+        raise AssertionError("decoded fully")
+
+    monkeypatch.setattr(schema, "_items", full)
+    assert participant_page_problem(body) is None
+    escaped = body.replace(b'"a@x.io"', b'"a\\\\ \\" [[[["')  # a\ " [[[[
+    assert participant_page_problem(escaped) is None
