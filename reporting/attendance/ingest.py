@@ -84,7 +84,12 @@ def read_columns(data: Sequence[InstanceRecords]) -> Flat:
     held: list[ParticipantPages] = pages  # type: ignore[assignment]  # checked above
     if sum(len(b) for p in held for b in p.bodies) < PARALLEL_MIN_BYTES:
         return flatten(data)
-    return _TwoCores(held).read()
+    try:
+        two = _TwoCores(held)
+    except (OSError, RuntimeError) as exc:  # no memory file, pipe or thread to be had
+        log.warning("the engine's second reader could not be set up (%s)", exc)
+        return flatten(data)
+    return two.read()
 
 
 def _blocks(pages: Sequence[ParticipantPages]) -> list[range]:
@@ -115,8 +120,18 @@ class _TwoCores:
         self.told_to_stop = False
         self.written = 0  # bytes in the memory file
         self.memfd = os.memfd_create("attendance-pages", os.MFD_CLOEXEC)
-        self.conn, child = multiprocessing.Pipe()
-        self.worker = _Worker(child, self.memfd)
+        try:
+            self.conn, child = multiprocessing.Pipe()
+        except BaseException:
+            os.close(self.memfd)
+            raise
+        try:
+            self.worker = _Worker(child, self.memfd)
+        except BaseException:
+            self.conn.close()
+            child.close()
+            os.close(self.memfd)
+            raise
 
     def read(self) -> Flat:
         try:
