@@ -36,7 +36,7 @@ from reporting.quality import record_problem_lines, setting_warnings
 from reporting.render.context import ReportInput
 from reporting.render.criteria import report_criteria
 from reporting.render.csv import write_csvs
-from reporting.render.formats import selected
+from reporting.render.formats import ReportFormat, selected
 from reporting.roster import load_roster
 from reporting.run_folder import RunFolder
 from reporting.run_lock import run_lock
@@ -143,8 +143,26 @@ def _run_stages(
 ) -> RunOutcome:
     # Renderers start what they need in the background (the PDF's fork server imports
     # WeasyPrint) while the run fetches and computes.
-    for fmt in selected({name for spec in config.reports for name in spec.formats}):
+    formats = selected({name for spec in config.reports for name in spec.formats})
+    for fmt in formats:
         fmt.prepare()
+    try:
+        return _stages(config, options, env, store, run_info, out_dir, formats, signing_key)
+    finally:
+        for fmt in formats:
+            fmt.finish()  # after a failure too (it does nothing the second time)
+
+
+def _stages(
+    config: Config,
+    options: RunOptions,
+    env: Mapping[str, str],
+    store: Store,
+    run_info: RunInfo,
+    out_dir: Path,
+    formats: Sequence[ReportFormat],
+    signing_key: SigningKey | None,
+) -> RunOutcome:
     fetched = _fetched(config, options, env, store, run_info)
     computed = _computed(config, fetched, run_info)
     preflight.ensure_folder(out_dir, "output folder (output.dir)")
@@ -155,6 +173,8 @@ def _run_stages(
     files = write_csvs(mask_result(computed.result, _csv_audience(config)), work_dir, config.tz)
     inputs = _report_inputs(config, run_info, fetched, computed)
     rendered = _render_all(config.reports, inputs, work_dir, signing_key)
+    for fmt in formats:
+        fmt.finish()  # the PDF's fork server tears down while the run goes on
     files += [path for report in rendered for path in report.files]
     files += _manifest(config, run_info, fetched, computed, files, work_dir, signing_key)
 

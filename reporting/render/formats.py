@@ -32,7 +32,8 @@ class ReportFormat:
     attached: bool = False  # attached to the report's email
     mime_type: str = "application/octet-stream"
     # The module has a `prepare()` that starts, in the background, what its renderer
-    # will need (the PDF's fork server imports WeasyPrint while the run fetches).
+    # will need (the PDF's fork server imports WeasyPrint while the run fetches), and a
+    # `finish()` that stops it once the run's reports are written.
     prepares: bool = False
 
     def file_name(self, stem: str) -> str:
@@ -45,6 +46,12 @@ class ReportFormat:
         """Start what the renderer needs in the background, if it has anything to start."""
         if self.prepares:
             importlib.import_module(self.module).prepare()
+
+    def finish(self) -> None:
+        """The run's reports are written: stop what `prepare` started (a module that
+        prepares also has a `finish()`)."""
+        if self.prepares:
+            importlib.import_module(self.module).finish()
 
 
 # Table order is the order a report's files are written and attached in.

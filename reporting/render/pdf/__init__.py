@@ -18,7 +18,7 @@ which never run it (see `worker`).
 from __future__ import annotations
 
 from reporting.render.pdf.document import render_pdf
-from reporting.render.pdf.pool import use_workers
+from reporting.render.pdf.pool import stop_fork_server, use_workers
 
 render = render_pdf  # the renderer interface of `reporting.render.formats`
 
@@ -30,4 +30,9 @@ def prepare() -> None:
     use_workers()
 
 
-__all__ = ["prepare", "render", "render_pdf"]
+def finish() -> None:
+    """The run's PDFs are done: stop the fork server (see `pool.stop_fork_server`)."""
+    stop_fork_server()
+
+
+__all__ = ["finish", "prepare", "render", "render_pdf"]

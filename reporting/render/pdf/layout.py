@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-CHUNK_ROWS = 1000  # row units of layout work per part: bounds a worker's memory
+CHUNK_ROWS = 600  # row units of layout work per part: bounds a worker's memory
 MAX_WORKERS = 2  # parts laid out at once (the pool's size)
 
 # Geometry shared with report.css (landscape pages; points).

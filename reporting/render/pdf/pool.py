@@ -14,8 +14,11 @@ meant for it, and memory stays bounded by the slots, not by the number of report
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import logging
 import multiprocessing
+import os
 import threading
 import time
 from collections import deque
@@ -23,7 +26,7 @@ from collections.abc import Iterable, Iterator
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
-from typing import cast
+from typing import Any, cast
 
 from reporting.errors import RenderError
 from reporting.render.pdf.layout import MAX_WORKERS
@@ -43,6 +46,7 @@ log = logging.getLogger(__name__)
 # Parts being laid out in this process's pools, all reports together.
 _SLOTS = threading.BoundedSemaphore(MAX_WORKERS)
 _always_workers = False
+_stopping: list[int] = []  # fork servers asked to stop, not yet reaped
 
 
 def start_fork_server() -> None:
@@ -51,6 +55,59 @@ def start_fork_server() -> None:
 
     multiprocessing.get_context("forkserver").set_forkserver_preload(_PRELOAD)
     forkserver.ensure_running()
+
+
+def stop_fork_server() -> None:
+    """Ask the fork server to stop now (the run's PDFs are done) and reap it when this
+    process exits, so a run leaves no process behind it.
+
+    The server stops when its "alive" pipe closes, which otherwise happens only once this
+    process has exited: it then tore down after the run, still in the run's process group.
+    Closing the pipe here lets it tear down while the run writes its manifest and emails;
+    only the reaping waits for the exit. The next `start_fork_server` starts a new one.
+    (multiprocessing has no public call for this; its own tests use `_stop`, which would
+    wait for the teardown here.)
+    """
+    from multiprocessing import forkserver
+
+    _reap(block=False)
+    server: Any = getattr(forkserver, "_forkserver", None)
+    if server is None or getattr(server, "_forkserver_pid", None) is None:
+        return
+    with server._lock:
+        pid, alive_fd = server._forkserver_pid, server._forkserver_alive_fd
+        address = server._forkserver_address
+        server._forkserver_pid = server._forkserver_alive_fd = None
+        server._forkserver_address = None
+    os.close(alive_fd)
+    with contextlib.suppress(OSError, TypeError, ValueError):
+        os.unlink(address)  # a socket file (nothing to do for an abstract address)
+    _stopping.append(pid)
+
+
+def _reap(*, block: bool) -> None:
+    for pid in list(_stopping):
+        try:
+            done, _ = os.waitpid(pid, 0 if block else os.WNOHANG)
+        except ChildProcessError:
+            done = pid
+        if done:
+            _stopping.remove(pid)
+
+
+def _at_exit() -> None:
+    """Reap the stopped fork servers, and stop the resource tracker the first one started
+    (it too would otherwise end just after this process, outside it)."""
+    from multiprocessing import resource_tracker
+
+    _reap(block=True)
+    tracker: Any = getattr(resource_tracker, "_resource_tracker", None)
+    if tracker is not None and getattr(tracker, "_fd", None) is not None:
+        with contextlib.suppress(Exception):  # at exit, a tracker already gone is fine
+            tracker._stop()
+
+
+atexit.register(_at_exit)
 
 
 def use_workers() -> None:
