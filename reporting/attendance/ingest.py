@@ -72,6 +72,8 @@ _TEXT = ("email", "name", "key", "dev_phone")
 # What the fork server imports once for every worker (as the PDF pool's does, `__main__`
 # too: each child would otherwise import the main script again).
 _PRELOAD = ["__main__", "reporting.attendance.ingest"]
+# The most buffers one writev takes.
+_IOV_MAX = os.sysconf("SC_IOV_MAX") if "SC_IOV_MAX" in os.sysconf_names else 1024
 
 
 def read_columns(data: Sequence[InstanceRecords]) -> Flat:
@@ -82,7 +84,12 @@ def read_columns(data: Sequence[InstanceRecords]) -> Flat:
     held: list[ParticipantPages] = pages  # type: ignore[assignment]  # checked above
     if sum(len(b) for p in held for b in p.bodies) < PARALLEL_MIN_BYTES:
         return flatten(data)
-    return _TwoCores(held).read()
+    try:
+        two = _TwoCores(held)
+    except (OSError, RuntimeError) as exc:  # no memory file, pipe or thread to be had
+        log.warning("the engine's second reader could not be set up (%s)", exc)
+        return flatten(data)
+    return two.read()
 
 
 def _blocks(pages: Sequence[ParticipantPages]) -> list[range]:
@@ -113,8 +120,18 @@ class _TwoCores:
         self.told_to_stop = False
         self.written = 0  # bytes in the memory file
         self.memfd = os.memfd_create("attendance-pages", os.MFD_CLOEXEC)
-        self.conn, child = multiprocessing.Pipe()
-        self.worker = _Worker(child, self.memfd)
+        try:
+            self.conn, child = multiprocessing.Pipe()
+        except BaseException:
+            os.close(self.memfd)
+            raise
+        try:
+            self.worker = _Worker(child, self.memfd)
+        except BaseException:
+            self.conn.close()
+            child.close()
+            os.close(self.memfd)
+            raise
 
     def read(self) -> Flat:
         try:
@@ -161,12 +178,20 @@ class _TwoCores:
                 self.told_to_stop = True
             return
         self.back -= 1
-        table: list[list[tuple[int, int]]] = []
+        start = self.written
+        layout = [len(self.blocks[self.back])]  # instances, the pages of each, their sizes
+        sizes: list[int] = []
         for i in self.blocks[self.back]:
             bodies = self.pages[i].bodies
-            table.append([(self.written + off, len(b)) for off, b in _offsets(bodies)])
+            layout.append(len(bodies))
+            sizes.extend(map(len, bodies))
             self.written += _write(self.memfd, bodies)
-        self.conn.send((self.back, table))
+        # The layout goes through the file too: a grant the size of the block's page count
+        # could fill the pipe while the worker sends a block back, each waiting on the other.
+        table = np.array(layout + sizes, dtype=np.int64).tobytes()
+        at = self.written
+        self.written += _write(self.memfd, [table])
+        self.conn.send((self.back, start, at, len(table)))
 
     def _finished(self, message: Any) -> None:
         """A block's columns (None: a bad record, read here), or the worker's end."""
@@ -214,23 +239,19 @@ class _TwoCores:
         self.worker.finish()
 
 
-def _offsets(bodies: Sequence[bytes]) -> list[tuple[int, bytes]]:
-    out: list[tuple[int, bytes]] = []
-    at = 0
-    for body in bodies:
-        out.append((at, body))
-        at += len(body)
-    return out
-
-
 def _write(fd: int, bodies: Sequence[bytes]) -> int:
     """Append the bodies to the file; returns how many bytes that was."""
-    total = sum(map(len, bodies))
-    done = os.writev(fd, bodies) if bodies else 0
-    if done < total:  # a short write (rare on a memory file): the rest in one piece
-        rest = memoryview(b"".join(bodies))[done:]
-        while rest:
-            rest = rest[os.write(fd, rest) :]
+    total = 0
+    # writev takes at most IOV_MAX buffers (EINVAL beyond): a block of small pages has more.
+    for start in range(0, len(bodies), _IOV_MAX):
+        chunk = bodies[start : start + _IOV_MAX]
+        size = sum(map(len, chunk))
+        done = os.writev(fd, chunk)
+        if done < size:  # a short write (rare on a memory file): the rest in one piece
+            rest = memoryview(b"".join(chunk))[done:]
+            while rest:
+                rest = rest[os.write(fd, rest) :]
+        total += size
     return total
 
 
@@ -312,8 +333,8 @@ def work(conn: Connection, memfd: int) -> None:
         conn.send("want")
         while (grant := conn.recv()) is not None:
             conn.send("want")
-            block, table = grant
-            part = _read_block(memfd, table)
+            block, start, at, size = grant
+            part = _read_block(memfd, start, os.pread(memfd, size, at))
             # Sent at once, not kept to the end: the reader takes it in between its own
             # instances, and the last block is all that is left to send when it is done.
             conn.send(("part", block, None if part is None else _pack(part)))
@@ -325,10 +346,22 @@ def work(conn: Connection, memfd: int) -> None:
         conn.close()
 
 
-def _read_block(memfd: int, table: list[list[tuple[int, int]]]) -> Part | None:
+def _read_block(memfd: int, start: int, table: bytes) -> Part | None:
+    """The block whose bodies are in the file from ``start`` on, laid out as ``table`` says
+    (`_TwoCores._answer`)."""
+    layout = np.frombuffer(table, dtype=np.int64).tolist()
+    n_instances = layout[0]
+    counts, sizes = layout[1 : 1 + n_instances], layout[1 + n_instances :]
     columns = Columns()
-    for spans in table:
-        pages = ParticipantPages(os.pread(memfd, size, at) for at, size in spans)
+    at = start
+    first = 0
+    for count in counts:
+        bodies = []
+        for size in sizes[first : first + count]:
+            bodies.append(os.pread(memfd, size, at))
+            at += size
+        first += count
+        pages = ParticipantPages(bodies)
         typed = pages.typed()
         if typed is None:
             return None

@@ -14,11 +14,12 @@ unusable page with the reason (`BadPage`). A record holding a field of the wrong
 with that field read as missing, and listed in ``bad`` with the field's path, so the
 engine flags its row ``BAD_RECORD`` and the reports name the field.
 
-A number too large for a float (``1e400``) in a participant record is read as the
-text it was sent as (`OutOfRange`): in a field the schema types, the record is flagged
-with that field read as missing ("a number out of range"), like any other wrong type;
-elsewhere it is kept as text. One such number used to make the whole page unusable (its
-100 records not counted), and a full decode was then needed only to say so.
+A number too large for a float (``1e400``) in a participant record is read as an
+`OutOfRange` holding the text it was sent as: in a field the schema types (text fields
+included), the record is flagged with that field read as missing ("a number out of
+range"), like any other wrong type; elsewhere it is kept so. One such number used to
+make the whole page unusable (its 100 records not counted), and a full decode was then
+needed only to say so.
 
 Speed: the fetch judges a participant page without building its records
 (`participant_page_problem`: a decode that skips the records' fields, plus the UTF-8
@@ -107,10 +108,25 @@ class _Objects(msgspec.Struct):
     items: list[dict[str, Any]]
 
 
-class OutOfRange(str):
-    """A JSON number of a participant record too large for a float, kept as its text."""
+class OutOfRange:
+    """A JSON number of a participant record too large for a float, kept as its text.
 
-    __slots__ = ()
+    Not a `str`: a text field (``email``, ``displayName``, a device's ``phoneNumber``)
+    holding one is a wrong type like any other number, not the text "1e999"."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, OutOfRange) and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+    def __repr__(self) -> str:
+        return f"OutOfRange({self.text!r})"
 
 
 def _number(text: str) -> float | OutOfRange:
@@ -136,8 +152,15 @@ _ANY = msgspec.json.Decoder()
 # verdict. A body with no more brackets than this cannot be deeper: only a larger one (a
 # page of 100 records holds a few hundred) is measured.
 MAX_DEPTH = 512
+# msgspec refuses an integer of more characters than 4300 (its sign included), even in a
+# field the skipping decode skips: a body with a run of half as many digits (a longer
+# run holds such a stretch where the body is cut in stretches of this length) is decoded
+# fully.
+_DIGIT_RUN = 2150
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _NOT_OPENING = bytes(b for b in range(256) if b not in b"[{")
+_NOT_QUOTES_OR_BRACKETS = bytes(b for b in range(256) if b not in b'"[]{}')
+_AS_PARENTHESES = bytes.maketrans(b"[]{}", b"()()")
 
 
 class BadPage(Exception):
@@ -213,18 +236,23 @@ def participant_page_problem(body: bytes) -> str | None:
 
     The skipping decode checks the JSON's syntax and the page's shape (an ``items`` list
     of objects) but neither the UTF-8 of the text it skips nor, near the recursion limit,
-    the depth as the full decode does; a body that passes it, is valid UTF-8 and has no
-    more brackets than `MAX_DEPTH` decodes fully. Any other body is decoded fully, so
-    the verdict and its words are always the full decode's."""
+    the depth as the full decode does, nor the length of the integers it skips; a body
+    that passes it, is valid UTF-8, has no more brackets than `MAX_DEPTH` and no long run
+    of digits decodes fully. Any other body is decoded fully, so the verdict and its
+    words are always the full decode's."""
     text = without_bom(body)
-    if _brackets(text) <= MAX_DEPTH:
-        try:
-            _SHAPE.decode(text)
-        except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
-            pass  # refused: the full decode says why, in its words
-        else:
-            if text.isascii() or _utf8(text):
-                return None
+    try:
+        _SHAPE.decode(text)
+    except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
+        pass  # refused: the full decode says why, in its words
+    else:
+        if (
+            (text.isascii() or _utf8(text))
+            and not _long_digit_run(text)
+            # A page of 100 records with two devices each opens more than MAX_DEPTH.
+            and (_brackets(text) <= MAX_DEPTH or _valid_depth(text) <= MAX_DEPTH)
+        ):
+            return None
     try:
         _items(body, _PARTICIPANT_OBJECTS)
     except BadPage as exc:
@@ -239,15 +267,44 @@ def _brackets(body: bytes) -> int:
 
 def _depth(body: bytes) -> int:
     """How deep the body's lists and objects nest (brackets inside strings not counted)."""
-    # Escapes first: an escaped backslash, then an escaped quote (left to right, as a JSON
-    # reader pairs them); the quotes left delimit the strings.
-    plain = body.replace(b"\\\\", b"").replace(b'\\"', b"")
-    outside = b"".join(plain.split(b'"')[::2])
+    outside = b"".join(_unescaped(body).split(b'"')[::2])
     depth = deepest = 0
     for byte in outside.translate(None, _NOT_BRACKETS):
         depth += 1 if byte in b"[{" else -1
         deepest = max(deepest, depth)
     return deepest
+
+
+def _unescaped(body: bytes) -> bytes:
+    """The body without its escaped backslashes, then its escaped quotes (left to right,
+    as a JSON reader pairs them): the quotes left delimit the strings."""
+    if b"\\" not in body:  # most pages hold no escape
+        return body
+    return body.replace(b"\\\\", b"").replace(b'\\"', b"")
+
+
+def _valid_depth(body: bytes) -> int:
+    """`_depth` of a body that is valid JSON (there, quicker), or `MAX_DEPTH` + 1 when deeper.
+
+    What matters of the text is its quotes and brackets: with the escapes taken out, the
+    strings holding no bracket go (``""`` is an empty string, or two strings with no
+    bracket between them); each pass then takes out the innermost lists and objects."""
+    kept = _unescaped(body).translate(None, _NOT_QUOTES_OR_BRACKETS).replace(b'""', b"")
+    layers = b"".join(kept.split(b'"')[::2]).translate(_AS_PARENTHESES)
+    depth = 0
+    while layers and depth <= MAX_DEPTH:
+        layers = layers.replace(b"()", b"")
+        depth += 1
+    return depth
+
+
+def _long_digit_run(body: bytes) -> bool:
+    """Whether one of the body's stretches of `_DIGIT_RUN` bytes (from its start) is all
+    digits: true of any body with a run of twice as many."""
+    for start in range(0, len(body) - _DIGIT_RUN + 1, _DIGIT_RUN):
+        if 48 <= body[start] <= 57 and body[start : start + _DIGIT_RUN].isdigit():
+            return True
+    return False
 
 
 def _utf8(body: bytes) -> bool:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import multiprocessing.context
+import os
 import re
 import threading
 import time
@@ -187,3 +189,54 @@ def test_a_reader_still_starting_is_not_waited_for(
         assert time.monotonic() < deadline
         time.sleep(0.05)
     assert starting[0].exitcode == 0
+
+
+@pytest.mark.timeout(60)
+def test_a_block_of_many_small_pages_goes_to_the_reader_and_back(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # More pages than one writev takes (IOV_MAX, 1024), and a layout larger than the pipe
+    # holds while the reader sends a large block back (it used to wait on this process,
+    # which waited on it: a hang).
+    def data() -> list[InstanceRecords]:
+        out = _data(3)
+        records = [_record(3, p, bad=False) for p in range(5000)]
+        bodies = [json.dumps({"items": records[i : i + 100]}).encode() for i in range(0, 5000, 100)]
+        out[1] = InstanceRecords(out[1].instance, ParticipantPages([b'{"items": []}'] * 30_000))
+        out[2] = InstanceRecords(out[2].instance, ParticipantPages(bodies))
+        return out
+
+    caplog.set_level(logging.DEBUG, ingest.__name__)
+    _, one_csv = _run(data(), tmp_path / "one")
+    monkeypatch.setattr(ingest, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(ingest, "BLOCK_BYTES", 1)
+    monkeypatch.setattr(_TwoCores, "_read_here", _held_back)
+    _, two_csv = _run(data(), tmp_path / "two")
+    assert "lost" not in caplog.text
+    read_there = re.search(r"second reader: (\d+) of 3 blocks", caplog.text)
+    assert read_there is not None and int(read_there[1]) == 2
+    assert two_csv == one_csv
+
+
+@pytest.mark.parametrize("fails", ["memfd", "pipe", "thread"])
+def test_a_reader_that_cannot_be_set_up_costs_nothing_but_time(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fails: str
+) -> None:
+    _, one_csv = _run(_data(4), tmp_path / "one")
+    monkeypatch.setattr(ingest, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(ingest, "BLOCK_BYTES", 1)
+
+    def refused(*_: object, **__: object) -> None:
+        if fails == "thread":
+            raise RuntimeError("can't start new thread")
+        raise OSError(24, "Too many open files")
+
+    owners = {"memfd": os, "pipe": multiprocessing, "thread": threading.Thread}
+    owner: object = owners[fails]
+    name = {"memfd": "memfd_create", "pipe": "Pipe"}.get(fails, "start")
+    open_before = len(list(Path("/proc/self/fd").iterdir()))
+    with monkeypatch.context() as patch:
+        patch.setattr(owner, name, refused)
+        _, two_csv = _run(_data(4), tmp_path / "two")
+    assert two_csv == one_csv
+    assert len(list(Path("/proc/self/fd").iterdir())) == open_before  # nothing left open

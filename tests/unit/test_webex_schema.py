@@ -12,11 +12,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reporting.webex import schema
 from reporting.webex.schema import (
     MAX_DEPTH,
     BadPage,
     BreakoutSessionAttended,
     Device,
+    OutOfRange,
     Participant,
     decode_participant_page,
     participant_page_problem,
@@ -143,6 +145,7 @@ _FRAGMENTS = [
     b"-1e999",
     b"1" * 320 + b".5",
     b"9" * 40,
+    b"7" * 4301,
     b"[" * 995 + b"]" * 995,
     b"[" * 400 + b"]" * 400,
     b"\x00",
@@ -198,7 +201,7 @@ def test_a_number_no_float_holds_flags_its_field_and_keeps_the_record() -> None:
     assert participant_page_problem(body) is None
     assert page.items[0]["email"] == "a@x.io"
     assert page.items[0]["devices"] == [{}]
-    assert page.items[0]["x"] == "2e999"  # a field the schema leaves untyped keeps the text
+    assert page.items[0]["x"] == OutOfRange("2e999")  # a field the schema leaves untyped keeps it
     (bad,) = page.bad
     assert bad.fields == ("devices[0].durationSecond",)
     assert bad.detail == "devices[0].durationSecond: a number out of range"
@@ -229,3 +232,49 @@ def test_brackets_in_strings_do_not_count_as_nesting(text: bytes) -> None:
     assert _full_verdict(body) is None
     assert participant_page_problem(body) is None
     assert participant_page_problem(_nested(MAX_DEPTH + 1, text)) is not None
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        b'{"email": 1e999}',
+        b'{"email": "a@x.io", "displayName": -1e999}',
+        b'{"email": "a@x.io", "joinedTime": 1e999}',
+        b'{"displayName": "A", "devices": [{"callType": "callIn", "phoneNumber": 1e999}]}',
+    ],
+)
+def test_a_number_no_float_holds_in_a_text_field_is_a_bad_record(record: bytes) -> None:
+    # Read as its text it would pass for one (an email, a name, a phone number "1e999").
+    page = decode_participant_page(b'{"items": [' + record + b"]}")
+    (bad,) = page.bad
+    assert bad.detail.endswith(": a number out of range")
+    assert all(not isinstance(v, str) or "999" not in v for v in page.items[0].values())
+
+
+@pytest.mark.parametrize("digits", [4299, 4300, 4301, 6000])
+@pytest.mark.parametrize("where", [b'"extra": %s', b'"devices": [{"durationSecond": %s}]'])
+@pytest.mark.parametrize("sign", [b"", b"-"])
+def test_judging_a_page_with_an_integer_of_thousands_of_digits(
+    digits: int, where: bytes, sign: bytes
+) -> None:
+    # msgspec refuses an integer of more than 4300 characters, in a field it skips or not.
+    body = b'{"items": [{"email": "a@x.io", ' + where % (sign + b"7" * digits) + b"}]}"
+    assert participant_page_problem(body) == _full_verdict(body)
+
+
+def test_a_page_opening_more_lists_than_the_limit_is_judged_without_the_full_decode(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 100 records with two devices and a breakout each open some 600 lists and objects,
+    # 5 deep: the skipping decode judges them (the full decode costs several times more).
+    device = {"joinedTime": "2026-01-01T08:00:00Z", "durationSecond": 60}
+    record = {"email": "a@x.io", "devices": [device, device], "breakoutSessionsAttended": [{}]}
+    body = json.dumps({"items": [record] * 100}).encode()
+
+    def full(*_: object) -> None:
+        raise AssertionError("decoded fully")
+
+    monkeypatch.setattr(schema, "_items", full)
+    assert participant_page_problem(body) is None
+    escaped = body.replace(b'"a@x.io"', b'"a\\\\ \\" [[[["')  # a\ " [[[[
+    assert participant_page_problem(escaped) is None
