@@ -1,3 +1,3 @@
-from reporting.cli import main
+from reporting.cli import program
 
-main()
+program()

@@ -70,4 +70,4 @@ def test_wheel_declares_the_console_script(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as zf:
         (entry_points,) = [n for n in zf.namelist() if n.endswith("entry_points.txt")]
         text = zf.read(entry_points).decode()
-    assert "attendance = reporting.cli:main" in text
+    assert "attendance = reporting.cli:program" in text

@@ -19,6 +19,7 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections import deque
@@ -100,6 +101,12 @@ def _at_exit() -> None:
     (it too would otherwise end just after this process, outside it)."""
     from multiprocessing import resource_tracker
 
+    _reap(block=False)
+    for pid in _stopping:
+        # Still tearing its interpreter down (its workers are all gone): nothing of it is
+        # needed any more, and the run's exit should not wait for it.
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
     _reap(block=True)
     tracker: Any = getattr(resource_tracker, "_resource_tracker", None)
     if tracker is not None and getattr(tracker, "_fd", None) is not None:
