@@ -157,7 +157,7 @@ MAX_DEPTH = 512
 # run holds such a stretch where the body is cut in stretches of this length) is decoded
 # fully.
 _DIGIT_RUN = 2150
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_TOO_DEEP = "body is not valid JSON (nested too deeply to read)"
 _NOT_OPENING = bytes(b for b in range(256) if b not in b"[{")
 _NOT_QUOTES_OR_BRACKETS = bytes(b for b in range(256) if b not in b'"[]{}')
 _AS_PARENTHESES = bytes.maketrans(b"[]{}", b"()()")
@@ -212,16 +212,18 @@ def decode_items(body: bytes) -> list[dict[str, Any]]:
 
 def _items(body: bytes, decoder: msgspec.json.Decoder[_Objects]) -> list[dict[str, Any]]:
     body = without_bom(body)
-    if _brackets(body) > MAX_DEPTH and _depth(body) > MAX_DEPTH:
-        raise BadPage("body is not valid JSON (nested too deeply to read)")
     try:
-        return decoder.decode(body).items
+        items = decoder.decode(body).items
     except msgspec.ValidationError as exc:
         raise BadPage(_shape_problem(str(exc))) from None
     except msgspec.DecodeError as exc:
         raise BadPage(f"body is not valid JSON ({_plain(str(exc))})") from None
     except RecursionError:
-        raise BadPage("body is not valid JSON (nested too deeply to read)") from None
+        raise BadPage(_TOO_DEEP) from None
+    # Read, so valid JSON: measured only when it could be deeper than the limit.
+    if _brackets(body) > MAX_DEPTH and _valid_depth(body) > MAX_DEPTH:
+        raise BadPage(_TOO_DEEP)
+    return items
 
 
 def decode_participant_page(body: bytes) -> DecodedPage:
@@ -265,16 +267,6 @@ def _brackets(body: bytes) -> int:
     return len(body.translate(None, _NOT_OPENING))
 
 
-def _depth(body: bytes) -> int:
-    """How deep the body's lists and objects nest (brackets inside strings not counted)."""
-    outside = b"".join(_unescaped(body).split(b'"')[::2])
-    depth = deepest = 0
-    for byte in outside.translate(None, _NOT_BRACKETS):
-        depth += 1 if byte in b"[{" else -1
-        deepest = max(deepest, depth)
-    return deepest
-
-
 def _unescaped(body: bytes) -> bytes:
     """The body without its escaped backslashes, then its escaped quotes (left to right,
     as a JSON reader pairs them): the quotes left delimit the strings."""
@@ -284,7 +276,8 @@ def _unescaped(body: bytes) -> bytes:
 
 
 def _valid_depth(body: bytes) -> int:
-    """`_depth` of a body that is valid JSON (there, quicker), or `MAX_DEPTH` + 1 when deeper.
+    """How deep a body that is valid JSON nests (brackets inside strings not counted), or
+    `MAX_DEPTH` + 1 when deeper.
 
     What matters of the text is its quotes and brackets: with the escapes taken out, the
     strings holding no bracket go (``""`` is an empty string, or two strings with no
